@@ -1,0 +1,35 @@
+# Two commands a new user needs (see README): `make run` and `make test`.
+# Both create .venv on first use; later runs reuse it until settings.ini, setup.py or the pins change.
+SHELL := /bin/bash
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
+VENV := .venv
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.installed
+
+.PHONY: setup run test export clean-nbs bench
+
+setup: $(STAMP)
+
+$(STAMP): settings.ini setup.py requirements/constraints.txt
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install -q --upgrade pip
+	$(PY) -m pip install -c requirements/constraints.txt -e ".[dev]"
+	touch $@
+
+# Until the app chapter lands: extract face clips from a generated sample video and print them.
+run: $(STAMP)
+	$(PY) scripts/demo.py
+
+# The notebooks are the source: exporting must not change the committed modules, then every chapter runs.
+test: $(STAMP)
+	@before=$$(git status --porcelain -- deepfake_detect 2>/dev/null | md5sum); \
+	$(VENV)/bin/nbdev_export; \
+	after=$$(git status --porcelain -- deepfake_detect 2>/dev/null | md5sum); \
+	if [ "$$before" != "$$after" ]; then echo "nbdev_export changed deepfake_detect/: export the notebooks and commit the modules"; git status --short -- deepfake_detect; exit 1; fi
+	$(PY) -m pytest -q tests
+
+export: $(STAMP)
+	$(VENV)/bin/nbdev_export && $(VENV)/bin/nbdev_clean
+
+bench: $(STAMP)
+	$(PY) bench/bench_video_faces.py
