@@ -6,7 +6,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: setup run test export clean-nbs bench
+.PHONY: setup run test export bench lab
 
 setup: $(STAMP)
 
@@ -33,3 +33,7 @@ export: $(STAMP)
 
 bench: $(STAMP)
 	$(PY) bench/bench_video_faces.py
+
+# The course: JupyterLab on the chapters, offline (ipywidgets' lab extension ships in its pip wheel).
+lab: $(STAMP)
+	$(VENV)/bin/jupyter lab --notebook-dir=nbs

@@ -6,10 +6,9 @@
 __all__ = ['VIDEO_EXTENSIONS', 'MAX_READ', 'VideoError', 'diagnose', 'VideoInfo', 'open_video', 'probe', 'even_indices',
            'FrameSample', 'count_frames', 'sample_frames']
 
-# %% ../nbs/00_video.ipynb #6bbe7e75
+# %% ../nbs/00_video.ipynb #d2229a93
 import os
 os.environ.setdefault('OPENCV_FFMPEG_LOGLEVEL', '-8')   # FFmpeg's own logging: we report errors ourselves
-os.environ.setdefault('OPENCV_LOG_LEVEL', 'OFF')
 
 import subprocess
 from dataclasses import dataclass, field, asdict
@@ -18,7 +17,7 @@ from pathlib import Path
 import cv2
 import numpy as np
 
-# %% ../nbs/00_video.ipynb #bad6d6bc
+# %% ../nbs/00_video.ipynb #178d3ccc
 VIDEO_EXTENSIONS = ('.mp4', '.avi', '.mov', '.mkv', '.webm', '.m4v', '.mpg', '.mpeg', '.wmv', '.flv', '.gif')
 
 class VideoError(ValueError):
@@ -54,7 +53,7 @@ def diagnose(path):
         return f"{path.name} uses a video codec that cannot be decoded here"
     return f"{path.name} is not a readable video (unknown format or corrupt file)"
 
-# %% ../nbs/00_video.ipynb #39520cbb
+# %% ../nbs/00_video.ipynb #6aeed709
 @dataclass
 class VideoInfo:
     "What a video file says about itself. `frames` is the header's claim until `frames_exact` says it was counted."
@@ -81,7 +80,10 @@ def _check_file(path):
 def open_video(path):
     "An opened `cv2.VideoCapture` on `path`, or a VideoError saying why not."
     path = _check_file(path)
-    cap = cv2.VideoCapture(str(path), cv2.CAP_FFMPEG)
+    level = cv2.utils.logging.getLogLevel()
+    cv2.utils.logging.setLogLevel(cv2.utils.logging.LOG_LEVEL_SILENT)   # a failed open is explained by diagnose()
+    try: cap = cv2.VideoCapture(str(path), cv2.CAP_FFMPEG)
+    finally: cv2.utils.logging.setLogLevel(level)
     if not cap.isOpened():
         cap.release()
         raise VideoError(diagnose(path))
@@ -107,7 +109,7 @@ def probe(path) -> VideoInfo:
     try: return _read_info(cap, path)
     finally: cap.release()
 
-# %% ../nbs/00_video.ipynb #fb63655e
+# %% ../nbs/00_video.ipynb #6cd9863b
 def even_indices(n_total, n, start=0, stop=None):
     "`n` frame indices spread evenly over [start, stop): the middle of n equal segments (all frames if fewer)."
     stop = n_total if stop is None else min(stop, n_total)
@@ -116,7 +118,7 @@ def even_indices(n_total, n, start=0, stop=None):
     if n >= span: return np.arange(start, stop, dtype=np.int64)
     return start + ((np.arange(n) + 0.5) * span / n).astype(np.int64)
 
-# %% ../nbs/00_video.ipynb #519150e6
+# %% ../nbs/00_video.ipynb #3918f00c
 @dataclass
 class FrameSample:
     "Frames sampled from one video: `frames` (N, H, W, 3) RGB uint8, their indices and timestamps (s)."
@@ -144,26 +146,32 @@ def _to_rgb(frame, max_side):
 
 def _read_pass(path, targets, max_side=None, to_end=False, max_read=None):
     """Decode `path` in order, retrieving only the frames at `targets` (up to the last one, or to the stream's end
-    with `to_end`). Returns ({index: frame}, {index: seconds}, frames decoded, whether the stream ended)."""
-    cap, keep = open_video(path), set(int(t) for t in targets)
-    stop = min(max_read or MAX_READ, MAX_READ if to_end else (max(keep) + 1 if keep else 0))
-    frames, stamps, i = {}, {}, 0
+    with `to_end`). Returns (frames (k, H, W, 3), their indices, their times in s, frames decoded, whether the
+    stream ended). Frames go straight into one preallocated array: no second copy of them ever exists."""
+    cap, pos = open_video(path), {int(t): k for k, t in enumerate(targets)}
+    stop = min(max_read or MAX_READ, MAX_READ if to_end else (max(pos) + 1 if pos else 0))
+    out, kept, stamps, i, ended = None, [], [], 0, False
     try:
         while i < stop:
-            if not cap.grab(): return frames, stamps, i, True
-            if i in keep:
+            if not cap.grab(): ended = True; break
+            if i in pos:
                 ok, f = cap.retrieve()
                 if ok and f is not None:
-                    frames[i], stamps[i] = _to_rgb(f, max_side), cap.get(cv2.CAP_PROP_POS_MSEC) / 1000
+                    f = _to_rgb(f, max_side)
+                    if out is None: out = np.empty((len(pos), *f.shape), np.uint8)
+                    if f.shape != out.shape[1:]: f = cv2.resize(f, out.shape[2:0:-1])   # resolution changed mid-stream
+                    out[len(kept)] = f
+                    kept.append(i); stamps.append(cap.get(cv2.CAP_PROP_POS_MSEC) / 1000)
             i += 1
-        return frames, stamps, i, False
     finally: cap.release()
+    frames = out[:len(kept)] if out is not None else np.zeros((0, 0, 0, 3), np.uint8)
+    return frames, np.array(kept, np.int64), np.array(stamps, np.float64), i, ended
 
 def count_frames(path, max_read=None):
     "The true number of frames in a video, by decoding it (no pixel conversion)."
-    return _read_pass(path, [], to_end=True, max_read=max_read)[2]
+    return _read_pass(path, [], to_end=True, max_read=max_read)[3]
 
-# %% ../nbs/00_video.ipynb #671739d8
+# %% ../nbs/00_video.ipynb #018b76a0
 def _window(info, start, end, n_total):
     "Frame range [a, b) of the time window [start, end) seconds."
     if start is None and end is None: return 0, n_total
@@ -184,17 +192,14 @@ def sample_frames(path, n=32, max_side=None, start=None, end=None, max_read=MAX_
         # Without a window the last sample sits a few frames from the end: reading on to the end costs little
         # and tells us whether the header's count was true.
         verify = not info.frames_exact and start is None and end is None
-        frames, stamps, seen, ended = _read_pass(path, targets, max_side, to_end=verify, max_read=max_read)
+        frames, kept, ts, seen, ended = _read_pass(path, targets, max_side, to_end=verify, max_read=max_read)
         if not (ended or verify) or seen == n_total: break
         info.frames, info.frames_exact = seen, True   # the header lied: we now know the real length
-        if set(frames) == set(even_indices(seen, n, *_window(info, start, end, seen))): break
+        if np.array_equal(kept, even_indices(seen, n, *_window(info, start, end, seen))): break
     if info.frames_exact and claimed > 0 and claimed != info.frames:
         warnings.append(f"the file's header claims {claimed} frames but {info.frames} decode")
     if info.fps: info.duration = info.frames / info.fps
-    if not frames: raise VideoError(f"{Path(path).name}: no frame could be decoded (truncated or corrupt video)")
-    kept = np.array(sorted(frames), dtype=np.int64)
+    if not len(kept): raise VideoError(f"{Path(path).name}: no frame could be decoded (truncated or corrupt video)")
     if len(kept) < n: warnings.append(f"only {len(kept)} frames available (asked for {n})")
-    ts = np.array([stamps[i] for i in kept], dtype=np.float64)
     if info.fps and len(ts) > 1 and not np.all(np.diff(ts) > 0): ts = kept / info.fps   # decoder gave no times
-    return FrameSample(frames=np.stack([frames[i] for i in kept]), indices=kept, timestamps=ts, info=info,
-                       warnings=warnings)
+    return FrameSample(frames=frames, indices=kept, timestamps=ts, info=info, warnings=warnings)
