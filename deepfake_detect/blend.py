@@ -7,7 +7,7 @@ __all__ = ['BLEND_RATIOS', 'face_ellipse', 'ellipse_mask', 'displacement_field',
            'alter', 'shift_scale', 'blend_mask', 'blend', 'self_blend', 'draw_clip_params', 'params_at',
            'smooth_landmarks', 'self_blend_clip', 'SelfBlendDataset']
 
-# %% ../nbs/03_blend.ipynb #f9f6cd68
+# %% ../nbs/03_blend.ipynb #9e0c1e34
 import math
 
 import cv2
@@ -16,7 +16,7 @@ import torch
 
 from .data import FaceClipDataset, load_face_clip
 
-# %% ../nbs/03_blend.ipynb #8b66f6c0
+# %% ../nbs/03_blend.ipynb #ec7714f3
 def face_ellipse(landmarks, width_scale=1.0, height_scale=1.0):
     "Centre (x, y), half-axes (a, b) and angle (degrees) of a face ellipse fitted to 5 landmarks (eyes, nose, mouth corners)."
     le, re, _, lm, rm = np.asarray(landmarks, np.float64)
@@ -54,7 +54,7 @@ def soften(mask, k1, k2):
     m = cv2.GaussianBlur(m, (_odd(k2), _odd(k2)), 0)
     return m / m.max() if m.max() > 0 else m
 
-# %% ../nbs/03_blend.ipynb #eeff7359
+# %% ../nbs/03_blend.ipynb #b68cc67d
 BLEND_RATIOS = (0.25, 0.5, 0.75, 1.0, 1.0, 1.0)
 
 def draw_blend_params(rng, size=224):
@@ -94,7 +94,7 @@ def shift_scale(img, p):
     M[:, 2] += [p['dx'], p['dy']]
     return cv2.warpAffine(img, M, (w, h), flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_REFLECT_101)
 
-# %% ../nbs/03_blend.ipynb #174737fd
+# %% ../nbs/03_blend.ipynb #85ff0e7c
 def blend_mask(landmarks, size, p):
     "The soft blend mask (size, size) float32 in [0, ratio] for one face and one parameter draw."
     centre, axes, angle = face_ellipse(landmarks, p['width_scale'], p['height_scale'])
@@ -114,7 +114,7 @@ def self_blend(img, landmarks, rng=None, params=None):
     mask = blend_mask(landmarks, img.shape[0], p)
     return dict(blend=blend(source, target, mask), source=source, target=target, mask=mask, params=p)
 
-# %% ../nbs/03_blend.ipynb #c30f1e41
+# %% ../nbs/03_blend.ipynb #2018378f
 _FIXED = ('alter_source', 'field_seed', 'ratio')
 
 def draw_clip_params(rng, size=224, drift=0.15):
@@ -142,7 +142,7 @@ def self_blend_clip(clip, landmarks, rng=None, params=None):
     out = [self_blend(f, lm, params=params_at(p0, p1, t / max(T - 1, 1))) for t, (f, lm) in enumerate(zip(clip, lms))]
     return np.stack([o['blend'] for o in out]), np.stack([o['mask'] for o in out])
 
-# %% ../nbs/03_blend.ipynb #b2416c20
+# %% ../nbs/03_blend.ipynb #e9374ce5
 class SelfBlendDataset(FaceClipDataset):
     "Real clips (label 0), a fresh self-blend of each real clip (label 1), and any genuine fakes (label 1)."
     def __init__(self, index, **kwargs):

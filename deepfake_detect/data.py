@@ -9,7 +9,7 @@ __all__ = ['INDEX_COLUMNS', 'CACHE_VERSION', 'log', 'IMAGENET_MEAN', 'IMAGENET_S
            'merged_groups', 'assign_folds', 'split_by_fold', 'split_table', 'default_cache_root', 'ClipAugment',
            'normalize_clip', 'pick_frames', 'load_face_clip', 'FaceClipDataset', 'make_loader']
 
-# %% ../nbs/02_data.ipynb #69743356
+# %% ../nbs/02_data.ipynb #95a7c7e3
 import hashlib
 import json
 import logging
@@ -26,7 +26,7 @@ import torch
 from .video import VideoError, VIDEO_EXTENSIONS
 from .faces import extract_face_clips, FaceDetector
 
-# %% ../nbs/02_data.ipynb #9c99f44b
+# %% ../nbs/02_data.ipynb #d4218e78
 INDEX_COLUMNS = ['path', 'label', 'method', 'group', 'dataset', 'split']
 
 def _index(rows, dataset):
@@ -71,7 +71,7 @@ def index_manifest(csv, root=None, dataset=None):
         out = out.merge(more, on='path', how='left')
     return out
 
-# %% ../nbs/02_data.ipynb #3b4f1851
+# %% ../nbs/02_data.ipynb #997819b9
 def union_groups(links):
     "Connected components of `links` (an iterable of tuples of names): {name: component name (its smallest member)}."
     parent = {}
@@ -139,7 +139,7 @@ def index_videos(source, **kwargs):
     if any(source.rglob('metadata.json')): return index_dfdc(source)
     return index_folder(source, **kwargs)
 
-# %% ../nbs/02_data.ipynb #387aff9b
+# %% ../nbs/02_data.ipynb #2caa7c34
 CACHE_VERSION = 1
 
 def preprocess_params(n_frames=32, size=224, margin=1.3, read_max_side=1280, **detector):
@@ -188,7 +188,7 @@ def load_record(path):
 def _status(rec):
     return 'error' if rec['error'] else ('no_face' if not rec['tracks'] else 'ok')
 
-# %% ../nbs/02_data.ipynb #8fcaf786
+# %% ../nbs/02_data.ipynb #a434a7e0
 log = logging.getLogger('deepfake_detect.data')
 _worker_detector = None
 
@@ -242,7 +242,7 @@ def preprocess(index, cache_root, workers=2, progress=True, **param_kwargs):
         for r in out[out.status != 'ok'].itertuples(): f.write(f"{time.strftime('%F %T')}\t{r.status}\t{r.path}\t{r.reason}\n")
     return out
 
-# %% ../nbs/02_data.ipynb #f88255b0
+# %% ../nbs/02_data.ipynb #0f96edee
 def merged_groups(index):
     "The `group` of each row, joined through `pair_group` where the index has one."
     links = [(f'g:{g}',) if 'pair_group' not in index or pd.isna(pg) or pg == '' else (f'g:{g}', f'p:{pg}')
@@ -270,12 +270,12 @@ def split_table(index):
     "Counts of videos per split × label × method."
     return index.pivot_table(index=['label', 'method'], columns='split', values='path', aggfunc='count', fill_value=0)
 
-# %% ../nbs/02_data.ipynb #3fd212f3
+# %% ../nbs/02_data.ipynb #dddb87d0
 def default_cache_root():
     "Where face-clip caches go: $DEEPFAKE_CACHE, else ~/.cache/deepfake_detect."
     return Path(os.environ.get('DEEPFAKE_CACHE', Path.home()/'.cache'/'deepfake_detect'))
 
-# %% ../nbs/02_data.ipynb #18a3b039
+# %% ../nbs/02_data.ipynb #b431e60d
 import torchvision.transforms.v2.functional as TF
 
 def _uniform(g, a, b): return a + (b - a) * torch.rand((), generator=g).item()
@@ -323,7 +323,7 @@ class ClipAugment:
 
     def __call__(self, clip, g=None): return self.apply(clip, self.params(*clip.shape[-2:], g))
 
-# %% ../nbs/02_data.ipynb #15df5e5c
+# %% ../nbs/02_data.ipynb #d008a87d
 IMAGENET_MEAN, IMAGENET_STD = (0.485, 0.456, 0.406), (0.229, 0.224, 0.225)
 
 def normalize_clip(clip, mean=IMAGENET_MEAN, std=IMAGENET_STD):

@@ -6,7 +6,7 @@
 __all__ = ['Detections', 'iou', 'downscale', 'FaceDetector', 'default_detector', 'link_tracks', 'square_box', 'crop_face',
            'FaceTrack', 'FaceClips', 'build_tracks', 'extract_face_clips']
 
-# %% ../nbs/01_faces.ipynb #d9acfad6
+# %% ../nbs/01_faces.ipynb #dfd44b82
 import math
 import time
 from dataclasses import dataclass, field
@@ -18,7 +18,7 @@ import torch
 
 from .video import VideoInfo, FrameSample, sample_frames
 
-# %% ../nbs/01_faces.ipynb #48f358f4
+# %% ../nbs/01_faces.ipynb #000c702b
 @dataclass
 class Detections:
     "Faces found in one frame: boxes (k, 4) as x0, y0, x1, y1; scores (k,); landmarks (k, 5, 2) as x, y."
@@ -85,7 +85,7 @@ def default_detector():
     "One shared FaceDetector with default settings (MTCNN loads once per process)."
     return FaceDetector()
 
-# %% ../nbs/01_faces.ipynb #ddc47f06
+# %% ../nbs/01_faces.ipynb #5fe85565
 def _centre_distance(a, b):
     "Distance between box centres, in units of the first box's size: an (n, m) matrix."
     ca, cb = (a[:, :2] + a[:, 2:]) / 2, (b[:, :2] + b[:, 2:]) / 2
@@ -120,7 +120,7 @@ def link_tracks(dets, min_iou=0.2, max_dist=1.5, max_size_ratio=1.6, min_frac=0.
     size = lambda tr: np.mean([np.prod(dets[t].boxes[c, 2:] - dets[t].boxes[c, :2]) for t, c in tr])
     return sorted(keep, key=lambda tr: (len(tr), size(tr)), reverse=True)
 
-# %% ../nbs/01_faces.ipynb #5529c22c
+# %% ../nbs/01_faces.ipynb #68c7cc7d
 def square_box(box, margin=1.3):
     "A square (x0, y0, side) around `box` (x0, y0, x1, y1), `margin` times its longer side, same centre."
     x0, y0, x1, y1 = box
@@ -140,7 +140,7 @@ def crop_face(frame, box, landmarks=None, size=224, margin=1.3):
     pts = None if landmarks is None else ((np.asarray(landmarks, np.float32) - [x0, y0]) * (size / s)).astype(np.float32)
     return crop, pts
 
-# %% ../nbs/01_faces.ipynb #bdc22c76
+# %% ../nbs/01_faces.ipynb #888b3b5d
 @dataclass
 class FaceTrack:
     "One person's face over the sampled frames: crops (T, S, S, 3) uint8 and, per crop, its box, frame, time, landmarks (crop coordinates) and score."

@@ -7,7 +7,7 @@ __all__ = ['ASTRONAUT_FACE', 'ONE_FACE', 'TWO_FACES', 'astronaut', 'cat', 'backd
            'write_video', 'ffmpeg_exe', 'ffmpeg', 'write_h264', 'write_rotated', 'write_phone_video', 'write_lying_avi',
            'write_bad_files']
 
-# %% ../nbs/00a_fixtures.ipynb #6eca8242
+# %% ../nbs/00a_fixtures.ipynb #5a579abc
 import struct
 import subprocess
 from pathlib import Path
@@ -15,7 +15,7 @@ from pathlib import Path
 import cv2
 import numpy as np
 
-# %% ../nbs/00a_fixtures.ipynb #d4d3a4f7
+# %% ../nbs/00a_fixtures.ipynb #ba6b89c7
 # The astronaut's face box (x0, y0, x1, y1) in skimage.data.astronaut(), measured once with MTCNN (p=0.99999).
 ASTRONAUT_FACE = (181., 62., 268., 172.)
 
@@ -29,7 +29,7 @@ def cat():
     from skimage import data
     return data.chelsea()
 
-# %% ../nbs/00a_fixtures.ipynb #2ba60533
+# %% ../nbs/00a_fixtures.ipynb #32673806
 ONE_FACE = [((.30, .10, .55), (.45, .05, .75))]   # one face drifting right and zooming in
 TWO_FACES = [((.02, .15, .70), (.05, .15, .70)),   # two faces side by side
              ((.52, .15, .70), (.49, .15, .70))]
@@ -77,7 +77,7 @@ def scene_face_boxes(n_frames=48, width=640, height=360, sprites=ONE_FACE):
             out[s, i] = np.array(ASTRONAUT_FACE) * sc + [x, y, x, y]
     return out
 
-# %% ../nbs/00a_fixtures.ipynb #647f480f
+# %% ../nbs/00a_fixtures.ipynb #a005cced
 _FOURCC = {'.avi': 'MJPG', '.mp4': 'mp4v', '.mov': 'mp4v', '.mkv': 'MJPG', '.webm': 'VP80'}
 
 def write_video(path, frames, fps=25.0, fourcc=None, gray=False):
@@ -122,7 +122,7 @@ def write_h264(path, frames, fps=30.0, crf=23, preset='veryfast'):
     gen.close()
     return path
 
-# %% ../nbs/00a_fixtures.ipynb #b6667e49
+# %% ../nbs/00a_fixtures.ipynb #aadb089c
 def write_rotated(path, src, degrees=90):
     "Copy video `src` to `path` without re-encoding, storing a display rotation (as phones do)."
     ffmpeg('-display_rotation', degrees, '-i', src, '-c', 'copy', path)
@@ -149,7 +149,7 @@ def write_lying_avi(path, frames, claimed, fps=25.0):
     path.write_bytes(bytes(data))
     return path
 
-# %% ../nbs/00a_fixtures.ipynb #28345ac5
+# %% ../nbs/00a_fixtures.ipynb #bc93af8a
 def write_bad_files(folder):
     "Write one file per kind of bad upload into `folder`; returns {kind: path}."
     folder = Path(folder); folder.mkdir(parents=True, exist_ok=True)

@@ -6,7 +6,7 @@
 __all__ = ['VIDEO_EXTENSIONS', 'MAX_READ', 'VideoError', 'diagnose', 'VideoInfo', 'open_video', 'probe', 'even_indices',
            'FrameSample', 'count_frames', 'sample_frames']
 
-# %% ../nbs/00_video.ipynb #43248e39
+# %% ../nbs/00_video.ipynb #025f69b4
 import os
 os.environ.setdefault('OPENCV_FFMPEG_LOGLEVEL', '-8')   # FFmpeg's own logging: we report errors ourselves
 
@@ -17,7 +17,7 @@ from pathlib import Path
 import cv2
 import numpy as np
 
-# %% ../nbs/00_video.ipynb #a73cb5ce
+# %% ../nbs/00_video.ipynb #0a605717
 VIDEO_EXTENSIONS = ('.mp4', '.avi', '.mov', '.mkv', '.webm', '.m4v', '.mpg', '.mpeg', '.wmv', '.flv', '.gif')
 
 class VideoError(ValueError):
@@ -53,7 +53,7 @@ def diagnose(path):
         return f"{path.name} uses a video codec that cannot be decoded here"
     return f"{path.name} is not a readable video (unknown format or corrupt file)"
 
-# %% ../nbs/00_video.ipynb #41333725
+# %% ../nbs/00_video.ipynb #b4febf22
 @dataclass
 class VideoInfo:
     "What a video file says about itself. `frames` is the header's claim until `frames_exact` says it was counted."
@@ -109,7 +109,7 @@ def probe(path) -> VideoInfo:
     try: return _read_info(cap, path)
     finally: cap.release()
 
-# %% ../nbs/00_video.ipynb #705e19aa
+# %% ../nbs/00_video.ipynb #b7c01980
 def even_indices(n_total, n, start=0, stop=None):
     "`n` frame indices spread evenly over [start, stop): the middle of n equal segments (all frames if fewer)."
     stop = n_total if stop is None else min(stop, n_total)
@@ -118,7 +118,7 @@ def even_indices(n_total, n, start=0, stop=None):
     if n >= span: return np.arange(start, stop, dtype=np.int64)
     return start + ((np.arange(n) + 0.5) * span / n).astype(np.int64)
 
-# %% ../nbs/00_video.ipynb #e3ec76c0
+# %% ../nbs/00_video.ipynb #be0a33d2
 @dataclass
 class FrameSample:
     "Frames sampled from one video: `frames` (N, H, W, 3) RGB uint8, their indices and timestamps (s)."
@@ -171,7 +171,7 @@ def count_frames(path, max_read=None):
     "The true number of frames in a video, by decoding it (no pixel conversion)."
     return _read_pass(path, [], to_end=True, max_read=max_read)[3]
 
-# %% ../nbs/00_video.ipynb #d30d0e4a
+# %% ../nbs/00_video.ipynb #85a2b794
 def _window(info, start, end, n_total):
     "Frame range [a, b) of the time window [start, end) seconds."
     if start is None and end is None: return 0, n_total
