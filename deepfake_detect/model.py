@@ -7,7 +7,7 @@ __all__ = ['BACKBONES', 'CHECKPOINT_FORMAT', 'REQUIRED_CONFIG', 'BackboneSpec', 
            'build_backbone', 'TinyCNN', 'DeepfakeDetector', 'cpu_has_bf16', 'autocast', 'set_threads',
            'CheckpointError', 'model_config', 'save_checkpoint', 'load_config', 'load_checkpoint']
 
-# %% ../nbs/04_model.ipynb #56d0bd94
+# %% ../nbs/04_model.ipynb #f519111d
 import contextlib
 import json
 import os
@@ -19,7 +19,7 @@ import torch.nn as nn
 
 from .data import IMAGENET_MEAN, IMAGENET_STD
 
-# %% ../nbs/04_model.ipynb #991eaf97
+# %% ../nbs/04_model.ipynb #2e35e468
 @dataclass
 class BackboneSpec:
     "What a backbone needs and gives: feature size, input size, normalisation, and a builder."
@@ -48,7 +48,7 @@ def build_backbone(name, pretrained=True, weights_path=None):
     if name not in BACKBONES: raise KeyError(f"unknown backbone {name!r}; known: {sorted(BACKBONES)}")
     return BACKBONES[name].build(pretrained, weights_path)
 
-# %% ../nbs/04_model.ipynb #7ecbe7e9
+# %% ../nbs/04_model.ipynb #e12ddbda
 class _EfficientNetTrunk(nn.Module):
     "EfficientNet(-Lite) without its classifier: images → pooled features."
     def __init__(self, net):
@@ -74,7 +74,7 @@ def _efficientnet_lite0(pretrained=True, weights_path=None):
     else: net = EfficientNet.from_name('efficientnet-lite0')
     return _EfficientNetTrunk(net)
 
-# %% ../nbs/04_model.ipynb #7130efa8
+# %% ../nbs/04_model.ipynb #4caf5b49
 def _torchvision_trunk(ctor, weights_enum, pretrained, weights_path):
     "A torchvision classifier without its fc layer, with ImageNet weights from a file, the hub cache or a download."
     net = ctor(weights=None)
@@ -117,7 +117,7 @@ def _tiny(pretrained=False, weights_path=None):
     if weights_path is not None: net.load_state_dict(torch.load(weights_path, map_location='cpu', weights_only=True))
     return net
 
-# %% ../nbs/04_model.ipynb #fb7c1eec
+# %% ../nbs/04_model.ipynb #b38cc393
 class DeepfakeDetector(nn.Module):
     "CNN features per frame → 2-layer LSTM → FC: one logit per clip, plus per-frame logits from the features."
     def __init__(self, backbone='efficientnet_lite0', hidden=256, layers=2, dropout=0.3, pretrained=True, weights_path=None):
@@ -144,7 +144,7 @@ class DeepfakeDetector(nn.Module):
         logit, frame_logits = self.temporal(self.features(x))
         return dict(logit=logit, frame_logits=frame_logits)
 
-# %% ../nbs/04_model.ipynb #78675c14
+# %% ../nbs/04_model.ipynb #2104ffcf
 def cpu_has_bf16():
     "True when this CPU computes bfloat16 natively (AVX-512 BF16 or AMX)."
     try:
@@ -165,7 +165,7 @@ def set_threads(n=None):
     if torch.get_num_threads() != n: torch.set_num_threads(n)
     return n
 
-# %% ../nbs/04_model.ipynb #ae07e779
+# %% ../nbs/04_model.ipynb #e72189b5
 CHECKPOINT_FORMAT = 'deepfake_detect/1'
 REQUIRED_CONFIG = ('format', 'backbone', 'hidden', 'layers', 'input_size', 'mean', 'std', 'n_frames', 'threshold')
 
