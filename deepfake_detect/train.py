@@ -7,7 +7,7 @@ __all__ = ['roc_auc', 'fake_pairs', 'paired_win_rate', 'warmup_cosine', 'save_ru
            'plot_history', 'score_dataset', 'valid_metrics', 'set_trainable', 'clip_features', 'TemporalHead',
            'feature_loader', 'train_lstm', 'finetune_backbone', 'data_summary', 'train_baseline', 'train_two_stage']
 
-# %% ../nbs/05_train.ipynb #245bb3b2
+# %% ../nbs/05_train.ipynb #816494c2
 import json
 import math
 import time
@@ -23,7 +23,7 @@ from .data import FaceClipDataset, ClipAugment, make_loader
 from .blend import SelfBlendDataset
 from .model import DeepfakeDetector, autocast, save_checkpoint, set_threads, BACKBONES
 
-# %% ../nbs/05_train.ipynb #64f8dec4
+# %% ../nbs/05_train.ipynb #bdb202f1
 def roc_auc(y, p):
     "Area under the ROC curve of scores `p` for labels `y` (1 = fake); NaN with a single class."
     from sklearn.metrics import roc_auc_score
@@ -46,7 +46,7 @@ def paired_win_rate(index, scores):
     if not pairs: return float('nan')
     return float(np.mean([1.0 if s[f] > s[r] else 0.5 if s[f] == s[r] else 0.0 for f, r in pairs]))
 
-# %% ../nbs/05_train.ipynb #8a4e4d6a
+# %% ../nbs/05_train.ipynb #e34c974b
 def warmup_cosine(total_steps, warmup=0.05, floor=0.02):
     "A LambdaLR factor: linear warm-up over `warmup` of the steps, then cosine decay to `floor`."
     w = max(1, int(total_steps * warmup))
@@ -56,7 +56,7 @@ def warmup_cosine(total_steps, warmup=0.05, floor=0.02):
         return floor + (1 - floor) * 0.5 * (1 + math.cos(math.pi * t))
     return f
 
-# %% ../nbs/05_train.ipynb #e18b217d
+# %% ../nbs/05_train.ipynb #c85d27f2
 def _optim_tensors(opt):
     "AdamW state as flat {name: tensor} for safetensors, plus its JSON-able param groups."
     sd = opt.state_dict()
@@ -86,7 +86,7 @@ def resume(run_dir, model, opt, sched):
     sched.load_state_dict(state.pop('sched'))
     return state
 
-# %% ../nbs/05_train.ipynb #824a0a3f
+# %% ../nbs/05_train.ipynb #d0004039
 def clip_loss(model, batch):
     "BCE on the clip logit: the LSTM stage."
     x, y, _ = batch
@@ -150,7 +150,7 @@ def plot_history(history, keys=(('train_loss', 'valid_loss'), ('train_acc', 'val
         ax.legend(fontsize=7); ax.set_xlabel('epoch')
     return fig
 
-# %% ../nbs/05_train.ipynb #73353344
+# %% ../nbs/05_train.ipynb #dc34ee15
 @torch.inference_mode()
 def score_dataset(model, ds, batch_size=4, device='cpu', frames=False, workers=0):
     "One score (logit) per clip of `ds`: the clip logit, or with `frames` the mean per-frame logit."
@@ -182,7 +182,7 @@ def set_trainable(model, n_blocks):
                      and not any(p.requires_grad for p in m.parameters())]
     return params
 
-# %% ../nbs/05_train.ipynb #2e66cbbb
+# %% ../nbs/05_train.ipynb #39f84c41
 _train = nn.Module.train
 def _train_keep_frozen(self, mode=True):
     _train(self, mode)
@@ -190,7 +190,7 @@ def _train_keep_frozen(self, mode=True):
     return self
 DeepfakeDetector.train = _train_keep_frozen
 
-# %% ../nbs/05_train.ipynb #fec40e2b
+# %% ../nbs/05_train.ipynb #b03ac279
 @torch.inference_mode()
 def clip_features(model, ds, views=1, batch_size=4, device='cpu', workers=0, progress=False):
     "Frame features (N·views, T, F) of every clip in `ds` (a new augmentation draw per view) and their labels."
@@ -218,7 +218,7 @@ def feature_loader(feats, labels, batch_size=32, shuffle=True, seed=0):
     ds = torch.utils.data.TensorDataset(feats, labels, torch.arange(len(labels)))
     return torch.utils.data.DataLoader(ds, batch_size=batch_size, shuffle=shuffle, generator=torch.Generator().manual_seed(seed))
 
-# %% ../nbs/05_train.ipynb #6bd6264c
+# %% ../nbs/05_train.ipynb #ff753d91
 def train_lstm(model, train_ds, valid_index, valid_ds, run_dir=None, views=2, epochs=40, lr=1e-3, patience=8,
                log=print, workers=0, ckpt_config=None, progress=False):
     "Stage: train `model`'s LSTM and clip head on frozen features of `train_ds` (`views` augmented draws per clip)."
