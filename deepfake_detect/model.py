@@ -8,7 +8,7 @@ __all__ = ['BACKBONES', 'CHECKPOINT_FORMAT', 'REQUIRED_CONFIG', 'BackboneSpec', 
            'CheckpointError', 'model_config', 'save_checkpoint', 'load_config', 'load_checkpoint', 'default_model_path',
            'load_default']
 
-# %% ../nbs/04_model.ipynb #e20ff565
+# %% ../nbs/04_model.ipynb #a38a078a
 import contextlib
 import json
 import os
@@ -20,7 +20,7 @@ import torch.nn as nn
 
 from .data import IMAGENET_MEAN, IMAGENET_STD
 
-# %% ../nbs/04_model.ipynb #d022e51c
+# %% ../nbs/04_model.ipynb #567229cb
 @dataclass
 class BackboneSpec:
     "What a backbone needs and gives: feature size, input size, normalisation, and a builder."
@@ -49,7 +49,7 @@ def build_backbone(name, pretrained=True, weights_path=None):
     if name not in BACKBONES: raise KeyError(f"unknown backbone {name!r}; known: {sorted(BACKBONES)}")
     return BACKBONES[name].build(pretrained, weights_path)
 
-# %% ../nbs/04_model.ipynb #1ad40bb2
+# %% ../nbs/04_model.ipynb #0be4a742
 class _EfficientNetTrunk(nn.Module):
     "EfficientNet(-Lite) without its classifier: images → pooled features."
     def __init__(self, net):
@@ -75,7 +75,7 @@ def _efficientnet_lite0(pretrained=True, weights_path=None):
     else: net = EfficientNet.from_name('efficientnet-lite0')
     return _EfficientNetTrunk(net)
 
-# %% ../nbs/04_model.ipynb #735979d8
+# %% ../nbs/04_model.ipynb #2816151e
 def _torchvision_trunk(ctor, weights_enum, pretrained, weights_path):
     "A torchvision classifier without its fc layer, with ImageNet weights from a file, the hub cache or a download."
     net = ctor(weights=None)
@@ -118,7 +118,7 @@ def _tiny(pretrained=False, weights_path=None):
     if weights_path is not None: net.load_state_dict(torch.load(weights_path, map_location='cpu', weights_only=True))
     return net
 
-# %% ../nbs/04_model.ipynb #da7c6213
+# %% ../nbs/04_model.ipynb #a5400c1a
 class DeepfakeDetector(nn.Module):
     "CNN features per frame → 2-layer LSTM → FC: one logit per clip, plus per-frame logits from the features."
     def __init__(self, backbone='efficientnet_lite0', hidden=256, layers=2, dropout=0.3, pretrained=True, weights_path=None):
@@ -145,7 +145,7 @@ class DeepfakeDetector(nn.Module):
         logit, frame_logits = self.temporal(self.features(x))
         return dict(logit=logit, frame_logits=frame_logits)
 
-# %% ../nbs/04_model.ipynb #1a8b874a
+# %% ../nbs/04_model.ipynb #2d6cfcf4
 def cpu_has_bf16():
     "True when this CPU computes bfloat16 natively (AVX-512 BF16 or AMX)."
     try:
@@ -166,7 +166,7 @@ def set_threads(n=None):
     if torch.get_num_threads() != n: torch.set_num_threads(n)
     return n
 
-# %% ../nbs/04_model.ipynb #cc9eeaeb
+# %% ../nbs/04_model.ipynb #678d0d6c
 CHECKPOINT_FORMAT = 'deepfake_detect/1'
 REQUIRED_CONFIG = ('format', 'backbone', 'hidden', 'layers', 'input_size', 'mean', 'std', 'n_frames', 'threshold')
 
@@ -230,7 +230,7 @@ def load_checkpoint(path, device='cpu'):
     model.load_state_dict({k: v.to(own[k].dtype) for k, v in sd.items()})
     return model.to(device).eval(), cfg
 
-# %% ../nbs/04_model.ipynb #7ab06d33
+# %% ../nbs/04_model.ipynb #bb22af73
 def default_model_path():
     "Where the shipped default checkpoint lives inside the package."
     import deepfake_detect

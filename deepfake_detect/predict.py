@@ -6,7 +6,7 @@
 __all__ = ['LABELS', 'VERDICTS', 'UPLOAD_ACCEPT', 'label_for', 'Prediction', 'Predictor', 'result_card_html', 'plot_timeline',
            'crops_strip', 'png_bytes', 'upload_widget']
 
-# %% ../nbs/07_predict.ipynb #564ff51e
+# %% ../nbs/07_predict.ipynb #768124f5
 import json
 import math
 import tempfile
@@ -22,7 +22,7 @@ from .faces import FaceDetector, build_tracks
 from .model import load_checkpoint, default_model_path, set_threads
 from .evaluate import score_track, sigmoid
 
-# %% ../nbs/07_predict.ipynb #5187facc
+# %% ../nbs/07_predict.ipynb #4cf479bd
 LABELS = ('REAL', 'FAKE', 'UNCERTAIN', 'NO_FACE')
 VERDICTS = dict(REAL='Real', FAKE='DeepFake', UNCERTAIN='Uncertain', NO_FACE='No face found', ERROR='Error')
 
@@ -62,7 +62,7 @@ class Prediction:
         p = '' if self.p_fake is None else f" p_fake={self.p_fake:.3f}"
         return f"{Path(self.path).name}: {self.verdict}{p} ({len(self.tracks)} face track(s), {self.timings.get('total', 0):.2f} s)"
 
-# %% ../nbs/07_predict.ipynb #6c568061
+# %% ../nbs/07_predict.ipynb #084a3c50
 class Predictor:
     "Loads a checkpoint once; `predict(path)` → Prediction."
     def __init__(self, checkpoint=None, threads=None, n_frames=None, detector=None, device='cpu'):
@@ -132,7 +132,7 @@ class Predictor:
             except (VideoError, OSError) as e: out.append(Prediction(path=str(p), label='ERROR', model_id=self.model_id, error=str(e)))
         return out
 
-# %% ../nbs/07_predict.ipynb #8bfc1c62
+# %% ../nbs/07_predict.ipynb #93c61e27
 _COLOURS = dict(REAL='#1b873f', FAKE='#c62828', UNCERTAIN='#b26a00', NO_FACE='#5f6368', ERROR='#5f6368')
 
 def result_card_html(pred):
@@ -188,7 +188,7 @@ def png_bytes(fig_or_image):
         fig_or_image.savefig(buf, format='png', dpi=90, bbox_inches='tight'); plt.close(fig_or_image)
     return buf.getvalue()
 
-# %% ../nbs/07_predict.ipynb #b309a484
+# %% ../nbs/07_predict.ipynb #75a2b58e
 UPLOAD_ACCEPT = '.mp4,.avi,.mov,.mkv,.webm'
 _STAGE_TEXT = dict(frames='Reading frames…', faces='Finding faces…', model='Scoring faces…', done='Done')
 
