@@ -5,7 +5,7 @@
 # %% auto #0
 __all__ = ['cam_layer', 'gradcam', 'overlay', 'explain', 'plot_explanation']
 
-# %% ../nbs/08_explain.ipynb #3999d820
+# %% ../nbs/08_explain.ipynb #f540ec9a
 import numpy as np
 import torch
 import torch.nn.functional as F
@@ -13,7 +13,7 @@ import torch.nn.functional as F
 from .data import normalize_clip
 from .predict import Prediction, plot_timeline
 
-# %% ../nbs/08_explain.ipynb #d6af4ab6
+# %% ../nbs/08_explain.ipynb #b5582234
 def cam_layer(model):
     "The backbone block Grad-CAM looks at: the last one in the registry's block list."
     return model.spec.blocks(model.backbone)[-1]
@@ -46,7 +46,7 @@ def overlay(crop, cam, alpha=0.45):
     heat = (matplotlib.colormaps['jet'](cam)[..., :3] * 255)
     return (crop.astype(np.float32) * (1 - alpha) + heat * alpha).clip(0, 255).astype(np.uint8)
 
-# %% ../nbs/08_explain.ipynb #eb33adf7
+# %% ../nbs/08_explain.ipynb #a532ecbf
 def explain(predictor, pred: Prediction, k=4):
     "Heatmaps of the k highest-scoring frames of the most suspicious face: a list of dicts (time, p_fake, crop, cam, overlay)."
     if not pred.tracks: return []
