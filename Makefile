@@ -6,7 +6,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: setup run test export bench lab
+.PHONY: setup run demo browser test export bench lab
 
 setup: $(STAMP)
 
@@ -16,12 +16,21 @@ $(STAMP): settings.ini setup.py requirements/constraints.txt
 	$(PY) -m pip install -c requirements/constraints.txt -e ".[dev]"
 	touch $@
 
-# Until the app chapter lands: extract face clips from a generated sample video and print them.
+# The app on the shipped model: open http://localhost:8501
 run: $(STAMP)
+	$(VENV)/bin/streamlit run app.py --server.address 127.0.0.1 --server.port 8501
+
+# The pipeline on a generated sample video, printed (no browser needed).
+demo: $(STAMP)
 	$(PY) scripts/demo.py
 
+# Debian's chromium + chromedriver for the browser test (needs root; skipped, with the test, otherwise).
+browser:
+	@if [ ! -x /usr/bin/chromium ] && [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium chromium-driver >/dev/null; fi
+
 # The notebooks are the source: exporting must not change the committed modules, then every chapter runs.
-test: $(STAMP)
+test: $(STAMP) browser
 	@before=$$(git status --porcelain -- deepfake_detect 2>/dev/null | md5sum); \
 	$(VENV)/bin/nbdev_export; \
 	after=$$(git status --porcelain -- deepfake_detect 2>/dev/null | md5sum); \
