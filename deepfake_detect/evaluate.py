@@ -4,9 +4,10 @@
 
 # %% auto #0
 __all__ = ['score_track', 'score_cached', 'sigmoid', 'log_loss', 'fit_temperature', 'cross_fit_temperature', 'group_bootstrap',
-           'auc_of', 'per_method_table', 'evaluate_scores', 'plot_report', 'choose_threshold', 'calibrate_and_ship']
+           'auc_of', 'per_method_table', 'per_group_table', 'evaluate_scores', 'plot_report', 'choose_threshold',
+           'video_embeddings', 'leave_one_method_out', 'calibrate_and_ship']
 
-# %% ../nbs/06_evaluate.ipynb #06c66aa9
+# %% ../nbs/06_evaluate.ipynb #ffbe1e19
 import json
 import math
 from pathlib import Path
@@ -19,7 +20,7 @@ from .data import load_record, normalize_clip, pick_frames
 from .model import load_checkpoint, save_checkpoint, autocast
 from .train import roc_auc, fake_pairs, paired_win_rate
 
-# %% ../nbs/06_evaluate.ipynb #8c3fb11d
+# %% ../nbs/06_evaluate.ipynb #9ad50595
 @torch.inference_mode()
 def score_track(model, cfg, crops):
     "(clip logit, per-frame logits) of one face track: uint8 crops (T, 3, S, S) → the model, as its config says."
@@ -49,7 +50,7 @@ def score_cached(model, cfg, index, head='lstm', progress=False):
         rows.append(dict(logit=max(tl) if tl else float('nan'), n_tracks=len(tl), no_face=not tl))
     return index.reset_index(drop=True).assign(**pd.DataFrame(rows))
 
-# %% ../nbs/06_evaluate.ipynb #552f6786
+# %% ../nbs/06_evaluate.ipynb #35d2a22a
 def sigmoid(z): return 1 / (1 + np.exp(-np.asarray(z, np.float64)))
 
 def log_loss(y, p, eps=1e-6):
@@ -74,7 +75,7 @@ def cross_fit_temperature(logits, y, groups, seed=0):
         p[b] = sigmoid(z[b] / fit_temperature(z[a], y[a])) if len(np.unique(y[a])) == 2 else sigmoid(z[b])
     return p
 
-# %% ../nbs/06_evaluate.ipynb #da1dd563
+# %% ../nbs/06_evaluate.ipynb #df466839
 def group_bootstrap(metric, df, group_col='split_group', n=1000, seed=0, alpha=0.05):
     "(low, high) percentile interval of `metric(df)` under resampling of whole groups."
     rng = np.random.default_rng(seed)
@@ -91,7 +92,7 @@ def group_bootstrap(metric, df, group_col='split_group', n=1000, seed=0, alpha=0
 
 def auc_of(df, score='p_fake'): return roc_auc((df.label == 'fake').astype(int), df[score])
 
-# %% ../nbs/06_evaluate.ipynb #a923060c
+# %% ../nbs/06_evaluate.ipynb #9f49bd9a
 def _pair_rate(df):
     return paired_win_rate(df, df.p_fake.values)
 
@@ -107,6 +108,13 @@ def per_method_table(df, threshold=0.5, n_boot=500):
                          pair_win=_pair_rate(dp) if len(dp) else float('nan'),
                          pair_ci=group_bootstrap(_pair_rate, dp, n=n_boot) if len(fake_pairs(dp)) else (float('nan'),) * 2))
     return pd.DataFrame(rows)
+
+def per_group_table(df, threshold=0.5):
+    "One row per group: its videos, fakes, mean P(fake) of its real and fake videos, and errors at `threshold`."
+    d = df.assign(fake=df.label == 'fake', wrong=(df.p_fake >= threshold) != (df.label == 'fake'))
+    g = d.groupby('split_group' if 'split_group' in d else 'group')
+    return pd.DataFrame(dict(videos=g.size(), fakes=g.fake.sum(), p_real=g.apply(lambda x: x.p_fake[~x.fake].mean()),
+                             p_fake=g.apply(lambda x: x.p_fake[x.fake].mean()), errors=g.wrong.sum())).sort_values('errors', ascending=False)
 
 def evaluate_scores(df, temperature=1.0, threshold=0.5, n_boot=1000):
     "The full report (a JSON-serialisable dict) for an index with video-level `logit`s (NaN = no face)."
@@ -127,7 +135,7 @@ def evaluate_scores(df, temperature=1.0, threshold=0.5, n_boot=1000):
                 report=classification_report(yt, yp, labels=[0, 1], target_names=['real', 'fake'], output_dict=True, zero_division=0),
                 per_method=json.loads(methods.to_json(orient='records')))
 
-# %% ../nbs/06_evaluate.ipynb #73cb5c46
+# %% ../nbs/06_evaluate.ipynb #6726ed66
 def plot_report(df, report):
     "Confusion matrix, ROC curve and reliability diagram of a scored index and its report."
     import seaborn as sns
@@ -149,7 +157,7 @@ def plot_report(df, report):
     axs[2].set(xlabel='predicted P(fake)', ylabel='observed share of fakes', title=f"calibration, log-loss {report['log_loss']:.3f}")
     return fig
 
-# %% ../nbs/06_evaluate.ipynb #1d0ee287
+# %% ../nbs/06_evaluate.ipynb #769e8beb
 def choose_threshold(y, p):
     "The probability threshold that maximises balanced accuracy (the midpoint between neighbouring scores)."
     y, p = np.asarray(y), np.asarray(p, np.float64)
@@ -158,7 +166,39 @@ def choose_threshold(y, p):
     ba = [0.5 * (((p >= t) & (y == 1)).sum() / max((y == 1).sum(), 1) + ((p < t) & (y == 0)).sum() / max((y == 0).sum(), 1)) for t in cands]
     return float(cands[int(np.argmax(ba))]) if len(cands) else 0.5
 
-# %% ../nbs/06_evaluate.ipynb #7dd2c864
+# %% ../nbs/06_evaluate.ipynb #6c62b61a
+@torch.inference_mode()
+def video_embeddings(model, cfg, index, n_frames=8):
+    "Mean backbone features (N, F) of the first face track of each cached video (zeros where there is none)."
+    import torchvision.transforms.v2.functional as TF
+    out = np.zeros((len(index), model.spec.features), np.float32)
+    for i, cache in enumerate(index.cache):
+        tracks = load_record(cache)['tracks']
+        if not tracks: continue
+        x = tracks[0]['crops'][pick_frames(len(tracks[0]['crops']), n_frames)]
+        if x.shape[-1] != cfg['input_size']: x = TF.resize(x, [cfg['input_size']] * 2, antialias=True)
+        with autocast('cpu'): out[i] = model.backbone(normalize_clip(x, cfg['mean'], cfg['std'])).float().mean(0).numpy()
+    return out
+
+def leave_one_method_out(emb, index, min_fakes=3, n_boot=300):
+    "Per fake method: AUC of a logistic regression trained without that method, on its fakes vs held-out reals."
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.pipeline import make_pipeline
+    from sklearn.preprocessing import StandardScaler
+    ix = index.reset_index(drop=True)
+    fake = (ix.label == 'fake').values
+    rows = []
+    for m, n in ix[fake].method.value_counts().items():
+        if n < min_fakes: continue
+        train = (ix.split == 'train').values & ~(fake & (ix.method == m).values)
+        test = (fake & (ix.method == m).values) | ((ix.split == 'valid').values & ~fake)
+        clf = make_pipeline(StandardScaler(), LogisticRegression(C=0.1, max_iter=2000)).fit(emb[train], fake[train])
+        d = ix[test].assign(p_fake=clf.predict_proba(emb[test])[:, 1]).reset_index(drop=True)
+        if 'split_group' not in d: d['split_group'] = d.group
+        rows.append(dict(method=m, n_fake=int(n), n_real=int((~fake & test).sum()), auc=auc_of(d), auc_ci=group_bootstrap(auc_of, d, n=n_boot)))
+    return pd.DataFrame(rows)
+
+# %% ../nbs/06_evaluate.ipynb #b1598e63
 def calibrate_and_ship(checkpoint, index, out, uncertain_band=0.1, n_boot=1000, model_id=None, head='lstm', **extra):
     "Evaluate `checkpoint` on the index's valid split, calibrate it there, and save it to `out`; returns the report."
     model, cfg = load_checkpoint(checkpoint)

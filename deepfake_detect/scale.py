@@ -6,7 +6,7 @@
 __all__ = ['SCAN_COLUMNS', 'ScanError', 'source_files', 'scan_row', 'ResultFile', 'scan_local', 'ScanActor', 'scan_ray', 'scan',
            'summary_line']
 
-# %% ../nbs/09_scale.ipynb #75bbbcf8
+# %% ../nbs/09_scale.ipynb #9e64123d
 import csv
 import glob
 import os
@@ -21,7 +21,7 @@ from .video import VIDEO_EXTENSIONS
 from .data import index_manifest
 from .predict import Predictor, Prediction
 
-# %% ../nbs/09_scale.ipynb #d074fd6b
+# %% ../nbs/09_scale.ipynb #5143e737
 SCAN_COLUMNS = ['path', 'label', 'p_fake', 'n_tracks', 'model_id', 'seconds', 'error']
 
 class ScanError(ValueError):
@@ -80,7 +80,7 @@ class ResultFile:
         df.to_parquet(self.path, index=False)
         self.journal.unlink()
 
-# %% ../nbs/09_scale.ipynb #27bc7b0a
+# %% ../nbs/09_scale.ipynb #665d27d5
 def scan_local(paths, results: ResultFile, predictor=None, model=None, n_frames=None, threads=None, progress=True):
     "Score `paths` one by one into `results`; returns the number scored."
     from tqdm.auto import tqdm
@@ -92,7 +92,7 @@ def scan_local(paths, results: ResultFile, predictor=None, model=None, n_frames=
             results.write(scan_row(pred.predict_many([p], progress=False)[0], time.perf_counter() - t0))
     return len(paths)
 
-# %% ../nbs/09_scale.ipynb #d1bb5613
+# %% ../nbs/09_scale.ipynb #86873c98
 class ScanActor:
     "A Ray actor holding one Predictor; called on batches {'path': [...]}, returns the scan rows."
     def __init__(self, model=None, n_frames=None, threads=1):
@@ -138,7 +138,7 @@ def scan_ray(paths, results: ResultFile, address=None, num_cpus=None, workers=No
     finally:
         if started: ray.shutdown()
 
-# %% ../nbs/09_scale.ipynb #3a74ba21
+# %% ../nbs/09_scale.ipynb #81accdf3
 def scan(src, out, engine='local', progress=True, **kwargs):
     "Scan a folder / glob / manifest into `out` (.csv or .parquet) with the local or the Ray engine; returns a summary dict."
     files = source_files(src)
