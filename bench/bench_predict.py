@@ -41,10 +41,10 @@ def naive(path, n=32, max_frames=300):
     t1 = time.perf_counter()
     det = FaceDetector(max_side=10_000, min_face=20, retry_min_face=None, batch_size=1)   # full resolution, frame by frame
     crops = []
-    for f in frames:
+    for f in frames:   # every frame, as the original app did
         d = det(f[None])[0]
         if len(d): crops.append(crop_face(f, d.boxes[0], size=224)[0])
-        if len(crops) == n: break
+    crops = crops[:n]
     t2 = time.perf_counter()
     model = DeepfakeDetector('resnext50_32x4d', pretrained=False).eval()   # same cost as with ImageNet weights
     x = torch.from_numpy(np.stack(crops)).permute(0, 3, 1, 2).float()[None] / 255

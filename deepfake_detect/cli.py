@@ -5,7 +5,7 @@
 # %% auto #0
 __all__ = ['UsageError', 'cmd_predict', 'cmd_scan', 'manifest_scores', 'cmd_evaluate', 'cmd_train', 'parser', 'main', 'console']
 
-# %% ../nbs/10_cli.ipynb #466d5230
+# %% ../nbs/10_cli.ipynb #bc985d29
 import argparse
 import csv
 import json
@@ -24,7 +24,7 @@ from .evaluate import evaluate_scores
 from .predict import Predictor, Prediction
 from .scale import scan, summary_line, ScanError, SCAN_COLUMNS
 
-# %% ../nbs/10_cli.ipynb #0f54b2d3
+# %% ../nbs/10_cli.ipynb #04de5166
 class UsageError(Exception):
     "Bad input or usage: exit code 2."
 
@@ -97,7 +97,7 @@ def cmd_train(args, out=sys.stdout):
     print(f"trained into {args.out}; evaluate and ship with chapter 06 (scripts/ship_default.py --run {args.out})", file=out)
     return 0
 
-# %% ../nbs/10_cli.ipynb #80340316
+# %% ../nbs/10_cli.ipynb #ae4a9fb4
 def parser():
     "The argparse parser of `deepfake-detect`."
     ap = argparse.ArgumentParser(prog='deepfake-detect', description='Detect manipulated faces in videos.')

@@ -4,9 +4,9 @@
 
 # %% auto #0
 __all__ = ['Detections', 'iou', 'downscale', 'FaceDetector', 'default_detector', 'link_tracks', 'square_box', 'crop_face',
-           'FaceTrack', 'FaceClips', 'build_tracks', 'extract_face_clips']
+           'detect_frames', 'fill_skipped', 'FaceTrack', 'FaceClips', 'build_tracks', 'extract_face_clips']
 
-# %% ../nbs/01_faces.ipynb #dfd44b82
+# %% ../nbs/01_faces.ipynb #4deb113e
 import math
 import time
 from dataclasses import dataclass, field
@@ -18,7 +18,7 @@ import torch
 
 from .video import VideoInfo, FrameSample, sample_frames
 
-# %% ../nbs/01_faces.ipynb #000c702b
+# %% ../nbs/01_faces.ipynb #d349a037
 @dataclass
 class Detections:
     "Faces found in one frame: boxes (k, 4) as x0, y0, x1, y1; scores (k,); landmarks (k, 5, 2) as x, y."
@@ -85,7 +85,7 @@ def default_detector():
     "One shared FaceDetector with default settings (MTCNN loads once per process)."
     return FaceDetector()
 
-# %% ../nbs/01_faces.ipynb #5fe85565
+# %% ../nbs/01_faces.ipynb #78bf700e
 def _centre_distance(a, b):
     "Distance between box centres, in units of the first box's size: an (n, m) matrix."
     ca, cb = (a[:, :2] + a[:, 2:]) / 2, (b[:, :2] + b[:, 2:]) / 2
@@ -104,7 +104,7 @@ def link_tracks(dets, min_iou=0.2, max_dist=1.5, max_size_ratio=1.6, min_frac=0.
     from scipy.optimize import linear_sum_assignment
     tracks, last = [], []
     for t, d in enumerate(dets):
-        if not len(d): continue
+        if d is None or not len(d): continue
         matched = set()
         if tracks:
             prev = np.stack(last)
@@ -115,12 +115,12 @@ def link_tracks(dets, min_iou=0.2, max_dist=1.5, max_size_ratio=1.6, min_frac=0.
                 if ok[r, c]: tracks[r].append((t, c)); last[r] = d.boxes[c]; matched.add(c)
         for c in range(len(d)):
             if c not in matched: tracks.append([(t, c)]); last.append(d.boxes[c])
-    n_with_face = sum(len(d) > 0 for d in dets)
+    n_with_face = sum(d is not None and len(d) > 0 for d in dets)
     keep = [tr for tr in tracks if len(tr) >= max(1, math.ceil(min_frac * n_with_face))]
     size = lambda tr: np.mean([np.prod(dets[t].boxes[c, 2:] - dets[t].boxes[c, :2]) for t, c in tr])
     return sorted(keep, key=lambda tr: (len(tr), size(tr)), reverse=True)
 
-# %% ../nbs/01_faces.ipynb #68c7cc7d
+# %% ../nbs/01_faces.ipynb #990b4df6
 def square_box(box, margin=1.3):
     "A square (x0, y0, side) around `box` (x0, y0, x1, y1), `margin` times its longer side, same centre."
     x0, y0, x1, y1 = box
@@ -140,7 +140,39 @@ def crop_face(frame, box, landmarks=None, size=224, margin=1.3):
     pts = None if landmarks is None else ((np.asarray(landmarks, np.float32) - [x0, y0]) * (size / s)).astype(np.float32)
     return crop, pts
 
-# %% ../nbs/01_faces.ipynb #888b3b5d
+# %% ../nbs/01_faces.ipynb #fdb753f5
+def detect_frames(detector, frames, every=1):
+    "Per-frame Detections, running `detector` on every `every`-th frame and the last; `None` for the frames skipped."
+    keep = sorted(set(range(0, len(frames), max(1, every))) | {len(frames) - 1})
+    out = [None] * len(frames)
+    for i, d in zip(keep, detector(frames[keep])): out[i] = d
+    return out
+
+def fill_skipped(dets, tracks):
+    "(dets, tracks) with each track interpolated onto skipped (`None`) frames between two of its detections."
+    skipped = {t for t, d in enumerate(dets) if d is None}
+    if not skipped: return dets, tracks
+    extra = {t: [] for t in skipped}
+    filled = []
+    for tr in tracks:
+        out = [tr[0]]
+        for (t1, c1), (t2, c2) in zip(tr, tr[1:]):
+            if all(t in skipped for t in range(t1 + 1, t2)):
+                a, b = dets[t1], dets[t2]
+                for t in range(t1 + 1, t2):
+                    f = (t - t1) / (t2 - t1)
+                    extra[t].append((a.boxes[c1] * (1 - f) + b.boxes[c2] * f, min(a.scores[c1], b.scores[c2]),
+                                     a.landmarks[c1] * (1 - f) + b.landmarks[c2] * f))
+                    out.append((t, len(extra[t]) - 1))
+            out.append((t2, c2))
+        filled.append(out)
+    dets = list(dets)
+    for t, rows in extra.items():
+        dets[t] = Detections(np.array([r[0] for r in rows], np.float32).reshape(-1, 4), np.array([r[1] for r in rows], np.float32),
+                             np.array([r[2] for r in rows], np.float32).reshape(-1, 5, 2)) if rows else Detections.empty()
+    return dets, filled
+
+# %% ../nbs/01_faces.ipynb #e249bf2f
 @dataclass
 class FaceTrack:
     "One person's face over the sampled frames: crops (T, S, S, 3) uint8 and, per crop, its box, frame, time, landmarks (crop coordinates) and score."
@@ -179,9 +211,10 @@ class FaceClips:
         return '\n'.join(lines + [f"  warning: {w}" for w in self.warnings])
 
 def build_tracks(sample: FrameSample, dets, size=224, margin=1.3, min_frac=0.15):
-    "Crop every tracked detection of `sample` into `FaceTrack`s."
+    "Crop every tracked detection of `sample` into `FaceTrack`s (frames the detector skipped, `None`, are interpolated)."
+    dets, links = fill_skipped(dets, link_tracks(dets, min_frac=min_frac))
     tracks = []
-    for tr in link_tracks(dets, min_frac=min_frac):
+    for tr in links:
         crops, pts = zip(*(crop_face(sample.frames[t], dets[t].boxes[c], dets[t].landmarks[c], size, margin) for t, c in tr))
         pos = np.array([t for t, _ in tr])
         tracks.append(FaceTrack(crops=np.stack(crops), boxes=np.stack([dets[t].boxes[c] for t, c in tr]),
@@ -191,12 +224,12 @@ def build_tracks(sample: FrameSample, dets, size=224, margin=1.3, min_frac=0.15)
     return tracks
 
 def extract_face_clips(path, n_frames=32, size=224, margin=1.3, detector=None, read_max_side=1280,
-                       min_frac=0.15) -> FaceClips:
+                       min_frac=0.15, detect_every=1) -> FaceClips:
     "Sample `n_frames` over the video at `path`, detect and track faces, and crop them to `size` px squares."
     t0 = time.perf_counter()
     sample = sample_frames(path, n=n_frames, max_side=read_max_side)
     t1 = time.perf_counter()
-    dets = (detector or default_detector())(sample.frames)
+    dets = detect_frames(detector or default_detector(), sample.frames, detect_every)
     t2 = time.perf_counter()
     tracks = build_tracks(sample, dets, size, margin, min_frac)
     t3 = time.perf_counter()

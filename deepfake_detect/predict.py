@@ -6,7 +6,7 @@
 __all__ = ['LABELS', 'VERDICTS', 'UPLOAD_ACCEPT', 'label_for', 'Prediction', 'Predictor', 'result_card_html', 'plot_timeline',
            'crops_strip', 'png_bytes', 'upload_widget']
 
-# %% ../nbs/07_predict.ipynb #768124f5
+# %% ../nbs/07_predict.ipynb #8259f6de
 import json
 import math
 import tempfile
@@ -18,11 +18,11 @@ import numpy as np
 import torch
 
 from .video import VideoError, VIDEO_EXTENSIONS, sample_frames
-from .faces import FaceDetector, build_tracks
+from .faces import FaceDetector, build_tracks, detect_frames
 from .model import load_checkpoint, default_model_path, set_threads
 from .evaluate import score_track, sigmoid
 
-# %% ../nbs/07_predict.ipynb #4cf479bd
+# %% ../nbs/07_predict.ipynb #b7b6c4b0
 LABELS = ('REAL', 'FAKE', 'UNCERTAIN', 'NO_FACE')
 VERDICTS = dict(REAL='Real', FAKE='DeepFake', UNCERTAIN='Uncertain', NO_FACE='No face found', ERROR='Error')
 
@@ -62,10 +62,10 @@ class Prediction:
         p = '' if self.p_fake is None else f" p_fake={self.p_fake:.3f}"
         return f"{Path(self.path).name}: {self.verdict}{p} ({len(self.tracks)} face track(s), {self.timings.get('total', 0):.2f} s)"
 
-# %% ../nbs/07_predict.ipynb #084a3c50
+# %% ../nbs/07_predict.ipynb #6b83d3ea
 class Predictor:
     "Loads a checkpoint once; `predict(path)` → Prediction."
-    def __init__(self, checkpoint=None, threads=None, n_frames=None, detector=None, device='cpu'):
+    def __init__(self, checkpoint=None, threads=None, n_frames=None, detector=None, device='cpu', detect_every=2):
         self.threads = set_threads(threads)
         self.checkpoint = Path(checkpoint) if checkpoint else default_model_path()
         self.model, self.cfg = load_checkpoint(self.checkpoint, device)
@@ -73,6 +73,7 @@ class Predictor:
         self.detector = detector or FaceDetector()
         self.model_id = self.cfg.get('model_id', self.checkpoint.name)
         self.head = self.cfg.get('head_used', 'lstm')
+        self.detect_every = detect_every   # MTCNN on every other sampled frame, tracks interpolated between (chapter 01)
 
     def warmup(self):
         "One pass on a blank clip, so the first real prediction is not slowed by lazy initialisation."
@@ -91,7 +92,7 @@ class Predictor:
         progress('frames', 0)
         sample = sample_frames(path, n=self.n_frames, max_side=1280)
         t.append(time.perf_counter()); progress('faces', 1)
-        dets = self.detector(sample.frames)
+        dets = detect_frames(self.detector, sample.frames, self.detect_every)
         tracks = build_tracks(sample, dets, size=self.cfg['input_size'], margin=self.cfg.get('margin', 1.3))
         t.append(time.perf_counter()); progress('model', 2)
         out_tracks, crops, frame_p = [], [], {}
@@ -132,7 +133,7 @@ class Predictor:
             except (VideoError, OSError) as e: out.append(Prediction(path=str(p), label='ERROR', model_id=self.model_id, error=str(e)))
         return out
 
-# %% ../nbs/07_predict.ipynb #93c61e27
+# %% ../nbs/07_predict.ipynb #7adcee82
 _COLOURS = dict(REAL='#1b873f', FAKE='#c62828', UNCERTAIN='#b26a00', NO_FACE='#5f6368', ERROR='#5f6368')
 
 def result_card_html(pred):
@@ -188,7 +189,7 @@ def png_bytes(fig_or_image):
         fig_or_image.savefig(buf, format='png', dpi=90, bbox_inches='tight'); plt.close(fig_or_image)
     return buf.getvalue()
 
-# %% ../nbs/07_predict.ipynb #75a2b58e
+# %% ../nbs/07_predict.ipynb #eb986285
 UPLOAD_ACCEPT = '.mp4,.avi,.mov,.mkv,.webm'
 _STAGE_TEXT = dict(frames='Reading frames…', faces='Finding faces…', model='Scoring faces…', done='Done')
 

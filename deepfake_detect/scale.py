@@ -6,7 +6,7 @@
 __all__ = ['SCAN_COLUMNS', 'ScanError', 'source_files', 'scan_row', 'ResultFile', 'scan_local', 'ScanActor', 'scan_ray', 'scan',
            'summary_line']
 
-# %% ../nbs/09_scale.ipynb #9e64123d
+# %% ../nbs/09_scale.ipynb #74e5edff
 import csv
 import glob
 import os
@@ -21,7 +21,7 @@ from .video import VIDEO_EXTENSIONS
 from .data import index_manifest
 from .predict import Predictor, Prediction
 
-# %% ../nbs/09_scale.ipynb #5143e737
+# %% ../nbs/09_scale.ipynb #7d1bc70e
 SCAN_COLUMNS = ['path', 'label', 'p_fake', 'n_tracks', 'model_id', 'seconds', 'error']
 
 class ScanError(ValueError):
@@ -80,7 +80,7 @@ class ResultFile:
         df.to_parquet(self.path, index=False)
         self.journal.unlink()
 
-# %% ../nbs/09_scale.ipynb #665d27d5
+# %% ../nbs/09_scale.ipynb #c242a458
 def scan_local(paths, results: ResultFile, predictor=None, model=None, n_frames=None, threads=None, progress=True):
     "Score `paths` one by one into `results`; returns the number scored."
     from tqdm.auto import tqdm
@@ -92,7 +92,7 @@ def scan_local(paths, results: ResultFile, predictor=None, model=None, n_frames=
             results.write(scan_row(pred.predict_many([p], progress=False)[0], time.perf_counter() - t0))
     return len(paths)
 
-# %% ../nbs/09_scale.ipynb #86873c98
+# %% ../nbs/09_scale.ipynb #e987c39f
 class ScanActor:
     "A Ray actor holding one Predictor; called on batches {'path': [...]}, returns the scan rows."
     def __init__(self, model=None, n_frames=None, threads=1):
@@ -127,9 +127,10 @@ def scan_ray(paths, results: ResultFile, address=None, num_cpus=None, workers=No
         ctx.enable_progress_bars = progress
         n = workers or max(1, int(ray.cluster_resources().get('CPU', 1) // threads_per_worker))
         ds = ray.data.from_items([{'path': str(p)} for p in paths], override_num_blocks=min(len(paths), 200))
+        # Ray Data restarts a dead actor and retries its batch by default (max_restarts / max_task_retries = -1)
         out = ds.map_batches(ScanActor, fn_constructor_kwargs=dict(model=model and str(model), n_frames=n_frames, threads=threads_per_worker),
-                             batch_size=1, concurrency=n, num_cpus=threads_per_worker, num_gpus=gpus_per_worker or None,
-                             max_restarts=3, max_task_retries=3)
+                             batch_size=1, compute=ray.data.ActorPoolStrategy(size=n), num_cpus=threads_per_worker,
+                             num_gpus=gpus_per_worker or None)
         count = 0
         with results:
             for row in out.iter_rows():
@@ -138,7 +139,7 @@ def scan_ray(paths, results: ResultFile, address=None, num_cpus=None, workers=No
     finally:
         if started: ray.shutdown()
 
-# %% ../nbs/09_scale.ipynb #81accdf3
+# %% ../nbs/09_scale.ipynb #f64ac82c
 def scan(src, out, engine='local', progress=True, **kwargs):
     "Scan a folder / glob / manifest into `out` (.csv or .parquet) with the local or the Ray engine; returns a summary dict."
     files = source_files(src)

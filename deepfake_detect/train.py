@@ -8,7 +8,7 @@ __all__ = ['roc_auc', 'fake_pairs', 'paired_win_rate', 'warmup_cosine', 'save_ru
            'TemporalHead', 'feature_loader', 'train_lstm', 'finetune_backbone', 'data_summary', 'train_baseline',
            'train_two_stage', 'train_default']
 
-# %% ../nbs/05_train.ipynb #dd01271c
+# %% ../nbs/05_train.ipynb #285fb46d
 import json
 import math
 import time
@@ -24,7 +24,7 @@ from .data import FaceClipDataset, ClipAugment, make_loader
 from .blend import SelfBlendDataset
 from .model import DeepfakeDetector, autocast, save_checkpoint, set_threads, BACKBONES
 
-# %% ../nbs/05_train.ipynb #53ec5717
+# %% ../nbs/05_train.ipynb #1804ca84
 def roc_auc(y, p):
     "Area under the ROC curve of scores `p` for labels `y` (1 = fake); NaN with a single class."
     from sklearn.metrics import roc_auc_score
@@ -47,7 +47,7 @@ def paired_win_rate(index, scores):
     if not pairs: return float('nan')
     return float(np.mean([1.0 if s[f] > s[r] else 0.5 if s[f] == s[r] else 0.0 for f, r in pairs]))
 
-# %% ../nbs/05_train.ipynb #7d9d637e
+# %% ../nbs/05_train.ipynb #13f88402
 def warmup_cosine(total_steps, warmup=0.05, floor=0.02):
     "A LambdaLR factor: linear warm-up over `warmup` of the steps, then cosine decay to `floor`."
     w = max(1, int(total_steps * warmup))
@@ -57,7 +57,7 @@ def warmup_cosine(total_steps, warmup=0.05, floor=0.02):
         return floor + (1 - floor) * 0.5 * (1 + math.cos(math.pi * t))
     return f
 
-# %% ../nbs/05_train.ipynb #6c7695fc
+# %% ../nbs/05_train.ipynb #94cd0b62
 def _optim_tensors(opt):
     "AdamW state as flat {name: tensor} for safetensors, plus its JSON-able param groups."
     sd = opt.state_dict()
@@ -87,7 +87,7 @@ def resume(run_dir, model, opt, sched):
     sched.load_state_dict(state.pop('sched'))
     return state
 
-# %% ../nbs/05_train.ipynb #d04038f1
+# %% ../nbs/05_train.ipynb #b52b7714
 def clip_loss(model, batch):
     "BCE on the clip logit: the LSTM stage."
     x, y, _ = batch
@@ -157,7 +157,7 @@ def plot_history(history, keys=(('train_loss', 'valid_loss'), ('train_acc', 'val
         ax.legend(fontsize=7); ax.set_xlabel('epoch')
     return fig
 
-# %% ../nbs/05_train.ipynb #92af4b76
+# %% ../nbs/05_train.ipynb #342015dd
 @torch.inference_mode()
 def score_dataset(model, ds, batch_size=4, device='cpu', frames=False, workers=0):
     "One score (logit) per clip of `ds`: the clip logit, or with `frames` the mean per-frame logit."
@@ -189,7 +189,7 @@ def set_trainable(model, n_blocks):
                      and not any(p.requires_grad for p in m.parameters())]
     return params
 
-# %% ../nbs/05_train.ipynb #132ba3c6
+# %% ../nbs/05_train.ipynb #40d2c9f9
 _train = nn.Module.train
 def _train_keep_frozen(self, mode=True):
     _train(self, mode)
@@ -197,7 +197,7 @@ def _train_keep_frozen(self, mode=True):
     return self
 DeepfakeDetector.train = _train_keep_frozen
 
-# %% ../nbs/05_train.ipynb #0bd38a0d
+# %% ../nbs/05_train.ipynb #e3d21219
 @torch.inference_mode()
 def clip_features(model, ds, views=1, batch_size=4, device='cpu', workers=0, progress=False):
     "Frame features (N·views, T, F) of every clip in `ds` (a new augmentation draw per view) and their labels."
@@ -225,7 +225,7 @@ def feature_loader(feats, labels, batch_size=32, shuffle=True, seed=0):
     ds = torch.utils.data.TensorDataset(feats, labels, torch.arange(len(labels)))
     return torch.utils.data.DataLoader(ds, batch_size=batch_size, shuffle=shuffle, generator=torch.Generator().manual_seed(seed))
 
-# %% ../nbs/05_train.ipynb #eb4cee45
+# %% ../nbs/05_train.ipynb #5bb86bb1
 def train_lstm(model, train_ds, valid_index, valid_ds, run_dir=None, views=2, epochs=40, lr=1e-3, patience=8,
                log=print, workers=0, ckpt_config=None, progress=False):
     "Stage: train `model`'s LSTM and clip head on frozen features of `train_ds` (`views` augmented draws per clip)."
@@ -243,12 +243,20 @@ def train_lstm(model, train_ds, valid_index, valid_ds, run_dir=None, views=2, ep
                patience=patience, log=log, amp=False, ckpt_config=ckpt_config)
 
 def finetune_backbone(model, train_ds, valid_index, valid_ds, run_dir=None, n_blocks=3, epochs=12, lr=3e-4,
-                      batch_size=8, patience=4, workers=2, log=print, device=None, ckpt_config=None):
-    "Stage: train the backbone's last `n_blocks` blocks and the per-frame head, frame by frame (on a GPU if there is one)."
+                      batch_size=8, patience=4, workers=2, log=print, device=None, ckpt_config=None, sbi_valid_ds=None):
+    """Stage: train the backbone's last `n_blocks` blocks and the per-frame head, frame by frame (on a GPU if there is one).
+    With `sbi_valid_ds` (held-out real clips and fixed self-blends of them), selection also weighs how well the model
+    finds seams on people it never saw: a steadier signal than a few dozen genuine fakes."""
     device = device or default_device()
     params = set_trainable(model, n_blocks) + list(model.frame_head.parameters())
     dl = make_loader(train_ds, batch_size, shuffle=True, workers=workers, drop_last=len(train_ds) > batch_size)
-    valid_fn = lambda m: valid_metrics(valid_index, score_dataset(m, valid_ds, frames=True, workers=workers, device=device))
+    def valid_fn(m):
+        row = valid_metrics(valid_index, score_dataset(m, valid_ds, frames=True, workers=workers, device=device))
+        if sbi_valid_ds is not None:
+            s = score_dataset(m, sbi_valid_ds, frames=True, workers=workers, device=device)
+            row['valid_sbi_auc'] = roc_auc([sbi_valid_ds.label(k) for k in range(len(sbi_valid_ds))], s)
+            row['select'] = float(np.nanmean([row['valid_auc'], row['valid_pair'], row['valid_sbi_auc']]))
+        return row
     return fit(model, dl, valid_fn, params, epochs, lr, loss_fn=frame_loss, run_dir=run_dir, patience=patience,
                log=log, device=device, ckpt_config=ckpt_config)
 
@@ -274,7 +282,8 @@ def train_baseline(index, run_dir, backbone='efficientnet_lite0', n_frames=32, e
     return model, hist
 
 def train_two_stage(index, run_dir, backbone='efficientnet_lite0', n_blocks=5, ft_epochs=30, ft_frames=6, ft_lr=1e-3,
-                    ft_patience=8, lstm_epochs=40, n_frames=32, batch_size=8, seed=0, log=print, workers=2, genuine_fakes=True):
+                    ft_patience=8, lstm_epochs=40, n_frames=32, batch_size=8, seed=0, log=print, workers=2, genuine_fakes=True,
+                    sbi_valid=False):
     "Fine-tune on real vs self-blended (+ genuine) fakes, then train the LSTM on the tuned features. Returns (model, histories)."
     torch.manual_seed(seed)
     tr, va = _splits(index)
@@ -286,16 +295,17 @@ def train_two_stage(index, run_dir, backbone='efficientnet_lite0', n_blocks=5, f
     ft = finetune_backbone(model, SelfBlendDataset(tr, n_frames=ft_frames, augment=ClipAugment(size), train=True, seed=seed, **norm),
                            va, FaceClipDataset(va, n_frames=8, **norm), Path(run_dir)/'finetune', n_blocks=n_blocks,
                            epochs=ft_epochs, lr=ft_lr, batch_size=batch_size, patience=ft_patience, log=log,
-                           workers=workers, ckpt_config=cfg)
+                           workers=workers, ckpt_config=cfg,
+                           sbi_valid_ds=SelfBlendDataset(va[va.label == 'real'], n_frames=8, seed=seed + 7, **norm) if sbi_valid else None)
     lstm = train_lstm(model, SelfBlendDataset(tr, n_frames=n_frames, augment=ClipAugment(size), train=True, seed=seed + 1, **norm),
                       va, FaceClipDataset(va, n_frames=n_frames, **norm), Path(run_dir)/'lstm', epochs=lstm_epochs,
                       log=log, workers=workers, ckpt_config=cfg)
     save_checkpoint(model, Path(run_dir)/'model', **cfg)
     return model, dict(finetune=ft, lstm=lstm)
 
-# %% ../nbs/05_train.ipynb #09d0978b
+# %% ../nbs/05_train.ipynb #5cad9b4d
 def train_default(data, out, cache=None, baseline=True, ft_epochs=30, ft_blocks=5, lstm_epochs=40, workers=2, seed=0,
-                  holdout=None, valid_frac=0.3):
+                  holdout=None, valid_frac=0.3, sbi_valid=False):
     "Preprocess `data` (a manifest or dataset folder), split it by method, train the baseline and the two-stage model into `out`."
     from deepfake_detect.data import (SHARED_HOLDOUT, default_cache_root, index_videos, preprocess, split_by_method,
                                       split_table)
@@ -315,6 +325,6 @@ def train_default(data, out, cache=None, baseline=True, ft_epochs=30, ft_blocks=
             train_baseline(index, out, seed=seed, log=log)
         log('stage 2: fine-tune on real vs self-blended + genuine fakes, then LSTM on tuned features')
         train_two_stage(index, out, n_blocks=ft_blocks, ft_epochs=ft_epochs, lstm_epochs=lstm_epochs, seed=seed, log=log,
-                        workers=workers)
+                        workers=workers, sbi_valid=sbi_valid)
         log('done')
     return index
