@@ -5,7 +5,7 @@
 # %% auto #0
 __all__ = ['UsageError', 'cmd_predict', 'cmd_scan', 'manifest_scores', 'cmd_evaluate', 'cmd_train', 'parser', 'main', 'console']
 
-# %% ../nbs/10_cli.ipynb #bc985d29
+# %% ../nbs/10_cli.ipynb #bdbeff20
 import argparse
 import csv
 import json
@@ -24,7 +24,7 @@ from .evaluate import evaluate_scores
 from .predict import Predictor, Prediction
 from .scale import scan, summary_line, ScanError, SCAN_COLUMNS
 
-# %% ../nbs/10_cli.ipynb #04de5166
+# %% ../nbs/10_cli.ipynb #2a653b9c
 class UsageError(Exception):
     "Bad input or usage: exit code 2."
 
@@ -93,11 +93,11 @@ def cmd_train(args, out=sys.stdout):
     from deepfake_detect.train import train_default
     if not Path(args.data).exists(): raise UsageError(f"{args.data}: no such dataset folder or manifest")
     train_default(args.data, args.out, args.cache, baseline=not args.skip_baseline, ft_epochs=args.ft_epochs,
-                  lstm_epochs=args.lstm_epochs, workers=args.workers)
+                  lstm_epochs=args.lstm_epochs, workers=args.workers, ft_patience=args.ft_patience, sbi_valid=args.sbi_valid)
     print(f"trained into {args.out}; evaluate and ship with chapter 06 (scripts/ship_default.py --run {args.out})", file=out)
     return 0
 
-# %% ../nbs/10_cli.ipynb #ae4a9fb4
+# %% ../nbs/10_cli.ipynb #30188a0f
 def parser():
     "The argparse parser of `deepfake-detect`."
     ap = argparse.ArgumentParser(prog='deepfake-detect', description='Detect manipulated faces in videos.')
@@ -124,6 +124,8 @@ def parser():
     p.add_argument('--out', required=True); p.add_argument('--cache', default=None)
     p.add_argument('--skip-baseline', action='store_true'); p.add_argument('--ft-epochs', type=int, default=30)
     p.add_argument('--lstm-epochs', type=int, default=40); p.add_argument('--workers', type=int, default=2)
+    p.add_argument('--ft-patience', type=int, default=8)
+    p.add_argument('--sbi-valid', action='store_true', help='also select on seams found in held-out real faces')
     p.set_defaults(fn=cmd_train)
     return ap
 

@@ -7,7 +7,7 @@ __all__ = ['score_track', 'score_cached', 'sigmoid', 'log_loss', 'fit_temperatur
            'auc_of', 'per_method_table', 'per_group_table', 'evaluate_scores', 'plot_report', 'choose_threshold',
            'video_embeddings', 'leave_one_method_out', 'calibrate_and_ship']
 
-# %% ../nbs/06_evaluate.ipynb #7c9e51c1
+# %% ../nbs/06_evaluate.ipynb #6c5f655c
 import json
 import math
 from pathlib import Path
@@ -20,7 +20,7 @@ from .data import load_record, normalize_clip, pick_frames
 from .model import load_checkpoint, save_checkpoint, autocast
 from .train import roc_auc, fake_pairs, paired_win_rate
 
-# %% ../nbs/06_evaluate.ipynb #d250ce8c
+# %% ../nbs/06_evaluate.ipynb #2121c966
 @torch.inference_mode()
 def score_track(model, cfg, crops):
     "(clip logit, per-frame logits) of one face track: uint8 crops (T, 3, S, S) → the model, as its config says."
@@ -50,7 +50,7 @@ def score_cached(model, cfg, index, head='lstm', progress=False):
         rows.append(dict(logit=max(tl) if tl else float('nan'), n_tracks=len(tl), no_face=not tl))
     return index.reset_index(drop=True).assign(**pd.DataFrame(rows))
 
-# %% ../nbs/06_evaluate.ipynb #672bfc9d
+# %% ../nbs/06_evaluate.ipynb #1bcfd615
 def sigmoid(z): return 1 / (1 + np.exp(-np.asarray(z, np.float64)))
 
 def log_loss(y, p, eps=1e-6):
@@ -75,7 +75,7 @@ def cross_fit_temperature(logits, y, groups, seed=0):
         p[b] = sigmoid(z[b] / fit_temperature(z[a], y[a])) if len(np.unique(y[a])) == 2 else sigmoid(z[b])
     return p
 
-# %% ../nbs/06_evaluate.ipynb #25aeaa27
+# %% ../nbs/06_evaluate.ipynb #1ee510a9
 def group_bootstrap(metric, df, group_col='split_group', n=1000, seed=0, alpha=0.05):
     "(low, high) percentile interval of `metric(df)` under resampling of whole groups."
     rng = np.random.default_rng(seed)
@@ -93,7 +93,7 @@ def group_bootstrap(metric, df, group_col='split_group', n=1000, seed=0, alpha=0
 
 def auc_of(df, score='p_fake'): return roc_auc((df.label == 'fake').astype(int), df[score])
 
-# %% ../nbs/06_evaluate.ipynb #a06511bf
+# %% ../nbs/06_evaluate.ipynb #1cae7722
 def _pair_rate(df):
     return paired_win_rate(df, df.p_fake.values)
 
@@ -136,7 +136,7 @@ def evaluate_scores(df, temperature=1.0, threshold=0.5, n_boot=1000):
                 report=classification_report(yt, yp, labels=[0, 1], target_names=['real', 'fake'], output_dict=True, zero_division=0),
                 per_method=json.loads(methods.to_json(orient='records')))
 
-# %% ../nbs/06_evaluate.ipynb #80ff7622
+# %% ../nbs/06_evaluate.ipynb #354678f1
 def plot_report(df, report):
     "Confusion matrix, ROC curve and reliability diagram of a scored index and its report."
     import seaborn as sns
@@ -158,7 +158,7 @@ def plot_report(df, report):
     axs[2].set(xlabel='predicted P(fake)', ylabel='observed share of fakes', title=f"calibration, log-loss {report['log_loss']:.3f}")
     return fig
 
-# %% ../nbs/06_evaluate.ipynb #597e5c35
+# %% ../nbs/06_evaluate.ipynb #e45c17d8
 def choose_threshold(y, p):
     "The probability threshold that maximises balanced accuracy (the midpoint between neighbouring scores)."
     y, p = np.asarray(y), np.asarray(p, np.float64)
@@ -167,7 +167,7 @@ def choose_threshold(y, p):
     ba = [0.5 * (((p >= t) & (y == 1)).sum() / max((y == 1).sum(), 1) + ((p < t) & (y == 0)).sum() / max((y == 0).sum(), 1)) for t in cands]
     return float(cands[int(np.argmax(ba))]) if len(cands) else 0.5
 
-# %% ../nbs/06_evaluate.ipynb #0630a01b
+# %% ../nbs/06_evaluate.ipynb #b1809216
 @torch.inference_mode()
 def video_embeddings(model, cfg, index, n_frames=8):
     "Mean backbone features (N, F) of the first face track of each cached video (zeros where there is none)."
@@ -199,7 +199,7 @@ def leave_one_method_out(emb, index, min_fakes=3, n_boot=300):
         rows.append(dict(method=m, n_fake=int(n), n_real=int((~fake & test).sum()), auc=auc_of(d), auc_ci=group_bootstrap(auc_of, d, n=n_boot)))
     return pd.DataFrame(rows)
 
-# %% ../nbs/06_evaluate.ipynb #745a0eb3
+# %% ../nbs/06_evaluate.ipynb #8a0c9f0b
 def calibrate_and_ship(checkpoint, index, out, uncertain_band=0.1, n_boot=1000, model_id=None, head='lstm', **extra):
     "Evaluate `checkpoint` on the index's valid split, calibrate it there, and save it to `out`; returns the report."
     model, cfg = load_checkpoint(checkpoint)

@@ -6,7 +6,7 @@
 __all__ = ['LABELS', 'VERDICTS', 'UPLOAD_ACCEPT', 'label_for', 'Prediction', 'Predictor', 'result_card_html', 'plot_timeline',
            'crops_strip', 'png_bytes', 'upload_widget']
 
-# %% ../nbs/07_predict.ipynb #8259f6de
+# %% ../nbs/07_predict.ipynb #c7086147
 import json
 import math
 import tempfile
@@ -22,7 +22,7 @@ from .faces import FaceDetector, build_tracks, detect_frames
 from .model import load_checkpoint, default_model_path, set_threads
 from .evaluate import score_track, sigmoid
 
-# %% ../nbs/07_predict.ipynb #b7b6c4b0
+# %% ../nbs/07_predict.ipynb #236467d4
 LABELS = ('REAL', 'FAKE', 'UNCERTAIN', 'NO_FACE')
 VERDICTS = dict(REAL='Real', FAKE='DeepFake', UNCERTAIN='Uncertain', NO_FACE='No face found', ERROR='Error')
 
@@ -62,7 +62,7 @@ class Prediction:
         p = '' if self.p_fake is None else f" p_fake={self.p_fake:.3f}"
         return f"{Path(self.path).name}: {self.verdict}{p} ({len(self.tracks)} face track(s), {self.timings.get('total', 0):.2f} s)"
 
-# %% ../nbs/07_predict.ipynb #6b83d3ea
+# %% ../nbs/07_predict.ipynb #90df5c34
 class Predictor:
     "Loads a checkpoint once; `predict(path)` → Prediction."
     def __init__(self, checkpoint=None, threads=None, n_frames=None, detector=None, device='cpu', detect_every=2):
@@ -133,7 +133,7 @@ class Predictor:
             except (VideoError, OSError) as e: out.append(Prediction(path=str(p), label='ERROR', model_id=self.model_id, error=str(e)))
         return out
 
-# %% ../nbs/07_predict.ipynb #7adcee82
+# %% ../nbs/07_predict.ipynb #d2160df4
 _COLOURS = dict(REAL='#1b873f', FAKE='#c62828', UNCERTAIN='#b26a00', NO_FACE='#5f6368', ERROR='#5f6368')
 
 def result_card_html(pred):
@@ -189,7 +189,7 @@ def png_bytes(fig_or_image):
         fig_or_image.savefig(buf, format='png', dpi=90, bbox_inches='tight'); plt.close(fig_or_image)
     return buf.getvalue()
 
-# %% ../nbs/07_predict.ipynb #eb986285
+# %% ../nbs/07_predict.ipynb #60c28409
 UPLOAD_ACCEPT = '.mp4,.avi,.mov,.mkv,.webm'
 _STAGE_TEXT = dict(frames='Reading frames…', faces='Finding faces…', model='Scoring faces…', done='Done')
 

@@ -6,7 +6,7 @@
 __all__ = ['SCAN_COLUMNS', 'ScanError', 'source_files', 'scan_row', 'ResultFile', 'scan_local', 'ScanActor', 'scan_ray', 'scan',
            'summary_line']
 
-# %% ../nbs/09_scale.ipynb #74e5edff
+# %% ../nbs/09_scale.ipynb #f824318c
 import csv
 import glob
 import os
@@ -21,7 +21,7 @@ from .video import VIDEO_EXTENSIONS
 from .data import index_manifest
 from .predict import Predictor, Prediction
 
-# %% ../nbs/09_scale.ipynb #7d1bc70e
+# %% ../nbs/09_scale.ipynb #59f30e72
 SCAN_COLUMNS = ['path', 'label', 'p_fake', 'n_tracks', 'model_id', 'seconds', 'error']
 
 class ScanError(ValueError):
@@ -80,7 +80,7 @@ class ResultFile:
         df.to_parquet(self.path, index=False)
         self.journal.unlink()
 
-# %% ../nbs/09_scale.ipynb #c242a458
+# %% ../nbs/09_scale.ipynb #ebe0c74e
 def scan_local(paths, results: ResultFile, predictor=None, model=None, n_frames=None, threads=None, progress=True):
     "Score `paths` one by one into `results`; returns the number scored."
     from tqdm.auto import tqdm
@@ -92,7 +92,7 @@ def scan_local(paths, results: ResultFile, predictor=None, model=None, n_frames=
             results.write(scan_row(pred.predict_many([p], progress=False)[0], time.perf_counter() - t0))
     return len(paths)
 
-# %% ../nbs/09_scale.ipynb #e987c39f
+# %% ../nbs/09_scale.ipynb #a92e97cf
 class ScanActor:
     "A Ray actor holding one Predictor; called on batches {'path': [...]}, returns the scan rows."
     def __init__(self, model=None, n_frames=None, threads=1):
@@ -139,7 +139,7 @@ def scan_ray(paths, results: ResultFile, address=None, num_cpus=None, workers=No
     finally:
         if started: ray.shutdown()
 
-# %% ../nbs/09_scale.ipynb #f64ac82c
+# %% ../nbs/09_scale.ipynb #69fe0ea6
 def scan(src, out, engine='local', progress=True, **kwargs):
     "Scan a folder / glob / manifest into `out` (.csv or .parquet) with the local or the Ray engine; returns a summary dict."
     files = source_files(src)
