@@ -38,7 +38,7 @@ test: $(STAMP) browser
 	$(PY) -m pytest -q tests
 
 export: $(STAMP)
-	$(VENV)/bin/nbdev_export && $(VENV)/bin/nbdev_clean
+	$(VENV)/bin/nbdev_clean && $(VENV)/bin/nbdev_export
 
 bench: $(STAMP)
 	$(PY) bench/bench_video_faces.py

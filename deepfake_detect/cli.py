@@ -5,7 +5,7 @@
 # %% auto #0
 __all__ = ['UsageError', 'cmd_predict', 'cmd_scan', 'manifest_scores', 'cmd_evaluate', 'cmd_train', 'parser', 'main', 'console']
 
-# %% ../nbs/10_cli.ipynb #bdbeff20
+# %% ../nbs/10_cli.ipynb #49b7ca69
 import argparse
 import csv
 import json
@@ -24,7 +24,7 @@ from .evaluate import evaluate_scores
 from .predict import Predictor, Prediction
 from .scale import scan, summary_line, ScanError, SCAN_COLUMNS
 
-# %% ../nbs/10_cli.ipynb #2a653b9c
+# %% ../nbs/10_cli.ipynb #a0c54bf0
 class UsageError(Exception):
     "Bad input or usage: exit code 2."
 
@@ -97,7 +97,7 @@ def cmd_train(args, out=sys.stdout):
     print(f"trained into {args.out}; evaluate and ship with chapter 06 (scripts/ship_default.py --run {args.out})", file=out)
     return 0
 
-# %% ../nbs/10_cli.ipynb #30188a0f
+# %% ../nbs/10_cli.ipynb #704b2b64
 def parser():
     "The argparse parser of `deepfake-detect`."
     ap = argparse.ArgumentParser(prog='deepfake-detect', description='Detect manipulated faces in videos.')
