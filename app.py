@@ -3,6 +3,7 @@
 A shell over `deepfake_detect.predict.Predictor`: upload → stages → result card, timeline, faces with heatmaps,
 details and a JSON report. No detection logic lives here.
 """
+import re
 import tempfile
 from pathlib import Path
 
@@ -39,10 +40,9 @@ def model_card(cfg):
         lo, hi = m.get('auc_ci', (float('nan'), float('nan')))
         st.markdown(f"Held-out AUC **{m.get('auc', float('nan')):.2f}** (95% CI {lo:.2f}–{hi:.2f}) on {m.get('n_scored', '?')} "
                     f"shared validation videos; paired win rate {m.get('pair_win', float('nan')):.2f}.")
-        pm = pd.DataFrame(m.get('per_method', []))
-        if len(pm):
-            st.dataframe(pm[['method', 'n_fake', 'auc', 'detected']].rename(columns={'n_fake': 'fakes', 'detected': 'flagged'}),
-                         hide_index=True, use_container_width=True)
+        rows = [f"| {re.sub(r' *[(][^)]*[)]', '', r['method'])[:28]} | {r['n_fake']} | {r['auc']:.2f} | {r['detected']:.0%} |"
+                for r in m.get('per_method', [])]
+        if rows: st.markdown('| held-out fakes | n | AUC | flagged |\n|---|---|---|---|\n' + '\n'.join(rows))
 
 
 def limits_note(cfg):
