@@ -6,7 +6,7 @@
 __all__ = ['Detections', 'iou', 'downscale', 'FaceDetector', 'default_detector', 'link_tracks', 'square_box', 'crop_face',
            'detect_frames', 'fill_skipped', 'FaceTrack', 'FaceClips', 'build_tracks', 'extract_face_clips']
 
-# %% ../nbs/01_faces.ipynb #8c13c98b
+# %% ../nbs/01_faces.ipynb #df329abe
 import math
 import time
 from dataclasses import dataclass, field
@@ -18,7 +18,7 @@ import torch
 
 from .video import VideoInfo, FrameSample, sample_frames
 
-# %% ../nbs/01_faces.ipynb #d0b14fcc
+# %% ../nbs/01_faces.ipynb #187d79a2
 @dataclass
 class Detections:
     "Faces found in one frame: boxes (k, 4) as x0, y0, x1, y1; scores (k,); landmarks (k, 5, 2) as x, y."
@@ -85,7 +85,7 @@ def default_detector():
     "One shared FaceDetector with default settings (MTCNN loads once per process)."
     return FaceDetector()
 
-# %% ../nbs/01_faces.ipynb #4d04c4d0
+# %% ../nbs/01_faces.ipynb #99d1f468
 def _centre_distance(a, b):
     "Distance between box centres, in units of the first box's size: an (n, m) matrix."
     ca, cb = (a[:, :2] + a[:, 2:]) / 2, (b[:, :2] + b[:, 2:]) / 2
@@ -120,7 +120,7 @@ def link_tracks(dets, min_iou=0.2, max_dist=1.5, max_size_ratio=1.6, min_frac=0.
     size = lambda tr: np.mean([np.prod(dets[t].boxes[c, 2:] - dets[t].boxes[c, :2]) for t, c in tr])
     return sorted(keep, key=lambda tr: (len(tr), size(tr)), reverse=True)
 
-# %% ../nbs/01_faces.ipynb #cc8a9ad6
+# %% ../nbs/01_faces.ipynb #f8855543
 def square_box(box, margin=1.3):
     "A square (x0, y0, side) around `box` (x0, y0, x1, y1), `margin` times its longer side, same centre."
     x0, y0, x1, y1 = box
@@ -140,7 +140,7 @@ def crop_face(frame, box, landmarks=None, size=224, margin=1.3):
     pts = None if landmarks is None else ((np.asarray(landmarks, np.float32) - [x0, y0]) * (size / s)).astype(np.float32)
     return crop, pts
 
-# %% ../nbs/01_faces.ipynb #5f35ddce
+# %% ../nbs/01_faces.ipynb #23907d0e
 def detect_frames(detector, frames, every=1):
     "Per-frame Detections, running `detector` on every `every`-th frame and the last; `None` for the frames skipped."
     keep = sorted(set(range(0, len(frames), max(1, every))) | {len(frames) - 1})
@@ -172,7 +172,7 @@ def fill_skipped(dets, tracks):
                              np.array([r[2] for r in rows], np.float32).reshape(-1, 5, 2)) if rows else Detections.empty()
     return dets, filled
 
-# %% ../nbs/01_faces.ipynb #e71a7d02
+# %% ../nbs/01_faces.ipynb #3deb9a99
 @dataclass
 class FaceTrack:
     "One person's face over the sampled frames: crops (T, S, S, 3) uint8 and, per crop, its box, frame, time, landmarks (crop coordinates) and score."
@@ -224,11 +224,15 @@ def build_tracks(sample: FrameSample, dets, size=224, margin=1.3, min_frac=0.15)
     return tracks
 
 def extract_face_clips(path, n_frames=32, size=224, margin=1.3, detector=None, read_max_side=1280,
-                       min_frac=0.15, detect_every=1) -> FaceClips:
-    "Sample `n_frames` over the video at `path`, detect and track faces, and crop them to `size` px squares."
+                       min_frac=0.15, detect_every=1, progress=None) -> FaceClips:
+    """Sample `n_frames` over the video at `path`, detect and track faces, and crop them to `size` px squares.
+    `progress(stage)` is called with 'frames' and 'faces' as each stage starts (for user interfaces)."""
+    progress = progress or (lambda stage: None)
     t0 = time.perf_counter()
+    progress('frames')
     sample = sample_frames(path, n=n_frames, max_side=read_max_side)
     t1 = time.perf_counter()
+    progress('faces')
     dets = detect_frames(detector or default_detector(), sample.frames, detect_every)
     t2 = time.perf_counter()
     tracks = build_tracks(sample, dets, size, margin, min_frac)

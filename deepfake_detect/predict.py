@@ -6,7 +6,7 @@
 __all__ = ['LABELS', 'VERDICTS', 'UPLOAD_ACCEPT', 'label_for', 'Prediction', 'Predictor', 'result_card_html', 'plot_timeline',
            'crops_strip', 'png_bytes', 'upload_widget']
 
-# %% ../nbs/07_predict.ipynb #c7086147
+# %% ../nbs/07_predict.ipynb #641a9ec8
 import json
 import math
 import tempfile
@@ -17,12 +17,12 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from .video import VideoError, VIDEO_EXTENSIONS, sample_frames
-from .faces import FaceDetector, build_tracks, detect_frames
+from .video import VideoError
+from .faces import FaceDetector, extract_face_clips
 from .model import load_checkpoint, default_model_path, set_threads
 from .evaluate import score_track, sigmoid
 
-# %% ../nbs/07_predict.ipynb #236467d4
+# %% ../nbs/07_predict.ipynb #0de83474
 LABELS = ('REAL', 'FAKE', 'UNCERTAIN', 'NO_FACE')
 VERDICTS = dict(REAL='Real', FAKE='DeepFake', UNCERTAIN='Uncertain', NO_FACE='No face found', ERROR='Error')
 
@@ -62,7 +62,7 @@ class Prediction:
         p = '' if self.p_fake is None else f" p_fake={self.p_fake:.3f}"
         return f"{Path(self.path).name}: {self.verdict}{p} ({len(self.tracks)} face track(s), {self.timings.get('total', 0):.2f} s)"
 
-# %% ../nbs/07_predict.ipynb #90df5c34
+# %% ../nbs/07_predict.ipynb #1dea1c80
 class Predictor:
     "Loads a checkpoint once; `predict(path)` → Prediction."
     def __init__(self, checkpoint=None, threads=None, n_frames=None, detector=None, device='cpu', detect_every=2):
@@ -88,15 +88,12 @@ class Predictor:
     def predict(self, path, progress=None) -> Prediction:
         "The Prediction for the video at `path` (VideoError for files that are not readable videos)."
         progress = progress or (lambda stage, done: None)
-        t = [time.perf_counter()]
-        progress('frames', 0)
-        sample = sample_frames(path, n=self.n_frames, max_side=1280)
-        t.append(time.perf_counter()); progress('faces', 1)
-        dets = detect_frames(self.detector, sample.frames, self.detect_every)
-        tracks = build_tracks(sample, dets, size=self.cfg['input_size'], margin=self.cfg.get('margin', 1.3))
-        t.append(time.perf_counter()); progress('model', 2)
+        stages = dict(frames=0, faces=1)
+        fc = extract_face_clips(path, n_frames=self.n_frames, size=self.cfg['input_size'], margin=self.cfg.get('margin', 1.3),
+                                detector=self.detector, detect_every=self.detect_every, progress=lambda s: progress(s, stages[s]))
+        t0 = time.perf_counter(); progress('model', 2)
         out_tracks, crops, frame_p = [], [], {}
-        for k, tr in enumerate(tracks):
+        for k, tr in enumerate(fc.tracks):
             clip_logit, frame_logits = score_track(self.model, self.cfg, torch.from_numpy(tr.crops).permute(0, 3, 1, 2))
             logit = clip_logit if self.head == 'lstm' else float(np.mean(frame_logits))
             fp = self._calibrated(frame_logits)
@@ -106,22 +103,24 @@ class Predictor:
                                            for i, ts, p, b in zip(tr.frame_indices, tr.timestamps, fp, tr.boxes)]))
             for i, p in zip(tr.frame_indices, fp): frame_p[int(i)] = max(frame_p.get(int(i), 0.0), float(p))
             crops.append(tr.crops)
-        t.append(time.perf_counter()); progress('done', 3)
+        model_s = time.perf_counter() - t0; progress('done', 3)
         p_fake = max((tr['p_fake'] for tr in out_tracks), default=None)
+        timings = dict(frames=fc.timings['decode'], faces=fc.timings['detect'] + fc.timings['crop'], model=model_s)
         return Prediction(path=str(path), label=label_for(p_fake, self.cfg['threshold'], self.cfg.get('uncertain_band', 0.1)),
                           p_fake=p_fake, model_id=self.model_id, threshold=float(self.cfg['threshold']),
                           uncertain_band=float(self.cfg.get('uncertain_band', 0.1)), tracks=out_tracks,
-                          frames=[dict(index=int(i), time=float(ts), p_fake=frame_p.get(int(i))) for i, ts in zip(sample.indices, sample.timestamps)],
-                          warnings=self._warnings(sample, tracks), video=sample.info.to_dict(), crops=crops,
-                          timings=dict(frames=t[1] - t[0], faces=t[2] - t[1], model=t[3] - t[2], total=t[3] - t[0]))
+                          frames=[dict(index=int(i), time=float(ts), p_fake=frame_p.get(int(i))) for i, ts in zip(fc.frame_indices, fc.timestamps)],
+                          warnings=self._warnings(fc), video=fc.info.to_dict(), crops=crops,
+                          timings=dict(timings, total=sum(timings.values())))
 
-    def _warnings(self, sample, tracks):
-        w = list(sample.warnings)
-        if not tracks: w.append(f"no face found in {len(sample)} frames sampled over {sample.info.duration:.1f} s")
-        if len(tracks) > 1: w.append(f"{len(tracks)} people: each face is scored, the video takes the highest score")
-        for k, tr in enumerate(tracks):
+    def _warnings(self, fc):
+        "Chapter 01's warnings (short clip, lying header, several people) plus what a user should know about the faces."
+        w = list(fc.warnings)
+        if fc.reason: w.append(fc.reason)
+        n = len(fc.frame_indices)
+        for k, tr in enumerate(fc.tracks):
             if tr.scores.mean() < 0.99: w.append(f"face {k}: low detection confidence ({tr.scores.mean():.2f}): small, blurred or partly hidden")
-            if len(tr) < 0.5 * len(sample): w.append(f"face {k}: visible in only {len(tr)} of {len(sample)} sampled frames")
+            if len(tr) < 0.5 * n: w.append(f"face {k}: visible in only {len(tr)} of {n} sampled frames")
         return w
 
     def predict_many(self, paths, progress=True):
@@ -133,7 +132,7 @@ class Predictor:
             except (VideoError, OSError) as e: out.append(Prediction(path=str(p), label='ERROR', model_id=self.model_id, error=str(e)))
         return out
 
-# %% ../nbs/07_predict.ipynb #d2160df4
+# %% ../nbs/07_predict.ipynb #c01460d0
 _COLOURS = dict(REAL='#1b873f', FAKE='#c62828', UNCERTAIN='#b26a00', NO_FACE='#5f6368', ERROR='#5f6368')
 
 def result_card_html(pred):
@@ -189,7 +188,7 @@ def png_bytes(fig_or_image):
         fig_or_image.savefig(buf, format='png', dpi=90, bbox_inches='tight'); plt.close(fig_or_image)
     return buf.getvalue()
 
-# %% ../nbs/07_predict.ipynb #60c28409
+# %% ../nbs/07_predict.ipynb #bcae094e
 UPLOAD_ACCEPT = '.mp4,.avi,.mov,.mkv,.webm'
 _STAGE_TEXT = dict(frames='Reading frames…', faces='Finding faces…', model='Scoring faces…', done='Done')
 
