@@ -10,7 +10,7 @@ __all__ = ['INDEX_COLUMNS', 'CACHE_VERSION', 'log', 'SHARED_HOLDOUT', 'IMAGENET_
            'default_cache_root', 'ClipAugment', 'normalize_clip', 'pick_frames', 'load_face_clip', 'FaceClipDataset',
            'make_loader']
 
-# %% ../nbs/02_data.ipynb #c00e7263
+# %% ../nbs/02_data.ipynb #d6b4e9ee
 import hashlib
 import json
 import logging
@@ -27,7 +27,7 @@ import torch
 from .video import VideoError, VIDEO_EXTENSIONS
 from .faces import extract_face_clips, FaceDetector
 
-# %% ../nbs/02_data.ipynb #06379c9c
+# %% ../nbs/02_data.ipynb #318d0228
 INDEX_COLUMNS = ['path', 'label', 'method', 'group', 'dataset', 'split']
 
 def _index(rows, dataset):
@@ -72,7 +72,7 @@ def index_manifest(csv, root=None, dataset=None):
         out = out.merge(more, on='path', how='left')
     return out
 
-# %% ../nbs/02_data.ipynb #7a9707b9
+# %% ../nbs/02_data.ipynb #1d2efb11
 def union_groups(links):
     "Connected components of `links` (an iterable of tuples of names): {name: component name (its smallest member)}."
     parent = {}
@@ -140,7 +140,7 @@ def index_videos(source, **kwargs):
     if any(source.rglob('metadata.json')): return index_dfdc(source)
     return index_folder(source, **kwargs)
 
-# %% ../nbs/02_data.ipynb #32532225
+# %% ../nbs/02_data.ipynb #9a1dee1b
 CACHE_VERSION = 1
 
 def preprocess_params(n_frames=32, size=224, margin=1.3, read_max_side=1280, **detector):
@@ -189,7 +189,7 @@ def load_record(path):
 def _status(rec):
     return 'error' if rec['error'] else ('no_face' if not rec['tracks'] else 'ok')
 
-# %% ../nbs/02_data.ipynb #e87158bf
+# %% ../nbs/02_data.ipynb #4f728519
 log = logging.getLogger('deepfake_detect.data')
 _worker_detector = None
 
@@ -243,7 +243,7 @@ def preprocess(index, cache_root, workers=2, progress=True, **param_kwargs):
         for r in out[out.status != 'ok'].itertuples(): f.write(f"{time.strftime('%F %T')}\t{r.status}\t{r.path}\t{r.reason}\n")
     return out
 
-# %% ../nbs/02_data.ipynb #56934f08
+# %% ../nbs/02_data.ipynb #4def7071
 def merged_groups(index):
     "The `group` of each row, joined through `pair_group` where the index has one."
     links = [(f'g:{g}',) if 'pair_group' not in index or pd.isna(pg) or pg == '' else (f'g:{g}', f'p:{pg}')
@@ -271,24 +271,25 @@ def split_table(index):
     "Counts of videos per split × label × method."
     return index.pivot_table(index=['label', 'method'], columns='split', values='path', aggfunc='count', fill_value=0)
 
-# %% ../nbs/02_data.ipynb #d7436fec
+# %% ../nbs/02_data.ipynb #956989d3
 def split_by_method(index, valid_frac=0.3, holdout=(), seed=0):
     "The index with `split` train/valid: about `valid_frac` of each fake method's groups in valid, `holdout` methods all in valid."
     groups = merged_groups(index)
     df = index.assign(split_group=groups.values)
     fakes = df[df.label == 'fake']
-    # each group is assigned once, under its most common fake method (or 'real' when it has no fake)
-    primary = fakes.groupby('split_group').method.agg(lambda s: s.value_counts().index[0])
-    kind = pd.Series('real', index=pd.Index(df.split_group.unique())); kind[primary.index] = primary
-    rng, valid = np.random.default_rng(seed), set()
+    valid = set(fakes[fakes.method.isin(holdout)].split_group)   # any group with a held-out method's fake
+    # every other group is drawn once, under its most common fake method (ties: alphabetical), or 'real' without fakes
+    primary = fakes.groupby('split_group').method.agg(lambda s: sorted(s.value_counts().items(), key=lambda kv: (-kv[1], kv[0]))[0][0])
+    kind = pd.Series('real', index=pd.Index(sorted(df.split_group.unique()))); kind[primary.index] = primary
+    kind = kind[~kind.index.isin(valid)]
+    rng = np.random.default_rng(seed)
     for method, gs in kind.groupby(kind):
         names = sorted(gs.index)
-        if method in holdout: valid |= set(names); continue
         rng.shuffle(names)
         valid |= set(names[:int(round(valid_frac * len(names)))])
     return df.assign(split=np.where(df.split_group.isin(valid), 'valid', 'train'))
 
-# %% ../nbs/02_data.ipynb #0d653530
+# %% ../nbs/02_data.ipynb #c926638c
 # The shipped model's validation protocol on the shared clips: the one-shot talking heads (EDTalk, one group of 17
 # fakes with their driving videos) are held out entirely, as an unseen generator family.
 SHARED_HOLDOUT = ('EDTalk (audio/video-driven one-shot talking head)',
@@ -298,7 +299,7 @@ def default_cache_root():
     "Where face-clip caches go: $DEEPFAKE_CACHE, else ~/.cache/deepfake_detect."
     return Path(os.environ.get('DEEPFAKE_CACHE', Path.home()/'.cache'/'deepfake_detect'))
 
-# %% ../nbs/02_data.ipynb #6a9f9a90
+# %% ../nbs/02_data.ipynb #92961565
 import torchvision.transforms.v2.functional as TF
 
 def _uniform(g, a, b): return a + (b - a) * torch.rand((), generator=g).item()
@@ -346,7 +347,7 @@ class ClipAugment:
 
     def __call__(self, clip, g=None): return self.apply(clip, self.params(*clip.shape[-2:], g))
 
-# %% ../nbs/02_data.ipynb #32884d2c
+# %% ../nbs/02_data.ipynb #ca89b5d1
 IMAGENET_MEAN, IMAGENET_STD = (0.485, 0.456, 0.406), (0.229, 0.224, 0.225)
 
 def normalize_clip(clip, mean=IMAGENET_MEAN, std=IMAGENET_STD):

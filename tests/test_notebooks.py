@@ -7,8 +7,8 @@ import os
 from pathlib import Path
 
 import pytest
+from nbdev import test as nbdev_test
 from nbdev.config import get_config
-from nbdev.test import test_nb
 
 NBS = sorted(Path(__file__).resolve().parent.parent.joinpath('nbs').glob('[0-9]*.ipynb'))
 
@@ -17,5 +17,5 @@ NBS = sorted(Path(__file__).resolve().parent.parent.joinpath('nbs').glob('[0-9]*
 def test_notebook(nb):
     skip = get_config().get('tst_flags', '').split()
     force = os.environ.get('DEEPFAKE_TEST_FLAGS', '').split()
-    ok, _ = test_nb(nb, skip_flags=skip, force_flags=force)
+    ok, _ = nbdev_test.test_nb(nb, skip_flags=skip, force_flags=force)
     assert ok, f'{nb.name} failed: see the traceback above'
