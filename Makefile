@@ -45,4 +45,4 @@ bench: $(STAMP)
 
 # The course: JupyterLab on the chapters, offline (ipywidgets' lab extension ships in its pip wheel).
 lab: $(STAMP)
-	$(VENV)/bin/jupyter lab --notebook-dir=nbs
+	$(VENV)/bin/jupyter lab --notebook-dir=nbs $$([ "$$(id -u)" = 0 ] && echo --allow-root)
