@@ -11,10 +11,14 @@ NAMES = {'a_baseline_frozen_lstm': '(a) frozen ImageNet features + LSTM (origina
          'c_sbi_finetuned_frame_mean': '(c) (b) without the LSTM (mean of per-frame scores)'}
 
 
+def missing(x): return x is None or (isinstance(x, float) and math.isnan(x))
+
+
 def ci(v, lohi):
-    if v is None or (isinstance(v, float) and math.isnan(v)): return 'n/a'
-    lo, hi = lohi
-    return f'{v:.2f} [{lo:.2f}, {hi:.2f}]' if not (isinstance(lo, float) and math.isnan(lo)) else f'{v:.2f}'
+    "A value with its interval; 'n/a' without a value, the value alone without an interval."
+    if missing(v): return 'n/a'
+    lo, hi = lohi if lohi else (None, None)
+    return f'{v:.2f}' if missing(lo) or missing(hi) else f'{v:.2f} [{lo:.2f}, {hi:.2f}]'
 
 
 def main(path):
