@@ -6,7 +6,6 @@ Prints videos per second for each engine and the parallel efficiency of Ray
 (throughput with N workers / (N x throughput with 1 worker)). Clips are cached in bench/out/scan_clips.
 """
 import argparse
-import shutil
 import tempfile
 from pathlib import Path
 

@@ -8,14 +8,12 @@
 Prints a Markdown table. Generated clips are cached in bench/out/ (ignored by git).
 """
 import argparse
-import json
 import statistics
 import subprocess
 import sys
 import time
 from pathlib import Path
 
-import numpy as np
 import torch
 
 from deepfake_detect.faces import default_detector, extract_face_clips

@@ -5,26 +5,22 @@
 # %% auto #0
 __all__ = ['UsageError', 'cmd_predict', 'cmd_scan', 'manifest_scores', 'cmd_evaluate', 'cmd_train', 'parser', 'main', 'console']
 
-# %% ../nbs/10_cli.ipynb #8d460be2
+# %% ../nbs/10_cli.ipynb #15552085
 import argparse
-import csv
 import json
-import math
 import sys
-import time
 from pathlib import Path
 
-import numpy as np
 import pandas as pd
 
-from .video import VideoError, VIDEO_EXTENSIONS
+from .video import VideoError
 from .model import CheckpointError
 from .data import index_manifest
 from .evaluate import evaluate_scores
-from .predict import Predictor, Prediction
-from .scale import scan, summary_line, ScanError, SCAN_COLUMNS
+from .predict import Predictor
+from .scale import scan, summary_line, ScanError
 
-# %% ../nbs/10_cli.ipynb #dbde59a9
+# %% ../nbs/10_cli.ipynb #31c998a0
 class UsageError(Exception):
     "Bad input or usage: exit code 2."
 
@@ -97,7 +93,7 @@ def cmd_train(args, out=sys.stdout):
     print(f"trained into {args.out}; evaluate and ship with chapter 06 (scripts/ship_default.py --run {args.out})", file=out)
     return 0
 
-# %% ../nbs/10_cli.ipynb #48cfaf48
+# %% ../nbs/10_cli.ipynb #312e1ea2
 def parser():
     "The argparse parser of `deepfake-detect`."
     ap = argparse.ArgumentParser(prog='deepfake-detect', description='Detect manipulated faces in videos.')

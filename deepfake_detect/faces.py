@@ -6,7 +6,7 @@
 __all__ = ['Detections', 'iou', 'downscale', 'FaceDetector', 'default_detector', 'link_tracks', 'square_box', 'crop_face',
            'detect_frames', 'fill_skipped', 'FaceTrack', 'FaceClips', 'build_tracks', 'extract_face_clips']
 
-# %% ../nbs/01_faces.ipynb #df329abe
+# %% ../nbs/01_faces.ipynb #fe6eff81
 import math
 import time
 from dataclasses import dataclass, field
@@ -18,7 +18,7 @@ import torch
 
 from .video import VideoInfo, FrameSample, sample_frames
 
-# %% ../nbs/01_faces.ipynb #187d79a2
+# %% ../nbs/01_faces.ipynb #93112fbe
 @dataclass
 class Detections:
     "Faces found in one frame: boxes (k, 4) as x0, y0, x1, y1; scores (k,); landmarks (k, 5, 2) as x, y."
@@ -85,7 +85,7 @@ def default_detector():
     "One shared FaceDetector with default settings (MTCNN loads once per process)."
     return FaceDetector()
 
-# %% ../nbs/01_faces.ipynb #99d1f468
+# %% ../nbs/01_faces.ipynb #4fdb2b2c
 def _centre_distance(a, b):
     "Distance between box centres, in units of the first box's size: an (n, m) matrix."
     ca, cb = (a[:, :2] + a[:, 2:]) / 2, (b[:, :2] + b[:, 2:]) / 2
@@ -120,7 +120,7 @@ def link_tracks(dets, min_iou=0.2, max_dist=1.5, max_size_ratio=1.6, min_frac=0.
     size = lambda tr: np.mean([np.prod(dets[t].boxes[c, 2:] - dets[t].boxes[c, :2]) for t, c in tr])
     return sorted(keep, key=lambda tr: (len(tr), size(tr)), reverse=True)
 
-# %% ../nbs/01_faces.ipynb #f8855543
+# %% ../nbs/01_faces.ipynb #9c0d35cc
 def square_box(box, margin=1.3):
     "A square (x0, y0, side) around `box` (x0, y0, x1, y1), `margin` times its longer side, same centre."
     x0, y0, x1, y1 = box
@@ -140,7 +140,7 @@ def crop_face(frame, box, landmarks=None, size=224, margin=1.3):
     pts = None if landmarks is None else ((np.asarray(landmarks, np.float32) - [x0, y0]) * (size / s)).astype(np.float32)
     return crop, pts
 
-# %% ../nbs/01_faces.ipynb #23907d0e
+# %% ../nbs/01_faces.ipynb #080ef6cc
 def detect_frames(detector, frames, every=1):
     "Per-frame Detections, running `detector` on every `every`-th frame and the last; `None` for the frames skipped."
     keep = sorted(set(range(0, len(frames), max(1, every))) | {len(frames) - 1})
@@ -172,7 +172,7 @@ def fill_skipped(dets, tracks):
                              np.array([r[2] for r in rows], np.float32).reshape(-1, 5, 2)) if rows else Detections.empty()
     return dets, filled
 
-# %% ../nbs/01_faces.ipynb #3deb9a99
+# %% ../nbs/01_faces.ipynb #58f3b041
 @dataclass
 class FaceTrack:
     "One person's face over the sampled frames: crops (T, S, S, 3) uint8 and, per crop, its box, frame, time, landmarks (crop coordinates) and score."
@@ -242,4 +242,4 @@ def extract_face_clips(path, n_frames=32, size=224, margin=1.3, detector=None, r
     reason = None if tracks else f"no face found in {len(sample)} frames sampled over {sample.info.duration:.1f} s"
     return FaceClips(info=sample.info, frame_indices=sample.indices, timestamps=sample.timestamps, tracks=tracks,
                      reason=reason, warnings=warnings, timings=dict(decode=t1 - t0, detect=t2 - t1, crop=t3 - t2),
-                     params=dict(n_frames=n_frames, size=size, margin=margin, read_max_side=read_max_side))
+                     params=dict(n_frames=n_frames, size=size, margin=margin, read_max_side=read_max_side, detect_every=detect_every))

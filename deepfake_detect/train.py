@@ -8,7 +8,7 @@ __all__ = ['roc_auc', 'fake_pairs', 'paired_win_rate', 'warmup_cosine', 'save_ru
            'TemporalHead', 'feature_loader', 'train_lstm', 'finetune_backbone', 'data_summary', 'train_baseline',
            'train_two_stage', 'train_default']
 
-# %% ../nbs/05_train.ipynb #5ef1a02c
+# %% ../nbs/05_train.ipynb #39a5f409
 import json
 import math
 import time
@@ -22,9 +22,9 @@ import torch.nn.functional as F
 
 from .data import FaceClipDataset, ClipAugment, make_loader
 from .blend import SelfBlendDataset
-from .model import DeepfakeDetector, autocast, save_checkpoint, set_threads, BACKBONES
+from .model import DeepfakeDetector, autocast, save_checkpoint, set_threads
 
-# %% ../nbs/05_train.ipynb #187282bc
+# %% ../nbs/05_train.ipynb #5ac84fd9
 def roc_auc(y, p):
     "Area under the ROC curve of scores `p` for labels `y` (1 = fake); NaN with a single class."
     from sklearn.metrics import roc_auc_score
@@ -47,7 +47,7 @@ def paired_win_rate(index, scores):
     if not pairs: return float('nan')
     return float(np.mean([1.0 if s[f] > s[r] else 0.5 if s[f] == s[r] else 0.0 for f, r in pairs]))
 
-# %% ../nbs/05_train.ipynb #68cb862f
+# %% ../nbs/05_train.ipynb #4f6be9c6
 def warmup_cosine(total_steps, warmup=0.05, floor=0.02):
     "A LambdaLR factor: linear warm-up over `warmup` of the steps, then cosine decay to `floor`."
     w = max(1, int(total_steps * warmup))
@@ -57,7 +57,7 @@ def warmup_cosine(total_steps, warmup=0.05, floor=0.02):
         return floor + (1 - floor) * 0.5 * (1 + math.cos(math.pi * t))
     return f
 
-# %% ../nbs/05_train.ipynb #e5ae8bcd
+# %% ../nbs/05_train.ipynb #e826c9bd
 def _optim_tensors(opt):
     "AdamW state as flat {name: tensor} for safetensors, plus its JSON-able param groups."
     sd = opt.state_dict()
@@ -87,7 +87,7 @@ def resume(run_dir, model, opt, sched):
     sched.load_state_dict(state.pop('sched'))
     return state
 
-# %% ../nbs/05_train.ipynb #c6d0cca9
+# %% ../nbs/05_train.ipynb #598696b1
 def clip_loss(model, batch):
     "BCE on the clip logit: the LSTM stage."
     x, y, _ = batch
@@ -157,7 +157,7 @@ def plot_history(history, keys=(('train_loss', 'valid_loss'), ('train_acc', 'val
         ax.legend(fontsize=7); ax.set_xlabel('epoch')
     return fig
 
-# %% ../nbs/05_train.ipynb #a4ae6e4f
+# %% ../nbs/05_train.ipynb #80e99cc1
 @torch.inference_mode()
 def score_dataset(model, ds, batch_size=4, device='cpu', frames=False, workers=0):
     "One score (logit) per clip of `ds`: the clip logit, or with `frames` the mean per-frame logit."
@@ -189,7 +189,7 @@ def set_trainable(model, n_blocks):
                      and not any(p.requires_grad for p in m.parameters())]
     return params
 
-# %% ../nbs/05_train.ipynb #bc012a8e
+# %% ../nbs/05_train.ipynb #954263a1
 _train = nn.Module.train
 def _train_keep_frozen(self, mode=True):
     _train(self, mode)
@@ -197,7 +197,7 @@ def _train_keep_frozen(self, mode=True):
     return self
 DeepfakeDetector.train = _train_keep_frozen
 
-# %% ../nbs/05_train.ipynb #19e09fbf
+# %% ../nbs/05_train.ipynb #db64b3a8
 @torch.inference_mode()
 def clip_features(model, ds, views=1, batch_size=4, device='cpu', workers=0, progress=False):
     "Frame features (N·views, T, F) of every clip in `ds` (a new augmentation draw per view) and their labels."
@@ -225,7 +225,7 @@ def feature_loader(feats, labels, batch_size=32, shuffle=True, seed=0):
     ds = torch.utils.data.TensorDataset(feats, labels, torch.arange(len(labels)))
     return torch.utils.data.DataLoader(ds, batch_size=batch_size, shuffle=shuffle, generator=torch.Generator().manual_seed(seed))
 
-# %% ../nbs/05_train.ipynb #333d2874
+# %% ../nbs/05_train.ipynb #7c7d378f
 def train_lstm(model, train_ds, valid_index, valid_ds, run_dir=None, views=2, epochs=40, lr=1e-3, patience=8,
                log=print, workers=0, ckpt_config=None, progress=False):
     "Stage: train `model`'s LSTM and clip head on frozen features of `train_ds` (`views` augmented draws per clip)."
@@ -303,7 +303,7 @@ def train_two_stage(index, run_dir, backbone='efficientnet_lite0', n_blocks=5, f
     save_checkpoint(model, Path(run_dir)/'model', **cfg)
     return model, dict(finetune=ft, lstm=lstm)
 
-# %% ../nbs/05_train.ipynb #6e78edd0
+# %% ../nbs/05_train.ipynb #d60be744
 def train_default(data, out, cache=None, baseline=True, ft_epochs=30, ft_blocks=5, lstm_epochs=40, workers=2, seed=0,
                   holdout=None, valid_frac=0.3, sbi_valid=False, ft_patience=8):
     "Preprocess `data` (a manifest or dataset folder), split it by method, train the baseline and the two-stage model into `out`."
