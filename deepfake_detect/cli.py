@@ -87,9 +87,13 @@ def cmd_evaluate(args, out=sys.stdout):
 def cmd_train(args, out=sys.stdout):
     "Train the two-stage model (chapter 05) on a dataset."
     from deepfake_detect.train import train_default
-    if not Path(args.data).exists(): raise UsageError(f"{args.data}: no such dataset folder or manifest")
+    if args.index is None and args.data is None: raise UsageError("give --data (a dataset) or --index (an earlier run's split)")
+    for p in (args.data, args.index):
+        if p is not None and not Path(p).exists(): raise UsageError(f"{p}: no such dataset folder, manifest or index")
     train_default(args.data, args.out, args.cache, baseline=not args.skip_baseline, ft_epochs=args.ft_epochs,
-                  lstm_epochs=args.lstm_epochs, workers=args.workers, ft_patience=args.ft_patience, sbi_valid=args.sbi_valid)
+                  lstm_epochs=args.lstm_epochs, workers=args.workers, ft_patience=args.ft_patience, select=args.select,
+                  ft_blocks=args.ft_blocks, ft_batch=args.ft_batch, ft_lr=args.ft_lr, ft_frames=args.ft_frames,
+                  index=args.index, stages=('finetune', 'lstm') if args.stage == 'all' else (args.stage,))
     print(f"trained into {args.out}; evaluate and ship with chapter 06 (scripts/ship_default.py --run {args.out})", file=out)
     return 0
 
@@ -116,12 +120,19 @@ def parser():
     p.add_argument('--root', default=None); p.add_argument('--json', action='store_true')
     p.add_argument('--boot', type=int, default=500, help='bootstrap resamples for confidence intervals')
     model_args(p); p.set_defaults(fn=cmd_evaluate)
-    p = sub.add_parser('train', help='train the two-stage model (chapter 05)'); p.add_argument('--data', required=True)
+    p = sub.add_parser('train', help='train the two-stage model (chapter 05)'); p.add_argument('--data', default=None)
     p.add_argument('--out', required=True); p.add_argument('--cache', default=None)
     p.add_argument('--skip-baseline', action='store_true'); p.add_argument('--ft-epochs', type=int, default=30)
     p.add_argument('--lstm-epochs', type=int, default=40); p.add_argument('--workers', type=int, default=2)
     p.add_argument('--ft-patience', type=int, default=8)
-    p.add_argument('--sbi-valid', action='store_true', help='also select on seams found in held-out real faces')
+    p.add_argument('--ft-blocks', type=int, default=5, help='backbone blocks fine-tuned')
+    p.add_argument('--ft-frames', type=int, default=6, help='frames per clip in a fine-tuning step')
+    p.add_argument('--index', default=None, help="an earlier run's index.csv: reuse its split and face cache")
+    p.add_argument('--stage', choices=['all', 'finetune', 'lstm'], default='all',
+                   help="run one stage: 'lstm' continues from OUT/finetune/best")
+    p.add_argument('--ft-batch', type=int, default=8, help='clips per fine-tuning step'); p.add_argument('--ft-lr', type=float, default=1e-3)
+    p.add_argument('--select', choices=['genuine', 'sbi', 'both'], default='genuine',
+                   help='pick the fine-tuning epoch on held-out genuine fakes, on seams in held-out real faces, or both')
     p.set_defaults(fn=cmd_train)
     return ap
 

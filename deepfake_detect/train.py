@@ -22,7 +22,7 @@ import torch.nn.functional as F
 
 from .data import FaceClipDataset, ClipAugment, make_loader
 from .blend import SelfBlendDataset
-from .model import DeepfakeDetector, autocast, save_checkpoint, set_threads
+from .model import DeepfakeDetector, autocast, load_checkpoint, save_checkpoint, set_threads
 
 # %% ../nbs/05_train.ipynb #5ac84fd9
 def roc_auc(y, p):
@@ -243,10 +243,11 @@ def train_lstm(model, train_ds, valid_index, valid_ds, run_dir=None, views=2, ep
                patience=patience, log=log, amp=False, ckpt_config=ckpt_config)
 
 def finetune_backbone(model, train_ds, valid_index, valid_ds, run_dir=None, n_blocks=3, epochs=12, lr=3e-4,
-                      batch_size=8, patience=4, workers=2, log=print, device=None, ckpt_config=None, sbi_valid_ds=None):
+                      batch_size=8, patience=4, workers=2, log=print, device=None, ckpt_config=None, sbi_valid_ds=None, select='both'):
     """Stage: train the backbone's last `n_blocks` blocks and the per-frame head, frame by frame (on a GPU if there is one).
     With `sbi_valid_ds` (held-out real clips and fixed self-blends of them), selection also weighs how well the model
-    finds seams on people it never saw: a steadier signal than a few dozen genuine fakes."""
+    finds seams on people it never saw (`select='both'`), or only that (`select='sbi'`): a steadier signal than a few
+    dozen genuine fakes, and one that does not reward recognising the validation set's sources."""
     device = device or default_device()
     params = set_trainable(model, n_blocks) + list(model.frame_head.parameters())
     dl = make_loader(train_ds, batch_size, shuffle=True, workers=workers, drop_last=len(train_ds) > batch_size)
@@ -255,7 +256,8 @@ def finetune_backbone(model, train_ds, valid_index, valid_ds, run_dir=None, n_bl
         if sbi_valid_ds is not None:
             s = score_dataset(m, sbi_valid_ds, frames=True, workers=workers, device=device)
             row['valid_sbi_auc'] = roc_auc([sbi_valid_ds.label(k) for k in range(len(sbi_valid_ds))], s)
-            row['select'] = float(np.nanmean([row['valid_auc'], row['valid_pair'], row['valid_sbi_auc']]))
+            both = np.nanmean([row['valid_auc'], row['valid_pair'], row['valid_sbi_auc']])
+            row['select'] = float(row['valid_sbi_auc'] if select == 'sbi' else both)
         return row
     return fit(model, dl, valid_fn, params, epochs, lr, loss_fn=frame_loss, run_dir=run_dir, patience=patience,
                log=log, device=device, ckpt_config=ckpt_config)
@@ -283,8 +285,10 @@ def train_baseline(index, run_dir, backbone='efficientnet_lite0', n_frames=32, e
 
 def train_two_stage(index, run_dir, backbone='efficientnet_lite0', n_blocks=5, ft_epochs=30, ft_frames=6, ft_lr=1e-3,
                     ft_patience=8, lstm_epochs=40, n_frames=32, batch_size=8, seed=0, log=print, workers=2, genuine_fakes=True,
-                    sbi_valid=False):
-    "Fine-tune on real vs self-blended (+ genuine) fakes, then train the LSTM on the tuned features. Returns (model, histories)."
+                    select='genuine', stages=('finetune', 'lstm')):
+    """Fine-tune on real vs self-blended (+ genuine) fakes, then train the LSTM on the tuned features. Returns (model, histories).
+    `select` picks the fine-tuning epoch: 'genuine' (held-out AUC and paired win rate), 'sbi' (seams in held-out real
+    faces) or 'both'. `stages` runs one stage alone: 'finetune' (e.g. on a GPU box), then 'lstm' from run_dir/finetune/best."""
     torch.manual_seed(seed)
     tr, va = _splits(index)
     if not genuine_fakes: tr = tr[tr.label == 'real'].reset_index(drop=True)
@@ -292,11 +296,14 @@ def train_two_stage(index, run_dir, backbone='efficientnet_lite0', n_blocks=5, f
     size = model.spec.input_size
     norm = dict(size=size, mean=model.spec.mean, std=model.spec.std)
     cfg = dict(n_frames=n_frames, training_data=data_summary(index))
-    ft = finetune_backbone(model, SelfBlendDataset(tr, n_frames=ft_frames, augment=ClipAugment(size), train=True, seed=seed, **norm),
+    ft = None if 'finetune' not in stages else finetune_backbone(model, SelfBlendDataset(tr, n_frames=ft_frames, augment=ClipAugment(size), train=True, seed=seed, **norm),
                            va, FaceClipDataset(va, n_frames=8, **norm), Path(run_dir)/'finetune', n_blocks=n_blocks,
                            epochs=ft_epochs, lr=ft_lr, batch_size=batch_size, patience=ft_patience, log=log,
                            workers=workers, ckpt_config=cfg,
-                           sbi_valid_ds=SelfBlendDataset(va[va.label == 'real'], n_frames=8, seed=seed + 7, **norm) if sbi_valid else None)
+                           select=select, sbi_valid_ds=None if select == 'genuine' else
+                           SelfBlendDataset(va[va.label == 'real'], n_frames=8, seed=seed + 7, **norm))
+    if 'lstm' not in stages: return model, dict(finetune=ft)
+    if ft is None: model, _ = load_checkpoint(Path(run_dir)/'finetune'/'best')
     lstm = train_lstm(model, SelfBlendDataset(tr, n_frames=n_frames, augment=ClipAugment(size), train=True, seed=seed + 1, **norm),
                       va, FaceClipDataset(va, n_frames=n_frames, **norm), Path(run_dir)/'lstm', epochs=lstm_epochs,
                       log=log, workers=workers, ckpt_config=cfg)
@@ -305,8 +312,10 @@ def train_two_stage(index, run_dir, backbone='efficientnet_lite0', n_blocks=5, f
 
 # %% ../nbs/05_train.ipynb #d60be744
 def train_default(data, out, cache=None, baseline=True, ft_epochs=30, ft_blocks=5, lstm_epochs=40, workers=2, seed=0,
-                  holdout=None, valid_frac=0.3, sbi_valid=False, ft_patience=8):
-    "Preprocess `data` (a manifest or dataset folder), split it by method, train the baseline and the two-stage model into `out`."
+                  holdout=None, valid_frac=0.3, select='genuine', ft_patience=8, ft_batch=8, ft_lr=1e-3, ft_frames=6,
+                  index=None, stages=('finetune', 'lstm')):
+    """Preprocess `data` (a manifest or dataset folder), split it by method, train the baseline and the two-stage model into `out`.
+    With `index` (the index.csv of an earlier run) reuse its split and face cache instead."""
     from deepfake_detect.data import (SHARED_HOLDOUT, default_cache_root, index_videos, preprocess, split_by_method,
                                       split_table)
     set_threads(2)
@@ -315,9 +324,11 @@ def train_default(data, out, cache=None, baseline=True, ft_epochs=30, ft_blocks=
         def log(s):
             line = f"{time.strftime('%H:%M:%S')} {s}"
             print(line, flush=True); logf.write(line + '\n'); logf.flush()
-        index = preprocess(index_videos(data), cache or default_cache_root(), workers=workers)
-        index = split_by_method(index[index.status == 'ok'], valid_frac=valid_frac,
-                                holdout=SHARED_HOLDOUT if holdout is None else holdout, seed=seed)
+        if index is not None: index = pd.read_csv(index)
+        else:
+            index = preprocess(index_videos(data), cache or default_cache_root(), workers=workers)
+            index = split_by_method(index[index.status == 'ok'], valid_frac=valid_frac,
+                                    holdout=SHARED_HOLDOUT if holdout is None else holdout, seed=seed)
         index.to_csv(out/'index.csv', index=False)
         log('split:\n' + split_table(index).to_string())
         if baseline:
@@ -325,6 +336,7 @@ def train_default(data, out, cache=None, baseline=True, ft_epochs=30, ft_blocks=
             train_baseline(index, out, seed=seed, log=log)
         log('stage 2: fine-tune on real vs self-blended + genuine fakes, then LSTM on tuned features')
         train_two_stage(index, out, n_blocks=ft_blocks, ft_epochs=ft_epochs, lstm_epochs=lstm_epochs, seed=seed, log=log,
-                        workers=workers, sbi_valid=sbi_valid, ft_patience=ft_patience)
+                        workers=workers, select=select, ft_patience=ft_patience, batch_size=ft_batch, ft_lr=ft_lr,
+                        ft_frames=ft_frames, stages=stages)
         log('done')
     return index
