@@ -40,10 +40,10 @@ def iou(a, b):
     return inter / (area(a)[:, None] + area(b)[None] - inter + 1e-9)
 
 def downscale(frames, max_side):
-    "Frames (N, H, W, 3) resized so the long side is at most `max_side`, and the factor applied."
-    h, w = frames.shape[1:3]
+    "Frames (N, H, W, 3) array or list of equal-size (H, W, 3) frames, resized so the long side is at most `max_side`, and the factor applied."
+    h, w = frames[0].shape[:2]
     s = min(1.0, max_side / max(h, w))
-    if s == 1.0: return frames, 1.0
+    if s == 1.0: return np.asarray(frames), 1.0
     size = (max(1, round(w * s)), max(1, round(h * s)))
     return np.stack([cv2.resize(f, size, interpolation=cv2.INTER_AREA) for f in frames]), s
 
@@ -55,24 +55,26 @@ class FaceDetector:
         self.retry_min_face, self.batch_size = retry_min_face, batch_size
         self.mtcnn = MTCNN(keep_all=True, min_face_size=min_face, post_process=False, device=device)
 
-    def _detect(self, small, min_face):
+    def _detect(self, frames, min_face):
+        "MTCNN's raw (boxes, probs, points, scale) per frame, downscaling one batch at a time."
         self.mtcnn.min_face_size = min_face
         out = []
-        for i in range(0, len(small), self.batch_size):
+        for i in range(0, len(frames), self.batch_size):
+            small, s = downscale(frames[i:i + self.batch_size], self.max_side)
             with torch.inference_mode():
-                boxes, probs, points = self.mtcnn.detect(small[i:i + self.batch_size], landmarks=True)
-            out += list(zip(boxes, probs, points))
+                boxes, probs, points = self.mtcnn.detect(small, landmarks=True)
+            out += [(b, p, l, s) for b, p, l in zip(boxes, probs, points)]
         return out
 
     def __call__(self, frames) -> list:
-        "One `Detections` per frame of `frames` (N, H, W, 3) RGB uint8."
-        frames = np.asarray(frames)
-        if frames.ndim != 4 or frames.shape[-1] != 3: raise ValueError(f"expected (N, H, W, 3) frames, got {frames.shape}")
-        small, s = downscale(frames, self.max_side)
-        raw = self._detect(small, self.min_face)
-        if self.retry_min_face and all(b is None for b, _, _ in raw):
-            raw = self._detect(small, self.retry_min_face)
-        return [self._to_detections(b, p, l, s) for b, p, l in raw]
+        "One `Detections` per frame of `frames`: (N, H, W, 3) RGB uint8, or a list of equal-size (H, W, 3) frames."
+        shapes = {np.shape(f) for f in frames}
+        if len(shapes) != 1 or len(min(shapes)) != 3 or min(shapes)[-1] != 3:
+            raise ValueError(f"expected (N, H, W, 3) RGB frames of one size, got frames of shapes {sorted(shapes)}")
+        raw = self._detect(frames, self.min_face)
+        if self.retry_min_face and all(b is None for b, *_ in raw):
+            raw = self._detect(frames, self.retry_min_face)
+        return [self._to_detections(*r) for r in raw]
 
     def _to_detections(self, boxes, probs, points, s):
         if boxes is None: return Detections.empty()
@@ -145,7 +147,7 @@ def detect_frames(detector, frames, every=1):
     "Per-frame Detections, running `detector` on every `every`-th frame and the last; `None` for the frames skipped."
     keep = sorted(set(range(0, len(frames), max(1, every))) | {len(frames) - 1})
     out = [None] * len(frames)
-    for i, d in zip(keep, detector(frames[keep])): out[i] = d
+    for i, d in zip(keep, detector([frames[i] for i in keep])): out[i] = d   # views: `frames[keep]` would copy them
     return out
 
 def fill_skipped(dets, tracks):
