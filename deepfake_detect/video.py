@@ -155,12 +155,16 @@ def _read_pass(path, targets, max_side=None, to_end=False, max_read=None):
         while i < stop:
             if not cap.grab(): ended = True; break
             if i in pos:
-                ok, f = cap.retrieve()
+                dst = out[len(kept)] if out is not None else None
+                ok, f = cap.retrieve(dst)
                 if ok and f is not None:
-                    f = _to_rgb(f, max_side)
-                    if out is None: out = np.empty((len(pos), *f.shape), np.uint8)
-                    if f.shape != out.shape[1:]: f = cv2.resize(f, out.shape[2:0:-1])   # resolution changed mid-stream
-                    out[len(kept)] = f
+                    # A frame that needs no resizing is decoded straight into its slot and converted there.
+                    if dst is not None and np.shares_memory(f, dst): cv2.cvtColor(dst, cv2.COLOR_BGR2RGB, dst=dst)
+                    else:
+                        f = _to_rgb(f, max_side)
+                        if out is None: out = np.empty((len(pos), *f.shape), np.uint8)
+                        if f.shape != out.shape[1:]: f = cv2.resize(f, out.shape[2:0:-1])   # resolution changed mid-stream
+                        out[len(kept)] = f
                     kept.append(i); stamps.append(cap.get(cv2.CAP_PROP_POS_MSEC) / 1000)
             i += 1
     finally: cap.release()
