@@ -90,10 +90,12 @@ def cmd_train(args, out=sys.stdout):
     if args.index is None and args.data is None: raise UsageError("give --data (a dataset) or --index (an earlier run's split)")
     for p in (args.data, args.index):
         if p is not None and not Path(p).exists(): raise UsageError(f"{p}: no such dataset folder, manifest or index")
-    train_default(args.data, args.out, args.cache, baseline=not args.skip_baseline, ft_epochs=args.ft_epochs,
+    stages = {'all': ('finetune', 'lstm'), 'baseline': ()}.get(args.stage, (args.stage,))
+    baseline = args.stage == 'baseline' or (args.stage == 'all' and not args.skip_baseline)
+    train_default(args.data, args.out, args.cache, baseline=baseline, ft_epochs=args.ft_epochs,
                   lstm_epochs=args.lstm_epochs, workers=args.workers, ft_patience=args.ft_patience, select=args.select,
                   ft_blocks=args.ft_blocks, ft_batch=args.ft_batch, ft_lr=args.ft_lr, ft_frames=args.ft_frames,
-                  index=args.index, stages=('finetune', 'lstm') if args.stage == 'all' else (args.stage,))
+                  index=args.index, stages=stages)
     print(f"trained into {args.out}; evaluate and ship with chapter 06 (scripts/ship_default.py --run {args.out})", file=out)
     return 0
 
@@ -128,7 +130,7 @@ def parser():
     p.add_argument('--ft-blocks', type=int, default=5, help='backbone blocks fine-tuned')
     p.add_argument('--ft-frames', type=int, default=6, help='frames per clip in a fine-tuning step')
     p.add_argument('--index', default=None, help="an earlier run's index.csv: reuse its split and face cache")
-    p.add_argument('--stage', choices=['all', 'finetune', 'lstm'], default='all',
+    p.add_argument('--stage', choices=['all', 'baseline', 'finetune', 'lstm'], default='all',
                    help="run one stage: 'lstm' continues from OUT/finetune/best")
     p.add_argument('--ft-batch', type=int, default=8, help='clips per fine-tuning step'); p.add_argument('--ft-lr', type=float, default=1e-3)
     p.add_argument('--select', choices=['genuine', 'sbi', 'both'], default='genuine',

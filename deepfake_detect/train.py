@@ -334,6 +334,7 @@ def train_default(data, out, cache=None, baseline=True, ft_epochs=30, ft_blocks=
         if baseline:
             log('stage 1: frozen ImageNet features + LSTM (the original recipe)')
             train_baseline(index, out, seed=seed, log=log)
+        if not stages: return index
         log('stage 2: fine-tune on real vs self-blended + genuine fakes, then LSTM on tuned features')
         train_two_stage(index, out, n_blocks=ft_blocks, ft_epochs=ft_epochs, lstm_epochs=lstm_epochs, seed=seed, log=log,
                         workers=workers, select=select, ft_patience=ft_patience, batch_size=ft_batch, ft_lr=ft_lr,

@@ -1,6 +1,6 @@
 """Evaluate, calibrate and ship the default model trained by `deepfake-detect train` (chapters 05-06).
 
-    python scripts/ship_default.py --run runs/default [--head lstm|frames] [--dry-run]
+    python scripts/ship_default.py --run runs/default [--head lstm|frames] [--model-id ID] [--dry-run]
 
 Scores the validation split with (a) the baseline, (b) the two-stage model with its LSTM, (c) the two-stage model
 without its LSTM (mean per-frame logits); calibrates each on that split (runs/.../calibrated/), writes
@@ -27,6 +27,7 @@ def main():
     ap.add_argument('--run', default='runs/default')
     ap.add_argument('--head', default='lstm', choices=['lstm', 'frames'], help='what the shipped model scores with')
     ap.add_argument('--boot', type=int, default=1000)
+    ap.add_argument('--model-id', default='default-efficientnet_lite0-sbi', help='id prefix of the shipped model (+ -lstm/-frames)')
     ap.add_argument('--dry-run', action='store_true', help='evaluate and compare only; do not replace the shipped model')
     args = ap.parse_args()
     set_threads(2)
@@ -38,7 +39,7 @@ def main():
                            ('c_sbi_finetuned_frame_mean', run/'model', 'frames')]:
         if not Path(str(ck) + '.json').exists(): print(f'skip {name}: {ck} missing'); continue
         rep = calibrate_and_ship(ck, index, run/'calibrated'/name, n_boot=args.boot, head=head, head_used=head,
-                                 model_id=f'default-efficientnet_lite0-sbi-{head}' if name[0] != 'a' else 'baseline-original-recipe')
+                                 model_id=f'{args.model_id}-{head}' if name[0] != 'a' else 'baseline-original-recipe')
         out[name] = dict({k: rep[k] for k in KEYS}, per_method=rep['per_method'])
         print(name, json.dumps({k: out[name][k] for k in KEYS}, default=float))
     (run/'comparison.json').write_text(json.dumps(out, indent=1, default=float))
