@@ -86,7 +86,7 @@ def cmd_evaluate(args, out=sys.stdout):
 
 def cmd_train(args, out=sys.stdout):
     "Train the two-stage model (chapter 05) on a dataset."
-    from deepfake_detect.train import train_default
+    from deepfake_detect.train import STRONG_AUG, train_default
     if args.index is None and args.data is None: raise UsageError("give --data (a dataset) or --index (an earlier run's split)")
     for p in (args.data, args.index):
         if p is not None and not Path(p).exists(): raise UsageError(f"{p}: no such dataset folder, manifest or index")
@@ -95,7 +95,8 @@ def cmd_train(args, out=sys.stdout):
     train_default(args.data, args.out, args.cache, baseline=baseline, ft_epochs=args.ft_epochs,
                   lstm_epochs=args.lstm_epochs, workers=args.workers, ft_patience=args.ft_patience, select=args.select,
                   ft_blocks=args.ft_blocks, ft_batch=args.ft_batch, ft_lr=args.ft_lr, ft_frames=args.ft_frames,
-                  index=args.index, stages=stages)
+                  index=args.index, stages=stages,
+                  init=args.init, augment=STRONG_AUG if args.strong_aug else None)
     print(f"trained into {args.out}; evaluate and ship with chapter 06 (scripts/ship_default.py --run {args.out})", file=out)
     return 0
 
@@ -130,6 +131,8 @@ def parser():
     p.add_argument('--ft-blocks', type=int, default=5, help='backbone blocks fine-tuned')
     p.add_argument('--ft-frames', type=int, default=6, help='frames per clip in a fine-tuning step')
     p.add_argument('--index', default=None, help="an earlier run's index.csv: reuse its split and face cache")
+    p.add_argument('--init', default=None, help='start fine-tuning from this checkpoint instead of ImageNet weights')
+    p.add_argument('--strong-aug', action='store_true', help='heavier compression, resizing and blur while training')
     p.add_argument('--stage', choices=['all', 'baseline', 'finetune', 'lstm'], default='all',
                    help="run one stage: 'lstm' continues from OUT/finetune/best")
     p.add_argument('--ft-batch', type=int, default=8, help='clips per fine-tuning step'); p.add_argument('--ft-lr', type=float, default=1e-3)
