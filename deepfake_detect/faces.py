@@ -68,9 +68,9 @@ class FaceDetector:
 
     def __call__(self, frames) -> list:
         "One `Detections` per frame of `frames`: (N, H, W, 3) RGB uint8, or a list of equal-size (H, W, 3) frames."
-        shapes = {np.shape(f) for f in frames}
-        if len(shapes) != 1 or len(min(shapes)) != 3 or min(shapes)[-1] != 3:
-            raise ValueError(f"expected (N, H, W, 3) RGB frames of one size, got frames of shapes {sorted(shapes)}")
+        shapes = sorted({np.shape(f) for f in frames})
+        if len(shapes) != 1 or len(shapes[0]) != 3 or shapes[0][-1] != 3:
+            raise ValueError(f"expected (N, H, W, 3) RGB frames of one size, got frames of shapes {shapes}")
         raw = self._detect(frames, self.min_face)
         if self.retry_min_face and all(b is None for b, *_ in raw):
             raw = self._detect(frames, self.retry_min_face)

@@ -298,7 +298,8 @@ def train_two_stage(index, run_dir, backbone='efficientnet_lite0', n_blocks=5, f
     torch.manual_seed(seed)
     tr, va = _splits(index)
     if not genuine_fakes: tr = tr[tr.label == 'real'].reset_index(drop=True)
-    model = load_checkpoint(init)[0] if init else DeepfakeDetector(backbone, pretrained=True)
+    start = init if 'finetune' in stages else Path(run_dir)/'finetune'/'best'   # the LSTM stage alone resumes the tuned backbone
+    model = load_checkpoint(start)[0] if start else DeepfakeDetector(backbone, pretrained=True)
     size = model.spec.input_size
     norm = dict(size=size, mean=model.spec.mean, std=model.spec.std)
     aug = ClipAugment(size, **(augment or {}))
@@ -310,7 +311,6 @@ def train_two_stage(index, run_dir, backbone='efficientnet_lite0', n_blocks=5, f
                            select=select, sbi_valid_ds=None if select == 'genuine' else
                            SelfBlendDataset(va[va.label == 'real'], n_frames=8, seed=seed + 7, augment=aug if augment else None, **norm))
     if 'lstm' not in stages: return model, dict(finetune=ft)
-    if ft is None: model, _ = load_checkpoint(Path(run_dir)/'finetune'/'best')
     lstm = train_lstm(model, SelfBlendDataset(tr, n_frames=n_frames, augment=aug, train=True, seed=seed + 1, **norm),
                       va, FaceClipDataset(va, n_frames=n_frames, **norm), Path(run_dir)/'lstm', epochs=lstm_epochs,
                       log=log, workers=workers, ckpt_config=cfg)

@@ -18,7 +18,7 @@ from pathlib import Path
 import pandas as pd
 
 from deepfake_detect.cli import manifest_scores
-from deepfake_detect.evaluate import evaluate_scores, sigmoid
+from deepfake_detect.evaluate import evaluate_scores
 from deepfake_detect.fixtures import ffmpeg
 from deepfake_detect.predict import Predictor
 
@@ -60,12 +60,10 @@ def main():
             scored = manifest_scores(pred, idx, progress=False)
             ok = scored[scored.error == '']
             rep = evaluate_scores(ok, T, thr, n_boot=a.boot)
-            d = ok.dropna(subset=['logit'])
-            p = sigmoid(d.logit.values / T)
+            (tn, fp), (fn, tp) = rep['confusion']   # at the model's threshold
             rows.append(dict(condition=name, n=len(scored), no_face=rep['n_no_face'], errors=int((scored.error != '').sum()),
                              auc=rep['auc'], auc_ci=rep['auc_ci'], pair_win=rep['pair_win'],
-                             real_flagged=float((p[(d.label == 'real').values] >= thr).mean()),
-                             fake_flagged=float((p[(d.label == 'fake').values] >= thr).mean())))
+                             real_flagged=fp / (tn + fp), fake_flagged=tp / (fn + tp)))
             print(json.dumps(rows[-1], default=float), flush=True)
     print(f'\nmodel {pred.model_id}, {len(index)} held-out videos of {a.run}\n')
     print('| condition | AUC [95% CI] | paired win rate | real flagged | fakes flagged | no face |')
