@@ -96,7 +96,7 @@ def cmd_train(args, out=sys.stdout):
                   lstm_epochs=args.lstm_epochs, workers=args.workers, ft_patience=args.ft_patience, select=args.select,
                   ft_blocks=args.ft_blocks, ft_batch=args.ft_batch, ft_lr=args.ft_lr, ft_frames=args.ft_frames,
                   index=args.index, stages=stages,
-                  init=args.init, augment=STRONG_AUG if args.strong_aug else None)
+                  init=args.init, augment=STRONG_AUG if args.strong_aug else None, input_size=args.input_size)
     print(f"trained into {args.out}; evaluate and ship with chapter 06 (scripts/ship_default.py --run {args.out})", file=out)
     return 0
 
@@ -136,6 +136,7 @@ def parser():
     p.add_argument('--stage', choices=['all', 'baseline', 'finetune', 'lstm'], default='all',
                    help="run one stage: 'lstm' continues from OUT/finetune/best")
     p.add_argument('--ft-batch', type=int, default=8, help='clips per fine-tuning step'); p.add_argument('--ft-lr', type=float, default=1e-3)
+    p.add_argument('--input-size', type=int, default=None, help="face size in pixels for fine-tuning (default: the backbone's, 224)")
     p.add_argument('--select', choices=['genuine', 'sbi', 'both'], default='genuine',
                    help='pick the fine-tuning epoch on held-out genuine fakes, on seams in held-out real faces, or both')
     p.set_defaults(fn=cmd_train)

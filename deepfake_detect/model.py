@@ -120,10 +120,14 @@ def _tiny(pretrained=False, weights_path=None):
 
 # %% ../nbs/04_model.ipynb #5b066139
 class DeepfakeDetector(nn.Module):
-    "CNN features per frame → 2-layer LSTM → FC: one logit per clip, plus per-frame logits from the features."
-    def __init__(self, backbone='efficientnet_lite0', hidden=256, layers=2, dropout=0.3, pretrained=True, weights_path=None):
+    """CNN features per frame → 2-layer LSTM → FC: one logit per clip, plus per-frame logits from the features.
+    `input_size` overrides the backbone's usual face size (e.g. 128 px: 3x cheaper to train, and every source is
+    resampled to one scale, so sharp and blurry footage look more alike)."""
+    def __init__(self, backbone='efficientnet_lite0', hidden=256, layers=2, dropout=0.3, pretrained=True, weights_path=None,
+                 input_size=None):
         super().__init__()
         self.spec = BACKBONES[backbone]
+        self.input_size = int(input_size or self.spec.input_size)
         self.backbone = build_backbone(backbone, pretrained, weights_path)
         F = self.spec.features
         self.frame_head = nn.Linear(F, 1)
@@ -185,7 +189,7 @@ def _paths(path):
 def model_config(model, **extra):
     "The architecture part of a checkpoint config."
     return dict(format=CHECKPOINT_FORMAT, backbone=model.spec.name, hidden=model.lstm.hidden_size,
-                layers=model.lstm.num_layers, dropout=model.head[0].p, input_size=model.spec.input_size,
+                layers=model.lstm.num_layers, dropout=model.head[0].p, input_size=model.input_size,
                 mean=list(model.spec.mean), std=list(model.spec.std), **extra)
 
 def save_checkpoint(model, path, half=True, **config):
@@ -219,7 +223,7 @@ def load_checkpoint(path, device='cpu'):
     st, _ = _paths(path)
     cfg = load_config(path)
     model = DeepfakeDetector(cfg['backbone'], hidden=cfg['hidden'], layers=cfg['layers'], dropout=cfg.get('dropout', 0.3),
-                             pretrained=False)
+                             pretrained=False, input_size=cfg['input_size'])
     try: sd = load_file(str(st), device=str(device))
     except (SafetensorError, OSError) as e: raise CheckpointError(f"{st.name} is not a readable safetensors file: {e}") from None
     own = model.state_dict()

@@ -280,7 +280,7 @@ def train_baseline(index, run_dir, backbone='efficientnet_lite0', n_frames=32, e
     torch.manual_seed(seed)
     tr, va = _splits(index)
     model = DeepfakeDetector(backbone, pretrained=True)
-    size = model.spec.input_size
+    size = model.input_size
     kw = dict(n_frames=n_frames, size=size, mean=model.spec.mean, std=model.spec.std)
     hist = train_lstm(model, FaceClipDataset(tr, augment=ClipAugment(size), train=True, seed=seed, **kw), va,
                       FaceClipDataset(va, **kw), Path(run_dir)/'baseline', epochs=epochs, log=log, workers=workers)
@@ -288,7 +288,7 @@ def train_baseline(index, run_dir, backbone='efficientnet_lite0', n_frames=32, e
 
 def train_two_stage(index, run_dir, backbone='efficientnet_lite0', n_blocks=5, ft_epochs=30, ft_frames=6, ft_lr=1e-3,
                     ft_patience=8, lstm_epochs=40, n_frames=32, batch_size=8, seed=0, log=print, workers=2, genuine_fakes=True,
-                    select='genuine', stages=('finetune', 'lstm'), init=None, augment=None):
+                    select='genuine', stages=('finetune', 'lstm'), init=None, augment=None, input_size=None):
     """Fine-tune on real vs self-blended (+ genuine) fakes, then train the LSTM on the tuned features. Returns (model, histories).
     `select` picks the fine-tuning epoch: 'genuine' (held-out AUC and paired win rate), 'sbi' (seams in held-out real
     faces) or 'both'. `stages` runs one stage alone: 'finetune' (e.g. on a GPU box), then 'lstm' from run_dir/finetune/best.
@@ -300,7 +300,8 @@ def train_two_stage(index, run_dir, backbone='efficientnet_lite0', n_blocks=5, f
     if not genuine_fakes: tr = tr[tr.label == 'real'].reset_index(drop=True)
     start = init if 'finetune' in stages else Path(run_dir)/'finetune'/'best'   # the LSTM stage alone resumes the tuned backbone
     model = load_checkpoint(start)[0] if start else DeepfakeDetector(backbone, pretrained=True)
-    size = model.spec.input_size
+    if input_size and 'finetune' in stages: model.input_size = input_size   # the face size to fine-tune (and ship) at
+    size = model.input_size
     norm = dict(size=size, mean=model.spec.mean, std=model.spec.std)
     aug = ClipAugment(size, **(augment or {}))
     cfg = dict(n_frames=n_frames, training_data=data_summary(index))
@@ -320,7 +321,7 @@ def train_two_stage(index, run_dir, backbone='efficientnet_lite0', n_blocks=5, f
 # %% ../nbs/05_train.ipynb #d60be744
 def train_default(data, out, cache=None, baseline=True, ft_epochs=30, ft_blocks=5, lstm_epochs=40, workers=2, seed=0,
                   holdout=None, valid_frac=0.3, select='genuine', ft_patience=8, ft_batch=8, ft_lr=1e-3, ft_frames=6,
-                  index=None, stages=('finetune', 'lstm'), init=None, augment=None):
+                  index=None, stages=('finetune', 'lstm'), init=None, augment=None, input_size=None):
     """Preprocess `data` (a manifest or dataset folder), split it by method, train the baseline and the two-stage model into `out`.
     With `index` (the index.csv of an earlier run) reuse its split and face cache instead."""
     from deepfake_detect.data import (SHARED_HOLDOUT, default_cache_root, index_videos, preprocess, split_by_method,
@@ -345,6 +346,6 @@ def train_default(data, out, cache=None, baseline=True, ft_epochs=30, ft_blocks=
         log('stage 2: fine-tune on real vs self-blended + genuine fakes, then LSTM on tuned features')
         train_two_stage(index, out, n_blocks=ft_blocks, ft_epochs=ft_epochs, lstm_epochs=lstm_epochs, seed=seed, log=log,
                         workers=workers, select=select, ft_patience=ft_patience, batch_size=ft_batch, ft_lr=ft_lr,
-                        ft_frames=ft_frames, stages=stages, init=init, augment=augment)
+                        ft_frames=ft_frames, stages=stages, init=init, augment=augment, input_size=input_size)
         log('done')
     return index
