@@ -13,7 +13,7 @@ setup: $(STAMP)
 $(STAMP): settings.ini setup.py requirements/constraints.txt
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install -q --upgrade pip
-	$(PY) -m pip install -c requirements/constraints.txt -e ".[dev,ray]"
+	$(PY) -m pip install -c requirements/constraints.txt -e ".[dev,ray,train]"
 	touch $@
 
 # The app on the shipped model: open http://localhost:8501

@@ -17,6 +17,7 @@ py_versions = "3.9 3.10 3.11 3.12 3.13".split()
 requirements = shlex.split(cfg.get("requirements", ""))
 dev_requirements = shlex.split(cfg.get("dev_requirements", ""))
 ray_requirements = shlex.split(cfg.get("ray_requirements", ""))
+train_requirements = shlex.split(cfg.get("train_requirements", ""))
 scripts = cfg.get("console_scripts", "").split()
 
 setuptools.setup(
@@ -34,7 +35,7 @@ setuptools.setup(
     include_package_data=True,
     package_data={cfg["lib_name"]: ["models/*.json", "models/*.safetensors"]},
     install_requires=requirements,
-    extras_require={"dev": dev_requirements, "ray": ray_requirements},
+    extras_require={"dev": dev_requirements, "ray": ray_requirements, "train": train_requirements},
     python_requires=">=" + min_python,
     long_description=open("README.md", encoding="utf-8").read(),
     long_description_content_type="text/markdown",

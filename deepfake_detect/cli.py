@@ -96,7 +96,8 @@ def cmd_train(args, out=sys.stdout):
                   lstm_epochs=args.lstm_epochs, workers=args.workers, ft_patience=args.ft_patience, select=args.select,
                   ft_blocks=args.ft_blocks, ft_batch=args.ft_batch, ft_lr=args.ft_lr, ft_frames=args.ft_frames,
                   index=args.index, stages=stages,
-                  init=args.init, augment=STRONG_AUG if args.strong_aug else None, input_size=args.input_size)
+                  init=args.init, augment=STRONG_AUG if args.strong_aug else None, input_size=args.input_size,
+                  dense_masks=args.dense_masks)
     print(f"trained into {args.out}; evaluate and ship with chapter 06 (scripts/ship_default.py --run {args.out})", file=out)
     return 0
 
@@ -133,6 +134,7 @@ def parser():
     p.add_argument('--index', default=None, help="an earlier run's index.csv: reuse its split and face cache")
     p.add_argument('--init', default=None, help='start fine-tuning from this checkpoint instead of ImageNet weights')
     p.add_argument('--strong-aug', action='store_true', help='heavier compression, resizing and blur while training')
+    p.add_argument('--dense-masks', action='store_true', help='self-blend through 68-landmark hulls too (needs dlib-bin, face-recognition-models)')
     p.add_argument('--stage', choices=['all', 'baseline', 'finetune', 'lstm'], default='all',
                    help="run one stage: 'lstm' continues from OUT/finetune/best")
     p.add_argument('--ft-batch', type=int, default=8, help='clips per fine-tuning step'); p.add_argument('--ft-lr', type=float, default=1e-3)

@@ -1,0 +1,53 @@
+"""How well a checkpoint finds self-blend seams in held-out real faces, per mask kind and per degradation (applied
+after blending, to real and blended clips alike), and its per-frame scores on the held-out genuine fakes (AUC, paired
+win rate, AUC per method). Uses the face cache of the run's index; one fixed blend per real clip (seeded).
+
+    python scripts/seams.py --index runs/sbi-all/index.csv --model deepfake_detect/models/default [--out r.json]
+"""
+import argparse, json
+
+import pandas as pd
+
+from deepfake_detect.blend import MASK_KINDS, SelfBlendDataset
+from deepfake_detect.data import ClipAugment, FaceClipDataset
+from deepfake_detect.model import load_checkpoint, set_threads
+from deepfake_detect.train import _splits, roc_auc, score_dataset, valid_metrics
+
+NEUTRAL = dict(scale=(1, 1), ratio=(1, 1), p_flip=0, max_rotate=0, brightness=0, contrast=0, saturation=0, hue=0, p_blur=0,
+               p_jpeg=0, p_downscale=0)
+CONDITIONS = {'clean': {}, 'jpeg40': dict(p_jpeg=1, jpeg_quality=(40, 40)),
+              'half+jpeg60': dict(p_downscale=1, downscale=(0.5, 0.5), p_jpeg=1, jpeg_quality=(60, 60))}
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.split('\n')[0])
+    ap.add_argument('--index', required=True); ap.add_argument('--model', required=True)
+    ap.add_argument('--frames', type=int, default=8); ap.add_argument('--out', default=None)
+    ap.add_argument('--kinds', nargs='+', default=list(MASK_KINDS), choices=MASK_KINDS)
+    ap.add_argument('--conditions', nargs='+', default=list(CONDITIONS), choices=list(CONDITIONS))
+    a = ap.parse_args()
+    set_threads(2)
+    _, va = _splits(pd.read_csv(a.index))
+    model = load_checkpoint(a.model)[0].float()
+    norm = dict(size=model.input_size, mean=model.spec.mean, std=model.spec.std, n_frames=a.frames)
+    res = {'model': a.model}
+    for cond in a.conditions:
+        aug = ClipAugment(model.input_size, **dict(NEUTRAL, **CONDITIONS[cond])) if CONDITIONS[cond] else None
+        for kind in a.kinds:
+            ds = SelfBlendDataset(va[va.label == 'real'], dense_masks=kind != 'ellipse', mask_kind=kind, seed=7, augment=aug, **norm)
+            s = score_dataset(model, ds, frames=True)
+            res[f'sbi {cond} {kind}'] = roc_auc([ds.label(k) for k in range(len(ds))], s)
+            print(cond, kind, round(res[f'sbi {cond} {kind}'], 3), flush=True)
+    s = score_dataset(model, FaceClipDataset(va, **norm), frames=True)
+    m = valid_metrics(va, s)
+    res.update(auc=m['valid_auc'], pair=m['valid_pair'])
+    y = (va.label == 'fake').values
+    for meth in sorted(va[y].method.unique()):
+        k = (va.method == meth).values | ~y
+        res[f'auc {meth}'] = roc_auc(y[k], s[k])
+    print(json.dumps(res, indent=1))
+    if a.out: json.dump(res, open(a.out, 'w'), indent=1)
+
+
+if __name__ == '__main__':
+    main()
