@@ -1,20 +1,47 @@
 """How well a checkpoint finds self-blend seams in held-out real faces, per mask kind and per degradation (applied
-after blending, to real and blended clips alike), and its per-frame scores on the held-out genuine fakes (AUC, paired
+after blending, to real and blended clips alike: JPEG, down-scaling, or the face clip re-encoded as H.264), and its per-frame scores on the held-out genuine fakes (AUC, paired
 win rate, AUC per method). Uses the face cache of the run's index; one fixed blend per real clip (seeded).
 
     python scripts/seams.py --index runs/sbi-all/index.csv --model deepfake_detect/models/default [--out r.json]
 """
-import argparse, json
+import argparse, json, tempfile
+from pathlib import Path
 
+import cv2
+import numpy as np
 import pandas as pd
+import torch
 
 from deepfake_detect.blend import MASK_KINDS, SelfBlendDataset
 from deepfake_detect.data import ClipAugment, FaceClipDataset
+from deepfake_detect.fixtures import write_h264
 from deepfake_detect.model import load_checkpoint, set_threads
 from deepfake_detect.train import _splits, roc_auc, score_dataset, valid_metrics
 
 NEUTRAL = dict(scale=(1, 1), ratio=(1, 1), p_flip=0, max_rotate=0, brightness=0, contrast=0, saturation=0, hue=0, p_blur=0,
                p_jpeg=0, p_downscale=0)
+
+
+class H264:
+    "A clip augmentation that re-encodes the (blended) face clip as H.264 at `crf`, optionally at `scale` of its size."
+    def __init__(self, crf=35, scale=1.0): self.crf, self.scale = crf, scale
+
+    def __call__(self, clip, g=None):
+        x = clip.permute(0, 2, 3, 1).numpy()
+        size = x.shape[1]
+        small = [cv2.resize(f, (round(size * self.scale),) * 2, interpolation=cv2.INTER_AREA) for f in x] if self.scale != 1 else list(x)
+        with tempfile.TemporaryDirectory() as d:
+            cap = cv2.VideoCapture(str(write_h264(Path(d)/'c.mp4', small, fps=10, crf=self.crf)))
+            out = []
+            while True:
+                ok, f = cap.read()
+                if not ok: break
+                out.append(cv2.resize(cv2.cvtColor(f, cv2.COLOR_BGR2RGB), (size, size), interpolation=cv2.INTER_LINEAR))
+            cap.release()
+        return torch.from_numpy(np.stack(out)).permute(0, 3, 1, 2)
+
+
+CODECS = {'h264crf35': H264(35), 'half+h264crf28': H264(28, 0.5)}
 CONDITIONS = {'clean': {}, 'jpeg40': dict(p_jpeg=1, jpeg_quality=(40, 40)),
               'half+jpeg60': dict(p_downscale=1, downscale=(0.5, 0.5), p_jpeg=1, jpeg_quality=(60, 60))}
 
@@ -24,7 +51,7 @@ def main():
     ap.add_argument('--index', required=True); ap.add_argument('--model', required=True)
     ap.add_argument('--frames', type=int, default=8); ap.add_argument('--out', default=None)
     ap.add_argument('--kinds', nargs='+', default=list(MASK_KINDS), choices=MASK_KINDS)
-    ap.add_argument('--conditions', nargs='+', default=list(CONDITIONS), choices=list(CONDITIONS))
+    ap.add_argument('--conditions', nargs='+', default=list(CONDITIONS) + list(CODECS), choices=list(CONDITIONS) + list(CODECS))
     a = ap.parse_args()
     set_threads(2)
     _, va = _splits(pd.read_csv(a.index))
@@ -32,7 +59,7 @@ def main():
     norm = dict(size=model.input_size, mean=model.spec.mean, std=model.spec.std, n_frames=a.frames)
     res = {'model': a.model}
     for cond in a.conditions:
-        aug = ClipAugment(model.input_size, **dict(NEUTRAL, **CONDITIONS[cond])) if CONDITIONS[cond] else None
+        aug = CODECS.get(cond) or (ClipAugment(model.input_size, **dict(NEUTRAL, **CONDITIONS[cond])) if CONDITIONS[cond] else None)
         for kind in a.kinds:
             ds = SelfBlendDataset(va[va.label == 'real'], dense_masks=kind != 'ellipse', mask_kind=kind, seed=7, augment=aug, **norm)
             s = score_dataset(model, ds, frames=True)
