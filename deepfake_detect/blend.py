@@ -153,7 +153,8 @@ def face_mask(landmarks, size, p):
     lm, kind = np.asarray(landmarks, np.float32), p.get('mask', 'ellipse')
     if kind == 'ellipse':
         return ellipse_mask(size, *face_ellipse(five_points(lm) if len(lm) == 68 else lm, p['width_scale'], p['height_scale']))
-    if kind not in MASK_KINDS or len(lm) != 68: raise ValueError(f"mask {kind!r} needs one of {MASK_KINDS} and 68 landmarks, got {len(lm)}")
+    if kind not in MASK_KINDS: raise ValueError(f"unknown mask kind {kind!r}: one of {MASK_KINDS}")
+    if len(lm) != 68: raise ValueError(f"a {kind!r} mask needs 68 landmarks (SelfBlendDataset(dense_masks=True)), got {len(lm)}")
     return hull_mask(lm, size, forehead=1.0 if kind == 'hull+forehead' else 0.0, width_scale=p['width_scale'],
                      height_scale=p['height_scale'])
 

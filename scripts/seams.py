@@ -1,6 +1,7 @@
 """How well a checkpoint finds self-blend seams in held-out real faces, per mask kind and per degradation (applied
-after blending, to real and blended clips alike: JPEG, down-scaling, or the face clip re-encoded as H.264), and its per-frame scores on the held-out genuine fakes (AUC, paired
-win rate, AUC per method). Uses the face cache of the run's index; one fixed blend per real clip (seeded).
+after blending, to real and blended clips alike: JPEG, down-scaling, or the face clip re-encoded as H.264), and its
+per-frame scores on the held-out genuine fakes (AUC, paired win rate, AUC per method). Uses the face cache of the
+run's index; one fixed blend per real clip (seeded).
 
     python scripts/seams.py --index runs/sbi-all/index.csv --model deepfake_detect/models/default [--out r.json]
 """
