@@ -97,7 +97,7 @@ def cmd_train(args, out=sys.stdout):
                   ft_blocks=args.ft_blocks, ft_batch=args.ft_batch, ft_lr=args.ft_lr, ft_frames=args.ft_frames,
                   index=args.index, stages=stages,
                   init=args.init, augment=STRONG_AUG if args.strong_aug else None, input_size=args.input_size,
-                  dense_masks=args.dense_masks)
+                  dense_masks=args.dense_masks, reencode=args.reencode)
     print(f"trained into {args.out}; evaluate and ship with chapter 06 (scripts/ship_default.py --run {args.out})", file=out)
     return 0
 
@@ -135,6 +135,8 @@ def parser():
     p.add_argument('--init', default=None, help='start fine-tuning from this checkpoint instead of ImageNet weights')
     p.add_argument('--strong-aug', action='store_true', help='heavier compression, resizing and blur while training')
     p.add_argument('--dense-masks', action='store_true', help='self-blend through 68-landmark hulls too (needs dlib-bin, face-recognition-models)')
+    p.add_argument('--reencode', type=int, default=0, metavar='N',
+                   help='add N re-encoded copies of each training video (random H.264 CRF 23-40, frame scale 1/0.75/0.5)')
     p.add_argument('--stage', choices=['all', 'baseline', 'finetune', 'lstm'], default='all',
                    help="run one stage: 'lstm' continues from OUT/finetune/best")
     p.add_argument('--ft-batch', type=int, default=8, help='clips per fine-tuning step'); p.add_argument('--ft-lr', type=float, default=1e-3)

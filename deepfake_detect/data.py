@@ -7,7 +7,8 @@ __all__ = ['INDEX_COLUMNS', 'CACHE_VERSION', 'SHARED_HOLDOUT', 'IMAGENET_MEAN', 
            'union_groups', 'index_ffpp', 'index_celebdf', 'index_dfdc', 'index_videos', 'preprocess_params',
            'cache_dir_for', 'video_fingerprint', 'cache_path', 'face_clips_record', 'load_record', 'preprocess',
            'merged_groups', 'assign_folds', 'split_by_fold', 'split_table', 'split_by_method', 'default_cache_root',
-           'ClipAugment', 'normalize_clip', 'pick_frames', 'load_face_clip', 'FaceClipDataset', 'make_loader']
+           'transcode', 'reencoded_copies', 'ClipAugment', 'normalize_clip', 'pick_frames', 'load_face_clip',
+           'FaceClipDataset', 'make_loader']
 
 # %% ../nbs/02_data.ipynb #35d57b04
 import hashlib
@@ -295,6 +296,42 @@ SHARED_HOLDOUT = ('EDTalk (audio/video-driven one-shot talking head)',
 def default_cache_root():
     "Where face-clip caches go: $DEEPFAKE_CACHE, else ~/.cache/deepfake_detect."
     return Path(os.environ.get('DEEPFAKE_CACHE', Path.home()/'.cache'/'deepfake_detect'))
+
+# %% ../nbs/02_data.ipynb #4361215b
+import subprocess
+import warnings
+
+from .fixtures import ffmpeg
+
+def transcode(src, dst, crf=23, scale=1.0, preset='veryfast'):
+    "Re-encode `src` as H.264 at `crf`, its frame scaled by `scale` (even sizes), without audio; returns `dst`."
+    dst = Path(dst); dst.parent.mkdir(parents=True, exist_ok=True)
+    part = dst.with_name(dst.stem + '.part.mp4')   # renamed when complete: an interrupted run leaves no half file
+    ffmpeg('-i', src, '-an', '-vf', f'scale=trunc(iw*{scale}/2)*2:trunc(ih*{scale}/2)*2', '-pix_fmt', 'yuv420p',
+           '-c:v', 'libx264', '-crf', int(crf), '-preset', preset, part)
+    os.replace(part, dst)
+    return dst
+
+def reencoded_copies(index, folder, copies=1, crf=(23, 40), scales=(1.0, 0.75, 0.5), seed=0):
+    """`copies` re-encoded copies of each `train` row of `index`, written to `folder` (a second call reuses them).
+    Each draws a CRF in `crf` and a frame scale from `scales`, keeps its source's label, method, group and split, and
+    names the source in `source` and the settings in `variant`. A video ffmpeg cannot read is left out, with a warning;
+    rows that are copies already are not copied again."""
+    rng = np.random.default_rng(seed)
+    keep = [c for c in index.columns if c not in ('cache', 'status', 'reason', 'n_faces', 'n_tracks', 'source', 'variant')]
+    rows, copy = [], index.get('variant', pd.Series('', index=index.index)).fillna('') != ''
+    for r in index[(index.split == 'train') & ~copy].to_dict('records'):   # copies of originals, never of copies
+        tag = hashlib.sha1(str(r['path']).encode()).hexdigest()[:8]   # sources in different folders may share a name
+        for k in range(copies):
+            q, s = int(rng.integers(crf[0], crf[1] + 1)), float(rng.choice(scales))
+            variant = f'h264-crf{q}-x{s:g}'
+            dst = Path(folder)/f"{Path(r['path']).stem[:40]}-{tag}-{k}-{variant}.mp4"
+            try:
+                if not dst.exists(): transcode(r['path'], dst, q, s)
+            except (RuntimeError, subprocess.SubprocessError) as e:
+                warnings.warn(f"{r['path']}: not re-encoded ({str(e)[-200:]})"); continue
+            rows.append({**{c: r[c] for c in keep}, 'path': str(dst), 'source': r['path'], 'variant': variant})
+    return pd.DataFrame(rows, columns=keep + ['source', 'variant'])
 
 # %% ../nbs/02_data.ipynb #78972c7d
 import torchvision.transforms.v2.functional as TF

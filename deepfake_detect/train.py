@@ -269,8 +269,11 @@ def _splits(index):
 def data_summary(index):
     "What a model was trained on, for its checkpoint config and model card."
     tr, va = _splits(index)
+    copy = tr.get('variant', pd.Series('', index=tr.index)).fillna('') != ''   # re-encoded copies (chapter 02)
     count = lambda d: {f'{l}/{m}': int(n) for (l, m), n in d.groupby(['label', 'method']).size().items()}
-    return dict(train=count(tr), valid=count(va), datasets=sorted(index.dataset.unique().tolist()))
+    out = dict(train=count(tr[~copy]), valid=count(va), datasets=sorted(index.dataset.unique().tolist()))
+    if copy.any(): out['reencoded_train_copies'] = int(copy.sum())
+    return out
 
 # Heavier re-encoding and resizing than ClipAugment's defaults: seams are fine detail that compression erases.
 STRONG_AUG = dict(p_jpeg=0.8, jpeg_quality=(15, 90), p_downscale=0.6, downscale=(0.25, 0.9), p_blur=0.4)
@@ -323,11 +326,13 @@ def train_two_stage(index, run_dir, backbone='efficientnet_lite0', n_blocks=5, f
 # %% ../nbs/05_train.ipynb #d60be744
 def train_default(data, out, cache=None, baseline=True, ft_epochs=30, ft_blocks=5, lstm_epochs=40, workers=2, seed=0,
                   holdout=None, valid_frac=0.3, select='genuine', ft_patience=8, ft_batch=8, ft_lr=1e-3, ft_frames=6,
-                  index=None, stages=('finetune', 'lstm'), init=None, augment=None, input_size=None, dense_masks=False):
+                  index=None, stages=('finetune', 'lstm'), init=None, augment=None, input_size=None, dense_masks=False,
+                  reencode=0):
     """Preprocess `data` (a manifest or dataset folder), split it by method, train the baseline and the two-stage model into `out`.
-    With `index` (the index.csv of an earlier run) reuse its split and face cache instead."""
-    from deepfake_detect.data import (SHARED_HOLDOUT, default_cache_root, index_videos, preprocess, split_by_method,
-                                      split_table)
+    With `index` (the index.csv of an earlier run) reuse its split and face cache instead. `reencode` adds that many
+    re-encoded copies of each training video (random H.264 quality and frame scale, faces found again; chapter 02)."""
+    from deepfake_detect.data import (SHARED_HOLDOUT, default_cache_root, index_videos, preprocess, reencoded_copies,
+                                      split_by_method, split_table)
     set_threads(2)
     out = Path(out); out.mkdir(parents=True, exist_ok=True)
     with open(out/'train.log', 'a') as logf:
@@ -339,6 +344,12 @@ def train_default(data, out, cache=None, baseline=True, ft_epochs=30, ft_blocks=
             index = preprocess(index_videos(data), cache or default_cache_root(), workers=workers)
             index = split_by_method(index[index.status == 'ok'], valid_frac=valid_frac,
                                     holdout=SHARED_HOLDOUT if holdout is None else holdout, seed=seed)
+        if reencode:   # copies sit beside the face cache, and are made (and their faces found) once
+            root = Path(cache or default_cache_root())
+            copies = preprocess(reencoded_copies(index, root/'reencoded', copies=reencode, seed=seed), root, workers=workers)
+            log(f"{len(copies)} re-encoded copies of training videos, {int((copies.status == 'ok').sum())} with faces")
+            index = pd.concat([index[index.get('variant', pd.Series('', index=index.index)).fillna('') == ''], copies],
+                              ignore_index=True)
         index.to_csv(out/'index.csv', index=False)
         log('split:\n' + split_table(index).to_string())
         if baseline:
