@@ -7,8 +7,8 @@ __all__ = ['INDEX_COLUMNS', 'CACHE_VERSION', 'SHARED_HOLDOUT', 'IMAGENET_MEAN', 
            'union_groups', 'index_ffpp', 'index_celebdf', 'index_dfdc', 'index_videos', 'preprocess_params',
            'cache_dir_for', 'video_fingerprint', 'cache_path', 'face_clips_record', 'load_record', 'preprocess',
            'merged_groups', 'assign_folds', 'split_by_fold', 'split_table', 'split_by_method', 'default_cache_root',
-           'transcode', 'reencoded_copies', 'ClipAugment', 'normalize_clip', 'pick_frames', 'load_face_clip',
-           'FaceClipDataset', 'make_loader']
+           'transcode', 'is_copy', 'reencoded_copies', 'with_reencoded_copies', 'ClipAugment', 'normalize_clip',
+           'pick_frames', 'load_face_clip', 'FaceClipDataset', 'make_loader']
 
 # %% ../nbs/02_data.ipynb #35d57b04
 import hashlib
@@ -312,6 +312,10 @@ def transcode(src, dst, crf=23, scale=1.0, preset='veryfast'):
     os.replace(part, dst)
     return dst
 
+def is_copy(index):
+    "True for the rows of `index` that are re-encoded copies (a `variant` is named), False for original videos."
+    return index.get('variant', pd.Series('', index=index.index, dtype=object)).fillna('') != ''
+
 def reencoded_copies(index, folder, copies=1, crf=(23, 40), scales=(1.0, 0.75, 0.5), seed=0):
     """`copies` re-encoded copies of each `train` row of `index`, written to `folder` (a second call reuses them).
     Each draws a CRF in `crf` and a frame scale from `scales`, keeps its source's label, method, group and split, and
@@ -319,8 +323,8 @@ def reencoded_copies(index, folder, copies=1, crf=(23, 40), scales=(1.0, 0.75, 0
     rows that are copies already are not copied again."""
     rng = np.random.default_rng(seed)
     keep = [c for c in index.columns if c not in ('cache', 'status', 'reason', 'n_faces', 'n_tracks', 'source', 'variant')]
-    rows, copy = [], index.get('variant', pd.Series('', index=index.index)).fillna('') != ''
-    for r in index[(index.split == 'train') & ~copy].to_dict('records'):   # copies of originals, never of copies
+    rows = []
+    for r in index[(index.split == 'train') & ~is_copy(index)].to_dict('records'):   # copies of originals, never of copies
         tag = hashlib.sha1(str(r['path']).encode()).hexdigest()[:8]   # sources in different folders may share a name
         for k in range(copies):
             q, s = int(rng.integers(crf[0], crf[1] + 1)), float(rng.choice(scales))
@@ -332,6 +336,14 @@ def reencoded_copies(index, folder, copies=1, crf=(23, 40), scales=(1.0, 0.75, 0
                 warnings.warn(f"{r['path']}: not re-encoded ({str(e)[-200:]})"); continue
             rows.append({**{c: r[c] for c in keep}, 'path': str(dst), 'source': r['path'], 'variant': variant})
     return pd.DataFrame(rows, columns=keep + ['source', 'variant'])
+
+def with_reencoded_copies(index, cache_root, copies=1, seed=0, workers=2, progress=True, **param_kwargs):
+    """The original videos of `index` plus `copies` fresh re-encoded copies of each training video (made under
+    `cache_root/reencoded` once), their faces cached under `cache_root` like any video's; copies already in `index` are replaced."""
+    orig = index[~is_copy(index)]
+    new = reencoded_copies(orig, Path(cache_root)/'reencoded', copies=copies, seed=seed)
+    new = preprocess(new, cache_root, workers=workers, progress=progress, **param_kwargs)
+    return pd.concat([orig, new], ignore_index=True)
 
 # %% ../nbs/02_data.ipynb #78972c7d
 import torchvision.transforms.v2.functional as TF

@@ -20,7 +20,7 @@ import torch
 import torch.nn as nn
 import torch.nn.functional as F
 
-from .data import FaceClipDataset, ClipAugment, make_loader
+from .data import FaceClipDataset, ClipAugment, is_copy, make_loader
 from .blend import MASK_KINDS, SelfBlendDataset
 from .model import DeepfakeDetector, autocast, load_checkpoint, save_checkpoint, set_threads
 
@@ -269,7 +269,7 @@ def _splits(index):
 def data_summary(index):
     "What a model was trained on, for its checkpoint config and model card."
     tr, va = _splits(index)
-    copy = tr.get('variant', pd.Series('', index=tr.index)).fillna('') != ''   # re-encoded copies (chapter 02)
+    copy = is_copy(tr)   # re-encoded copies (chapter 02) are counted apart from the videos they copy
     count = lambda d: {f'{l}/{m}': int(n) for (l, m), n in d.groupby(['label', 'method']).size().items()}
     out = dict(train=count(tr[~copy]), valid=count(va), datasets=sorted(index.dataset.unique().tolist()))
     if copy.any(): out['reencoded_train_copies'] = int(copy.sum())
@@ -331,8 +331,8 @@ def train_default(data, out, cache=None, baseline=True, ft_epochs=30, ft_blocks=
     """Preprocess `data` (a manifest or dataset folder), split it by method, train the baseline and the two-stage model into `out`.
     With `index` (the index.csv of an earlier run) reuse its split and face cache instead. `reencode` adds that many
     re-encoded copies of each training video (random H.264 quality and frame scale, faces found again; chapter 02)."""
-    from deepfake_detect.data import (SHARED_HOLDOUT, default_cache_root, index_videos, preprocess, reencoded_copies,
-                                      split_by_method, split_table)
+    from deepfake_detect.data import (SHARED_HOLDOUT, default_cache_root, index_videos, preprocess, split_by_method,
+                                      split_table, with_reencoded_copies)
     set_threads(2)
     out = Path(out); out.mkdir(parents=True, exist_ok=True)
     with open(out/'train.log', 'a') as logf:
@@ -344,12 +344,10 @@ def train_default(data, out, cache=None, baseline=True, ft_epochs=30, ft_blocks=
             index = preprocess(index_videos(data), cache or default_cache_root(), workers=workers)
             index = split_by_method(index[index.status == 'ok'], valid_frac=valid_frac,
                                     holdout=SHARED_HOLDOUT if holdout is None else holdout, seed=seed)
-        if reencode:   # copies sit beside the face cache, and are made (and their faces found) once
-            root = Path(cache or default_cache_root())
-            copies = preprocess(reencoded_copies(index, root/'reencoded', copies=reencode, seed=seed), root, workers=workers)
-            log(f"{len(copies)} re-encoded copies of training videos, {int((copies.status == 'ok').sum())} with faces")
-            index = pd.concat([index[index.get('variant', pd.Series('', index=index.index)).fillna('') == ''], copies],
-                              ignore_index=True)
+        if reencode:
+            index = with_reencoded_copies(index, cache or default_cache_root(), copies=reencode, seed=seed, workers=workers)
+            new = index[is_copy(index)]
+            log(f"{len(new)} re-encoded copies of training videos, {int((new.status == 'ok').sum())} with faces")
         index.to_csv(out/'index.csv', index=False)
         log('split:\n' + split_table(index).to_string())
         if baseline:
