@@ -9,7 +9,8 @@ temperature and threshold: AUC, paired win rate, and how often real and fake vid
   crf35      heavy H.264 compression (CRF 35)
   half       half the resolution, CRF 28 (a re-upload at lower quality)
   padded     the frame padded to twice its size with black borders (the face smaller in a wider shot)
-  hevc32     H.265 (libx265) at CRF 32: a codec that re-encoded training copies (H.264 only) never show
+  hevc23     H.265 (libx265) at CRF 23: a good-quality re-encode in the codec phones record in
+  hevc32     H.265 at CRF 32: a codec that re-encoded training copies (H.264 only) never show
   mpeg4q12   MPEG-4 part 2 at quantiser 12: the blocky artefacts of older encoders, also never trained on
 """
 import argparse
@@ -29,6 +30,7 @@ CONDITIONS = {
     'crf35': ['-c:v', 'libx264', '-crf', '35', '-preset', 'veryfast'],
     'half': ['-vf', 'scale=trunc(iw/4)*2:trunc(ih/4)*2', '-c:v', 'libx264', '-crf', '28', '-preset', 'veryfast'],
     'padded': ['-vf', 'pad=trunc(iw)*2:trunc(ih)*2:(ow-iw)/2:(oh-ih)/2', '-c:v', 'libx264', '-crf', '23', '-preset', 'veryfast'],
+    'hevc23': ['-c:v', 'libx265', '-crf', '23', '-preset', 'veryfast', '-x265-params', 'log-level=error'],
     'hevc32': ['-c:v', 'libx265', '-crf', '32', '-preset', 'veryfast', '-x265-params', 'log-level=error'],
     'mpeg4q12': ['-c:v', 'mpeg4', '-q:v', '12'],
 }
