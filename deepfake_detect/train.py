@@ -273,6 +273,7 @@ def data_summary(index):
     count = lambda d: {f'{l}/{m}': int(n) for (l, m), n in d.groupby(['label', 'method']).size().items()}
     out = dict(train=count(tr[~copy]), valid=count(va), datasets=sorted(index.dataset.unique().tolist()))
     if copy.any(): out['reencoded_train_copies'] = int(copy.sum())
+    if 'codec' in tr: out['codecs'] = sorted(set(tr.codec.dropna()) - {''})   # the Predictor warns about any other
     return out
 
 # Heavier re-encoding and resizing than ClipAugment's defaults: seams are fine detail that compression erases.
