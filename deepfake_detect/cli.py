@@ -35,7 +35,9 @@ def cmd_predict(args, out=sys.stdout):
         docs = [r.to_dict() for r in results]
         print(json.dumps(docs[0] if len(docs) == 1 else docs, default=float), file=out)
     else:
-        for r in results: print(r.summary(), file=out)
+        for r in results:
+            print(r.summary(), file=out)
+            for w in r.warnings: print(f"  note: {w}", file=out)   # what the app shows beside the verdict
     for r in results:
         if r.label == 'ERROR': print(f"deepfake-detect: error: {r.error}", file=sys.stderr)
     return 2 if any(r.label == 'ERROR' for r in results) else 0
