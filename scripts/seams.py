@@ -16,6 +16,7 @@ import torch
 from deepfake_detect.blend import MASK_KINDS, SelfBlendDataset
 from deepfake_detect.data import ClipAugment, FaceClipDataset
 from deepfake_detect.fixtures import write_h264
+from deepfake_detect.video import sample_frames
 from deepfake_detect.model import load_checkpoint, set_threads
 from deepfake_detect.train import _splits, roc_auc, score_dataset, valid_metrics
 
@@ -32,13 +33,8 @@ class H264:
         size = x.shape[1]
         small = [cv2.resize(f, (round(size * self.scale),) * 2, interpolation=cv2.INTER_AREA) for f in x] if self.scale != 1 else list(x)
         with tempfile.TemporaryDirectory() as d:
-            cap = cv2.VideoCapture(str(write_h264(Path(d)/'c.mp4', small, fps=10, crf=self.crf)))
-            out = []
-            while True:
-                ok, f = cap.read()
-                if not ok: break
-                out.append(cv2.resize(cv2.cvtColor(f, cv2.COLOR_BGR2RGB), (size, size), interpolation=cv2.INTER_LINEAR))
-            cap.release()
+            back = sample_frames(write_h264(Path(d)/'c.mp4', small, fps=10, crf=self.crf), n=len(small)).frames
+        out = [cv2.resize(f, (size, size), interpolation=cv2.INTER_LINEAR) for f in back]
         return torch.from_numpy(np.stack(out)).permute(0, 3, 1, 2)
 
 
