@@ -92,6 +92,7 @@ def cmd_train(args, out=sys.stdout):
     if args.index is None and args.data is None: raise UsageError("give --data (a dataset) or --index (an earlier run's split)")
     for p in (args.data, args.index):
         if p is not None and not Path(p).exists(): raise UsageError(f"{p}: no such dataset folder, manifest or index")
+    if not 0 <= args.mouth_blends <= 1: raise UsageError(f"--mouth-blends {args.mouth_blends}: a share, from 0 to 1")
     stages = {'all': ('finetune', 'lstm'), 'baseline': ()}.get(args.stage, (args.stage,))
     baseline = args.stage == 'baseline' or (args.stage == 'all' and not args.skip_baseline)
     train_default(args.data, args.out, args.cache, baseline=baseline, ft_epochs=args.ft_epochs,
@@ -99,7 +100,7 @@ def cmd_train(args, out=sys.stdout):
                   ft_blocks=args.ft_blocks, ft_batch=args.ft_batch, ft_lr=args.ft_lr, ft_frames=args.ft_frames,
                   index=args.index, stages=stages,
                   init=args.init, augment=STRONG_AUG if args.strong_aug else None, input_size=args.input_size,
-                  dense_masks=args.dense_masks, reencode=args.reencode)
+                  dense_masks=args.dense_masks, mouth_blends=args.mouth_blends, reencode=args.reencode)
     print(f"trained into {args.out}; evaluate and ship with chapter 06 (scripts/ship_default.py --run {args.out})", file=out)
     return 0
 
@@ -137,6 +138,8 @@ def parser():
     p.add_argument('--init', default=None, help='start fine-tuning from this checkpoint instead of ImageNet weights')
     p.add_argument('--strong-aug', action='store_true', help='heavier compression, resizing and blur while training')
     p.add_argument('--dense-masks', action='store_true', help='self-blend through 68-landmark hulls too (needs dlib-bin, face-recognition-models)')
+    p.add_argument('--mouth-blends', type=float, default=0.0, metavar='P',
+                   help='share of self-blends that cover only the lower face, as lip-sync does (0 to 1)')
     p.add_argument('--reencode', type=int, default=0, metavar='N',
                    help='add N re-encoded copies of each training video (random H.264 CRF 23-40, frame scale 1/0.75/0.5)')
     p.add_argument('--stage', choices=['all', 'baseline', 'finetune', 'lstm'], default='all',

@@ -21,7 +21,7 @@ import torch.nn as nn
 import torch.nn.functional as F
 
 from .data import FaceClipDataset, ClipAugment, is_copy, make_loader
-from .blend import MASK_KINDS, SelfBlendDataset
+from .blend import DENSE_KINDS, SelfBlendDataset
 from .model import DeepfakeDetector, autocast, load_checkpoint, save_checkpoint, set_threads
 
 # %% ../nbs/05_train.ipynb #5ac84fd9
@@ -292,13 +292,15 @@ def train_baseline(index, run_dir, backbone='efficientnet_lite0', n_frames=32, e
 
 def train_two_stage(index, run_dir, backbone='efficientnet_lite0', n_blocks=5, ft_epochs=30, ft_frames=6, ft_lr=1e-3,
                     ft_patience=8, lstm_epochs=40, n_frames=32, batch_size=8, seed=0, log=print, workers=2, genuine_fakes=True,
-                    select='genuine', stages=('finetune', 'lstm'), init=None, augment=None, input_size=None, dense_masks=False):
+                    select='genuine', stages=('finetune', 'lstm'), init=None, augment=None, input_size=None, dense_masks=False,
+                    mouth_blends=0.0):
     """Fine-tune on real vs self-blended (+ genuine) fakes, then train the LSTM on the tuned features. Returns (model, histories).
     `select` picks the fine-tuning epoch: 'genuine' (held-out AUC and paired win rate), 'sbi' (seams in held-out real
     faces) or 'both'. `stages` runs one stage alone: 'finetune' (e.g. on a GPU box), then 'lstm' from run_dir/finetune/best.
     `init` starts from a checkpoint instead of ImageNet weights; `augment` (ClipAugment arguments, e.g. `STRONG_AUG`)
     changes the training augmentation, and the held-out self-blends used for selection get it too (one fixed draw each),
-    so the epoch kept is the one that still finds seams in degraded video. `dense_masks` blends through 68-landmark
+    so the epoch kept is the one that still finds seams in degraded video. `mouth_blends` is the share of self-blends
+    that cover only the lower face, lip-sync's region (chapter 03). `dense_masks` blends through 68-landmark
     hulls as well as ellipses (chapter 03), in training and in the held-out self-blends alike."""
     torch.manual_seed(seed)
     tr, va = _splits(index)
@@ -308,9 +310,10 @@ def train_two_stage(index, run_dir, backbone='efficientnet_lite0', n_blocks=5, f
     if input_size and 'finetune' in stages: model.input_size = input_size   # the face size to fine-tune (and ship) at
     size = model.input_size
     plain = dict(size=size, mean=model.spec.mean, std=model.spec.std)
-    norm = dict(plain, dense_masks=dense_masks)   # self-blend datasets also take the mask choice
+    norm = dict(plain, dense_masks=dense_masks, p_mouth=mouth_blends)   # self-blend datasets also take the mask choice
     aug = ClipAugment(size, **(augment or {}))
-    cfg = dict(n_frames=n_frames, training_data=dict(data_summary(index), blend_masks=MASK_KINDS if dense_masks else ('ellipse',)))
+    masks = (DENSE_KINDS if dense_masks else ('ellipse',)) + (('mouth',) if mouth_blends else ())
+    cfg = dict(n_frames=n_frames, training_data=dict(data_summary(index), blend_masks=masks))
     ft = None if 'finetune' not in stages else finetune_backbone(model, SelfBlendDataset(tr, n_frames=ft_frames, augment=aug, train=True, seed=seed, **norm),
                            va, FaceClipDataset(va, n_frames=8, **plain), Path(run_dir)/'finetune', n_blocks=n_blocks,
                            epochs=ft_epochs, lr=ft_lr, batch_size=batch_size, patience=ft_patience, log=log,
@@ -328,10 +331,11 @@ def train_two_stage(index, run_dir, backbone='efficientnet_lite0', n_blocks=5, f
 def train_default(data, out, cache=None, baseline=True, ft_epochs=30, ft_blocks=5, lstm_epochs=40, workers=2, seed=0,
                   holdout=None, valid_frac=0.3, select='genuine', ft_patience=8, ft_batch=8, ft_lr=1e-3, ft_frames=6,
                   index=None, stages=('finetune', 'lstm'), init=None, augment=None, input_size=None, dense_masks=False,
-                  reencode=0):
+                  mouth_blends=0.0, reencode=0):
     """Preprocess `data` (a manifest or dataset folder), split it by method, train the baseline and the two-stage model into `out`.
     With `index` (the index.csv of an earlier run) reuse its split and face cache instead. `reencode` adds that many
-    re-encoded copies of each training video (random H.264 quality and frame scale, faces found again; chapter 02)."""
+    re-encoded copies of each training video (random H.264 quality and frame scale, faces found again; chapter 02);
+    `mouth_blends` makes that share of the self-blends lower-face ones (chapter 03)."""
     from deepfake_detect.data import (SHARED_HOLDOUT, default_cache_root, index_videos, preprocess, split_by_method,
                                       split_table, with_reencoded_copies)
     set_threads(2)
@@ -359,6 +363,6 @@ def train_default(data, out, cache=None, baseline=True, ft_epochs=30, ft_blocks=
         train_two_stage(index, out, n_blocks=ft_blocks, ft_epochs=ft_epochs, lstm_epochs=lstm_epochs, seed=seed, log=log,
                         workers=workers, select=select, ft_patience=ft_patience, batch_size=ft_batch, ft_lr=ft_lr,
                         ft_frames=ft_frames, stages=stages, init=init, augment=augment, input_size=input_size,
-                        dense_masks=dense_masks)
+                        dense_masks=dense_masks, mouth_blends=mouth_blends)
         log('done')
     return index

@@ -58,7 +58,7 @@ def main():
     for cond in a.conditions:
         aug = CODECS.get(cond) or (ClipAugment(model.input_size, **dict(NEUTRAL, **CONDITIONS[cond])) if CONDITIONS[cond] else None)
         for kind in a.kinds:
-            ds = SelfBlendDataset(va[va.label == 'real'], dense_masks=kind != 'ellipse', mask_kind=kind, seed=7, augment=aug, **norm)
+            ds = SelfBlendDataset(va[va.label == 'real'], dense_masks=kind.startswith('hull'), mask_kind=kind, seed=7, augment=aug, **norm)
             s = score_dataset(model, ds, frames=True)
             res[f'sbi {cond} {kind}'] = roc_auc([ds.label(k) for k in range(len(ds))], s)
             print(cond, kind, round(res[f'sbi {cond} {kind}'], 3), flush=True)
