@@ -1,7 +1,9 @@
 """How well a checkpoint finds self-blend seams in held-out real faces, per mask kind and per degradation (applied
 after blending, to real and blended clips alike: JPEG, down-scaling, or the face clip re-encoded as H.264), and its
 per-frame scores on the held-out genuine fakes (AUC, paired win rate, AUC per method). Uses the face cache of the
-run's index; one fixed blend per real clip (seeded).
+run's index; one fixed blend per real clip (seeded). Kind `mouth-swap` is a manipulation no training recipe makes: the
+lower face of another moment of the same clip, aligned on the landmarks and pasted without any colour change, a crude
+lip-sync.
 
     python scripts/seams.py --index runs/sbi-all/index.csv --model deepfake_detect/models/default [--out r.json]
 """
@@ -13,8 +15,8 @@ import numpy as np
 import pandas as pd
 import torch
 
-from deepfake_detect.blend import MASK_KINDS, SelfBlendDataset
-from deepfake_detect.data import ClipAugment, FaceClipDataset
+from deepfake_detect.blend import MASK_KINDS, SelfBlendDataset, blend, blend_mask, draw_blend_params
+from deepfake_detect.data import ClipAugment, FaceClipDataset, load_face_clip
 from deepfake_detect.fixtures import write_h264
 from deepfake_detect.video import sample_frames
 from deepfake_detect.model import load_checkpoint, set_threads
@@ -38,6 +40,24 @@ class H264:
         return torch.from_numpy(np.stack(out)).permute(0, 3, 1, 2)
 
 
+class MouthSwapDataset(SelfBlendDataset):
+    "Real clips (label 0) and, for each, every frame's lower face replaced by that of the frame half the clip away (label 1)."
+    def __getitem__(self, k):
+        i, kind = self.items[k]
+        if kind != 'blend': return super().__getitem__(k)
+        g = self.generator(k)
+        clip, lms = load_face_clip(self.index.cache[i], self.n_frames, g, self.train)
+        hwc, lms, T = clip.permute(0, 2, 3, 1).numpy(), lms.numpy(), len(clip)
+        p = dict(draw_blend_params(np.random.default_rng(int(torch.randint(0, 2**62, (), generator=g)))), mask='mouth', ratio=1.0)
+        out = []
+        for t in range(T):
+            s = (t + T // 2) % T
+            M = cv2.estimateAffinePartial2D(lms[s], lms[t])[0]   # the other moment's face onto this one's
+            src = hwc[s] if M is None else cv2.warpAffine(hwc[s], M, hwc[t].shape[1::-1], borderMode=cv2.BORDER_REFLECT_101)
+            out.append(blend(src, hwc[t], blend_mask(lms[t], hwc.shape[1], p)))
+        return self.finish(torch.from_numpy(np.stack(out)).permute(0, 3, 1, 2), g), torch.tensor(1.0), i
+
+
 CODECS = {'h264crf35': H264(35), 'half+h264crf28': H264(28, 0.5)}
 CONDITIONS = {'clean': {}, 'jpeg40': dict(p_jpeg=1, jpeg_quality=(40, 40)),
               'half+jpeg60': dict(p_downscale=1, downscale=(0.5, 0.5), p_jpeg=1, jpeg_quality=(60, 60))}
@@ -47,7 +67,7 @@ def main():
     ap = argparse.ArgumentParser(description=__doc__.split('\n')[0])
     ap.add_argument('--index', required=True); ap.add_argument('--model', required=True)
     ap.add_argument('--frames', type=int, default=8); ap.add_argument('--out', default=None)
-    ap.add_argument('--kinds', nargs='+', default=list(MASK_KINDS), choices=MASK_KINDS)
+    ap.add_argument('--kinds', nargs='+', default=list(MASK_KINDS), choices=list(MASK_KINDS) + ['mouth-swap'])
     ap.add_argument('--conditions', nargs='+', default=list(CONDITIONS) + list(CODECS), choices=list(CONDITIONS) + list(CODECS))
     a = ap.parse_args()
     set_threads(2)
@@ -58,7 +78,8 @@ def main():
     for cond in a.conditions:
         aug = CODECS.get(cond) or (ClipAugment(model.input_size, **dict(NEUTRAL, **CONDITIONS[cond])) if CONDITIONS[cond] else None)
         for kind in a.kinds:
-            ds = SelfBlendDataset(va[va.label == 'real'], dense_masks=kind.startswith('hull'), mask_kind=kind, seed=7, augment=aug, **norm)
+            make = MouthSwapDataset if kind == 'mouth-swap' else SelfBlendDataset
+            ds = make(va[va.label == 'real'], dense_masks=kind.startswith('hull'), mask_kind=kind, seed=7, augment=aug, **norm)
             s = score_dataset(model, ds, frames=True)
             res[f'sbi {cond} {kind}'] = roc_auc([ds.label(k) for k in range(len(ds))], s)
             print(cond, kind, round(res[f'sbi {cond} {kind}'], 3), flush=True)
