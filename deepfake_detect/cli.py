@@ -100,7 +100,7 @@ def cmd_train(args, out=sys.stdout):
                   ft_blocks=args.ft_blocks, ft_batch=args.ft_batch, ft_lr=args.ft_lr, ft_frames=args.ft_frames,
                   index=args.index, stages=stages,
                   init=args.init, augment=STRONG_AUG if args.strong_aug else None, input_size=args.input_size,
-                  dense_masks=args.dense_masks, mouth_blends=args.mouth_blends, reencode=args.reencode)
+                  dense_masks=args.dense_masks, mouth_blends=args.mouth_blends, reencode=args.reencode, seed=args.seed)
     print(f"trained into {args.out}; evaluate and ship with chapter 06 (scripts/ship_default.py --run {args.out})", file=out)
     return 0
 
@@ -131,6 +131,7 @@ def parser():
     p.add_argument('--out', required=True); p.add_argument('--cache', default=None)
     p.add_argument('--skip-baseline', action='store_true'); p.add_argument('--ft-epochs', type=int, default=30)
     p.add_argument('--lstm-epochs', type=int, default=40); p.add_argument('--workers', type=int, default=2)
+    p.add_argument('--seed', type=int, default=0, help='seeds the split of a new dataset, the draws and the data order')
     p.add_argument('--ft-patience', type=int, default=8)
     p.add_argument('--ft-blocks', type=int, default=5, help='backbone blocks fine-tuned')
     p.add_argument('--ft-frames', type=int, default=6, help='frames per clip in a fine-tuning step')
