@@ -32,10 +32,21 @@ def get_predictor():
     return Predictor().warmup()
 
 
+MASK_NAMES = {'ellipse': 'whole face', 'hull': 'face outline', 'hull+forehead': 'face and forehead', 'mouth': 'lower face'}
+
+
+def training_line(td):
+    "What the model learned from, in one line of its training-data summary."
+    n = lambda label: sum(v for k, v in td.get('train', {}).items() if k.startswith(label + '/'))
+    masks = ', '.join(dict.fromkeys(MASK_NAMES.get(k, k) for k in td.get('blend_masks', ['ellipse'])))
+    return f"Trained on {n('real')} real and {n('fake')} fake videos, and self-blended pseudo-fakes of the real ones ({masks})."
+
+
 def model_card(cfg):
     "The shipped model's measured results, from its checkpoint config."
     m = cfg.get('metrics', {})
     st.markdown(f"**Model** `{cfg.get('model_id', '?')}` · {cfg['backbone']} + LSTM · {cfg['n_frames']} frames per video")
+    if cfg.get('training_data', {}).get('train'): st.markdown(training_line(cfg['training_data']))
     if 'auc' in m:
         lo, hi = m.get('auc_ci', (float('nan'), float('nan')))
         st.markdown(f"Held-out AUC **{m.get('auc', float('nan')):.2f}** (95% CI {lo:.2f}–{hi:.2f}) on {m.get('n_scored', '?')} "

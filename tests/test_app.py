@@ -43,6 +43,7 @@ def test_landing_page():
     assert 'deepfake_detect' in at.title[0].value
     assert len(at.file_uploader) == 1
     assert 'not a guarantee' in texts(at)
+    assert 'Trained on' in texts(at) and 'self-blended pseudo-fakes' in texts(at)   # what the model learned from
 
 
 def test_face_clip(clips):
