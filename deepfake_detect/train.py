@@ -6,7 +6,7 @@
 __all__ = ['STRONG_AUG', 'roc_auc', 'fake_pairs', 'paired_win_rate', 'warmup_cosine', 'save_run', 'resume', 'clip_loss',
            'frame_loss', 'default_device', 'fit', 'plot_history', 'score_dataset', 'valid_metrics', 'set_trainable',
            'clip_features', 'TemporalHead', 'feature_loader', 'train_lstm', 'finetune_backbone', 'data_summary',
-           'train_baseline', 'train_two_stage', 'train_default']
+           'train_baseline', 'train_two_stage', 'average_checkpoints', 'train_default']
 
 # %% ../nbs/05_train.ipynb #39a5f409
 import json
@@ -143,6 +143,9 @@ def fit(model, train_dl, valid_fn, params, epochs=10, lr=1e-3, wd=1e-2, loss_fn=
                                          **(ckpt_config or {}), metrics=row)
             save_run(run_dir, model, opt, sched, state)
         if state['bad'] >= patience: log(f'early stop: select did not improve for {patience} epochs'); break
+    if run_dir and state['history']:   # the last epoch as a checkpoint too: what a weight soup averages (below)
+        save_checkpoint(getattr(model, 'detector', model), Path(run_dir)/'final', half=False, **(ckpt_config or {}),
+                        metrics=state['history'][-1])
     if best_state is not None: model.load_state_dict(best_state)   # leave the model at its best epoch
     model.to('cpu')
     return state['history']
@@ -326,6 +329,25 @@ def train_two_stage(index, run_dir, backbone='efficientnet_lite0', n_blocks=5, f
                       log=log, workers=workers, ckpt_config=cfg)
     save_checkpoint(model, Path(run_dir)/'model', **cfg)
     return model, dict(finetune=ft, lstm=lstm)
+
+# %% ../nbs/05_train.ipynb #f7aa05d5
+def average_checkpoints(paths, out, half=False, **config):
+    """The element-wise mean of checkpoints of one architecture (a weight soup), saved at `out`; returns the model.
+    The config is the first checkpoint's, less its metrics, plus `averaged_from` and any `config` given."""
+    from deepfake_detect.model import CheckpointError, model_config
+    if len(paths) < 2: raise ValueError(f"averaging needs at least two checkpoints, got {len(paths)}")
+    loaded = [load_checkpoint(p) for p in paths]
+    (model, cfg0), arch = loaded[0], ('backbone', 'hidden', 'layers', 'input_size')
+    for p, (_, cfg) in zip(paths[1:], loaded[1:]):
+        diff = [k for k in arch if cfg[k] != cfg0[k]]
+        if diff: raise CheckpointError(f"{p} differs from {paths[0]} in {diff}: only one architecture can be averaged")
+    sds = [m.state_dict() for m, _ in loaded]
+    # integer buffers (batch-norm step counts) are not weights: keep the first run's
+    model.load_state_dict({k: torch.stack([sd[k].float() for sd in sds]).mean(0).to(v.dtype) if v.is_floating_point() else v
+                           for k, v in sds[0].items()})
+    keep = {k: v for k, v in cfg0.items() if k not in set(model_config(model)) | {'metrics'}}
+    save_checkpoint(model, out, half=half, **dict(keep, averaged_from=[str(p) for p in paths], **config))
+    return model
 
 # %% ../nbs/05_train.ipynb #d60be744
 def train_default(data, out, cache=None, baseline=True, ft_epochs=30, ft_blocks=5, lstm_epochs=40, workers=2, seed=0,
