@@ -108,8 +108,8 @@ def cmd_train(args, out=sys.stdout):
 def cmd_average(args, out=sys.stdout):
     "Average checkpoints of one architecture into one (a weight soup, chapter 05)."
     from deepfake_detect.train import average_checkpoints
-    if len(args.checkpoints) < 2: raise UsageError("give at least two checkpoints to average")
-    average_checkpoints(args.checkpoints, args.out)
+    try: average_checkpoints(args.checkpoints, args.out)
+    except ValueError as e: raise UsageError(str(e)) from None   # fewer than two, or of different architectures
     print(f"averaged {len(args.checkpoints)} checkpoints into {args.out}", file=out)
     return 0
 

@@ -1,10 +1,11 @@
 """Are the fakes smoother, or less steady, than the real clip they were made from? For every fake with a paired real
-clip in a run's index: the fine detail inside the face (variance of the Laplacian of the grey crop over the cheeks and nose, the
-median over 8 of the cached frames) against the same measure for its real clip, per method; also relative to the
-crop's top and bottom bands (hair, background, neck), in case a whole video is softer; and the flicker inside the
-face (mean absolute change between consecutive frames, 8 frame pairs from the video through one box each) against its
-real clip's, where both clips share a timeline (the same motion). A diagnostic, not a detector: it asks whether
-"the swapped face lost its skin texture" or "the swap flickers" is a cue a pseudo-fake recipe should teach.
+clip in a run's index: the fine detail inside the face (variance of the Laplacian of the grey crop over the cheeks
+and nose, the median over 8 of the cached frames) against the same measure for its real clip, per method; also
+relative to the crop's top and bottom bands (hair, background, neck), in case a whole video is softer; and the
+flicker inside the face (mean absolute change between consecutive frames, 8 frame pairs from the video through one
+box each) against its real clip's, where both clips share a timeline (the same motion). A diagnostic, not a
+detector: it asks whether "the swapped face lost its skin texture" or "the swap flickers" is a cue a pseudo-fake
+recipe should teach.
 
     python scripts/texture.py --index runs/sbi-all/index.csv
 """
@@ -19,6 +20,12 @@ from deepfake_detect.faces import crop_face
 from deepfake_detect.video import _read_pass
 
 
+def centre(a):
+    "The cheeks and nose of a face crop (margin 1.3): inside the face whatever its pose."
+    h = len(a)
+    return a[int(h * .36):int(h * .67), int(h * .31):int(h * .69)]
+
+
 def detail(cache, step=4):
     "(face detail, face detail / surroundings detail) of a cached face clip's first track, medians over frames."
     crops = torch.load(cache, weights_only=True)['tracks'][0]['crops'].permute(0, 2, 3, 1).numpy()
@@ -26,7 +33,7 @@ def detail(cache, step=4):
     for im in crops[::step]:
         lap = cv2.Laplacian(cv2.cvtColor(im, cv2.COLOR_RGB2GRAY).astype(np.float32), cv2.CV_32F)
         h = len(lap)
-        face = lap[int(h * .36):int(h * .67), int(h * .31):int(h * .69)]   # cheeks and nose: inside any face crop
+        face = centre(lap)
         bands = np.concatenate([lap[:int(h * .18)].ravel(), lap[-int(h * .18):].ravel()])
         rows.append((face.var(), face.var() / max(bands.var(), 1e-6)))
     return tuple(np.median(np.array(rows), 0))
@@ -43,8 +50,7 @@ def flicker(path, cache, n=8):
     for k, i in zip(pick, starts):
         if i in at and i + 1 in at:
             a, b = (crop_face(at[j], t['boxes'][k].numpy())[0].astype(np.float32) for j in (i, i + 1))
-            h = len(a)
-            out.append(np.abs(a - b)[int(h * .36):int(h * .67), int(h * .31):int(h * .69)].mean())
+            out.append(centre(np.abs(a - b)).mean())
     return float(np.median(out)) if out else float('nan')
 
 
