@@ -22,7 +22,8 @@ import torch.nn.functional as F
 
 from .data import FaceClipDataset, ClipAugment, is_copy, make_loader
 from .blend import DENSE_KINDS, SelfBlendDataset
-from .model import DeepfakeDetector, autocast, load_checkpoint, save_checkpoint, set_threads
+from .model import (
+    CheckpointError, DeepfakeDetector, autocast, load_checkpoint, model_config, save_checkpoint, set_threads)
 
 # %% ../nbs/05_train.ipynb #5ac84fd9
 def roc_auc(y, p):
@@ -334,7 +335,6 @@ def train_two_stage(index, run_dir, backbone='efficientnet_lite0', n_blocks=5, f
 def average_checkpoints(paths, out, half=False, **config):
     """The element-wise mean of checkpoints of one architecture (a weight soup), saved at `out`; returns the model.
     The config is the first checkpoint's, less its metrics, plus `averaged_from` and any `config` given."""
-    from deepfake_detect.model import CheckpointError, model_config
     if len(paths) < 2: raise ValueError(f"averaging needs at least two checkpoints, got {len(paths)}")
     loaded = [load_checkpoint(p) for p in paths]
     (model, cfg0), arch = loaded[0], ('backbone', 'hidden', 'layers', 'input_size')
