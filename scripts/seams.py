@@ -3,7 +3,7 @@ after blending, to real and blended clips alike: JPEG, down-scaling, or the face
 per-frame scores on the held-out genuine fakes (AUC, paired win rate, AUC per method). Uses the face cache of the
 run's index; one fixed blend per real clip (seeded). Kind `mouth-swap` is a manipulation no training recipe makes: the
 lower face of another moment of the same clip, aligned on the landmarks and pasted without any colour change, a crude
-lip-sync.
+lip-sync. Several `--model`s are scored as one ensemble: the mean of their logits.
 
     python scripts/seams.py --index runs/sbi-all/index.csv --model deepfake_detect/models/default [--out r.json]
 """
@@ -14,6 +14,7 @@ import cv2
 import numpy as np
 import pandas as pd
 import torch
+import torch.nn as nn
 
 from deepfake_detect.blend import MASK_KINDS, SelfBlendDataset, blend, blend_mask, draw_blend_params
 from deepfake_detect.data import ClipAugment, FaceClipDataset, load_face_clip
@@ -58,6 +59,19 @@ class MouthSwapDataset(SelfBlendDataset):
         return self.finish(torch.from_numpy(np.stack(out)).permute(0, 3, 1, 2), g), torch.tensor(1.0), i
 
 
+class Ensemble(nn.Module):
+    "Checkpoints of one input size and normalisation scored together: the mean of their clip and per-frame logits."
+    def __init__(self, models):
+        super().__init__()
+        if len({(m.input_size, tuple(m.spec.mean), tuple(m.spec.std)) for m in models}) > 1:
+            raise ValueError('an ensemble needs checkpoints of one input size and normalisation')
+        self.members, self.input_size, self.spec = nn.ModuleList(models), models[0].input_size, models[0].spec
+
+    def forward(self, x):
+        outs = [m(x) for m in self.members]
+        return {k: torch.stack([o[k] for o in outs]).mean(0) for k in ('logit', 'frame_logits')}
+
+
 CODECS = {'h264crf35': H264(35), 'half+h264crf28': H264(28, 0.5)}
 CONDITIONS = {'clean': {}, 'jpeg40': dict(p_jpeg=1, jpeg_quality=(40, 40)),
               'half+jpeg60': dict(p_downscale=1, downscale=(0.5, 0.5), p_jpeg=1, jpeg_quality=(60, 60))}
@@ -65,16 +79,17 @@ CONDITIONS = {'clean': {}, 'jpeg40': dict(p_jpeg=1, jpeg_quality=(40, 40)),
 
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split('\n')[0])
-    ap.add_argument('--index', required=True); ap.add_argument('--model', required=True)
+    ap.add_argument('--index', required=True); ap.add_argument('--model', required=True, nargs='+')
     ap.add_argument('--frames', type=int, default=8); ap.add_argument('--out', default=None)
     ap.add_argument('--kinds', nargs='+', default=list(MASK_KINDS), choices=list(MASK_KINDS) + ['mouth-swap'])
     ap.add_argument('--conditions', nargs='+', default=list(CONDITIONS) + list(CODECS), choices=list(CONDITIONS) + list(CODECS))
     a = ap.parse_args()
     set_threads(2)
     _, va = _splits(pd.read_csv(a.index))
-    model = load_checkpoint(a.model)[0].float()
+    models = [load_checkpoint(m)[0].float() for m in a.model]
+    model = models[0] if len(models) == 1 else Ensemble(models)
     norm = dict(size=model.input_size, mean=model.spec.mean, std=model.spec.std, n_frames=a.frames)
-    res = {'model': a.model}
+    res = {'model': a.model[0] if len(a.model) == 1 else a.model}
     for cond in a.conditions:
         aug = CODECS.get(cond) or (ClipAugment(model.input_size, **dict(NEUTRAL, **CONDITIONS[cond])) if CONDITIONS[cond] else None)
         for kind in a.kinds:
