@@ -3,9 +3,10 @@ clip in a run's index: the fine detail inside the face (variance of the Laplacia
 and nose, the median over 8 of the cached frames) against the same measure for its real clip, per method; also
 relative to the crop's top and bottom bands (hair, background, neck), in case a whole video is softer; and the
 flicker inside the face (mean absolute change between consecutive frames, 8 frame pairs from the video through one
-box each) against its real clip's, where both clips share a timeline (the same motion). A diagnostic, not a
-detector: it asks whether "the swapped face lost its skin texture" or "the swap flickers" is a cue a pseudo-fake
-recipe should teach.
+box each) against its real clip's, where both clips share a timeline (the same motion); and the spread of the face's
+identity over the clip (mean distance between dlib's face descriptors of 8 cached frames; needs the `train` extra),
+in case a swap wavers between the two people. A diagnostic, not a detector: it asks whether "the swapped face lost
+its skin texture", "the swap flickers" or "the swap's identity wavers" is a cue a recipe should teach.
 
     python scripts/texture.py --index runs/sbi-all/index.csv
 """
@@ -18,6 +19,7 @@ import torch
 
 from deepfake_detect.faces import crop_face
 from deepfake_detect.video import _read_pass
+from identity import identity_spread
 
 
 def centre(a):
@@ -62,10 +64,12 @@ def paired_detail(index):
         real = d[d.label == 'real']
         if not len(real): continue
         r, rf = detail(real.cache.iloc[0]), flicker(real.path.iloc[0], real.cache.iloc[0])
+        ri = identity_spread(real.cache.iloc[0], step=4)
         for _, f in d[d.label == 'fake'].iterrows():
             fk = detail(f.cache)
             out.append(dict(method=f.method, pair_group=pg, split=f.split, real=r[0], fake=fk[0], real_rel=r[1], fake_rel=fk[1],
-                            real_flicker=rf, fake_flicker=flicker(f.path, f.cache)))
+                            real_flicker=rf, fake_flicker=flicker(f.path, f.cache),
+                            real_identity=ri, fake_identity=identity_spread(f.cache, step=4)))
     return pd.DataFrame(out)
 
 
@@ -74,9 +78,11 @@ if __name__ == '__main__':
     ap.add_argument('--index', default='runs/sbi-all/index.csv')
     df = paired_detail(pd.read_csv(ap.parse_args().index))
     df['smoother'], df['smoother_rel'] = df.fake < df.real, df.fake_rel < df.real_rel
-    df['flickers_more'] = df.fake_flicker > df.real_flicker
+    df['flickers_more'], df['wavers_more'] = df.fake_flicker > df.real_flicker, df.fake_identity > df.real_identity
     t = df.groupby('method').agg(pairs=('smoother', 'size'), fake_smoother=('smoother', 'mean'),
                                  fake_smoother_than_surroundings=('smoother_rel', 'mean'),
                                  fake_flickers_more=('flickers_more', 'mean'),
-                                 median_flicker_ratio=('fake_flicker', lambda s: (s / df.loc[s.index, 'real_flicker']).median()))
+                                 median_flicker_ratio=('fake_flicker', lambda s: (s / df.loc[s.index, 'real_flicker']).median()),
+                                 fake_identity_wavers_more=('wavers_more', 'mean'),
+                                 median_identity_ratio=('fake_identity', lambda s: (s / df.loc[s.index, 'real_identity']).median()))
     print(t.round(2).to_string())

@@ -1,0 +1,130 @@
+"""Is the face's identity too steady for its motion? A cue no training recipe here uses: one-shot talking heads and
+face swaps render one identity learned from one picture or one model, while a real face's identity descriptor drifts
+with expression, light and pose. Per clip (first face track of the face cache): the identity spread, the mean
+distance between dlib's face descriptors of its faces (128-d; 0.6 apart means another person, says dlib), and the
+pose spread, the mean distance between its 5-landmark shapes (centred, scaled by the eye distance). A line fitted on
+the training split's real clips, log identity spread against log pose spread, predicts how much a real face's
+identity moves for that much motion; the steadiness of a clip is how far below that line it lies (higher: steadier
+than a real face). No fake is used to fit anything.
+
+Reported on the held-out split: AUC and paired win rate of the steadiness per method, of the model's video logits
+(`--model`, default the shipped model; max over tracks of the cached faces), and of two label-free combinations of the
+two (the mean of their z-scores and the mean of their ranks over the held-out videos). `--conditions` re-encodes the
+held-out videos first (as scripts/robustness.py does) and detects their faces again. Needs the `train` extra (dlib).
+
+    python scripts/identity.py --index runs/sbi-all/index.csv [--model PATH] [--conditions original crf35 half] [--out r.json]
+"""
+import argparse
+import json
+import tempfile
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import torch
+
+from deepfake_detect.blend import landmark_model_path
+from deepfake_detect.data import load_record, preprocess
+from deepfake_detect.evaluate import score_cached
+from deepfake_detect.model import load_checkpoint, load_default
+from deepfake_detect.train import _splits, paired_win_rate, roc_auc
+from robustness import CONDITIONS, transcode
+
+_DLIB = {}
+
+
+def descriptors(crops, margin=1.3):
+    "dlib's 128-d face descriptor of each uint8 RGB crop (n, S, S, 3) centred on its face box with `margin` around it."
+    import dlib
+    if not _DLIB:
+        lm = landmark_model_path()
+        _DLIB.update(shape=dlib.shape_predictor(str(lm)),
+                     face=dlib.face_recognition_model_v1(str(lm.parent/'dlib_face_recognition_resnet_model_v1.dat')))
+    size = crops.shape[1]; s, c = size / margin, size / 2
+    box = dlib.rectangle(*(round(v) for v in (c - s / 2, c - 0.4 * s, c + s / 2, c + 0.6 * s)))   # as landmarks68's
+    return np.stack([np.array(_DLIB['face'].compute_face_descriptor(im, _DLIB['shape'](im, box)))
+                     for im in map(np.ascontiguousarray, crops)])
+
+
+def mean_pairwise(x):
+    "Mean Euclidean distance over all pairs of rows; NaN for fewer than two."
+    d = np.linalg.norm(x[:, None] - x[None], axis=-1)
+    return float(d[np.triu_indices(len(x), 1)].mean()) if len(x) > 1 else float('nan')
+
+
+def identity_spread(cache, step=1):
+    "Mean distance between the face descriptors of a cached clip's first track (every `step`-th face)."
+    crops = load_record(cache)['tracks'][0]['crops'].permute(0, 2, 3, 1).numpy()[::step]
+    return mean_pairwise(descriptors(crops))
+
+
+def pose_spread(cache):
+    "Mean distance between the 5-landmark shapes of a cached clip's first track, centred and scaled by the eye distance."
+    lm = load_record(cache)['tracks'][0]['landmarks'].numpy().astype(np.float64)
+    eyes = np.linalg.norm(lm[:, 1] - lm[:, 0], axis=1)[:, None, None]
+    return mean_pairwise(((lm - lm.mean(1, keepdims=True)) / eyes).reshape(len(lm), -1))
+
+
+def spreads(index):
+    "The index's clips with faces (at least 3 in the first track), with `identity` and `pose` spreads."
+    ok = index[index.status == 'ok'].reset_index(drop=True)
+    ok = ok[[len(load_record(c)['tracks'][0]['crops']) >= 3 for c in ok.cache]].reset_index(drop=True)
+    return ok.assign(identity=[identity_spread(c) for c in ok.cache], pose=[pose_spread(c) for c in ok.cache])
+
+
+def fit_real_line(reals):
+    "(slope, intercept) of log identity spread against log pose spread over real clips."
+    return tuple(np.polyfit(np.log(reals.pose), np.log(reals.identity), 1))
+
+
+def steadiness(df, line):
+    "How far below the real clips' line a clip's identity spread lies (log scale; higher = steadier than real)."
+    return np.polyval(line, np.log(df.pose)) - np.log(df.identity)
+
+
+def report(df, scores):
+    "AUC and paired win rate of each score column, overall and per fake method (against all real clips)."
+    y = (df.label == 'fake').values
+    out = {}
+    for name in scores:
+        s = df[name].values
+        r = dict(auc=roc_auc(y.astype(int), s), pair=paired_win_rate(df, s))
+        for m, g in df[y].groupby('method'):
+            r[f'auc {m}'] = roc_auc(np.r_[np.zeros((~y).sum()), np.ones(len(g))], np.r_[s[~y], s[g.index]])
+        out[name] = r
+        print(f"{name:12s} AUC {r['auc']:.3f}  paired {r['pair']:.3f}  " +
+              '  '.join(f"{k[4:24]} {v:.2f}" for k, v in r.items() if k.startswith('auc ')), flush=True)
+    return out
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.split('\n')[0])
+    ap.add_argument('--index', default='runs/sbi-all/index.csv'); ap.add_argument('--model', default=None)
+    ap.add_argument('--conditions', nargs='+', default=['original'], choices=list(CONDITIONS))
+    ap.add_argument('--out', default=None)
+    a = ap.parse_args()
+    torch.set_num_threads(2)
+    index = pd.read_csv(a.index)
+    tr, va = _splits(index[index.status == 'ok'])
+    line = fit_real_line(spreads(tr[tr.label == 'real']))
+    print(f'real clips of the training split: log identity spread = {line[0]:.3f} log pose spread + {line[1]:.3f}')
+    model, cfg = load_checkpoint(a.model) if a.model else load_default()
+    model = model.float().eval()
+    res = {'model': a.model or 'default', 'line': line}
+    with tempfile.TemporaryDirectory() as tmp:
+        for cond in a.conditions:
+            idx = va.reset_index(drop=True)
+            if CONDITIONS[cond] is not None:
+                idx = preprocess(transcode(idx, CONDITIONS[cond], Path(tmp)/cond), Path(tmp)/'faces', progress=False)
+            df = spreads(idx)
+            df['steadiness'] = steadiness(df, line)
+            df['cnn'] = score_cached(model, cfg, df).logit
+            z = lambda v: (v - v.mean()) / v.std()
+            df['z mean'], df['rank mean'] = (z(df.cnn) + z(df.steadiness)) / 2, (df.cnn.rank() + df.steadiness.rank()) / 2
+            print(f'\n== {cond}: {len(df)} held-out clips with faces ({(df.label == "fake").sum()} fake)')
+            res[cond] = report(df, ['cnn', 'steadiness', 'z mean', 'rank mean'])
+    if a.out: Path(a.out).write_text(json.dumps(res, indent=1, default=float))
+
+
+if __name__ == '__main__':
+    main()
