@@ -23,26 +23,24 @@ import numpy as np
 import pandas as pd
 import torch
 
-from deepfake_detect.blend import landmark_model_path
+from deepfake_detect.blend import _predictor, landmark_model_path
 from deepfake_detect.data import load_record, preprocess
 from deepfake_detect.evaluate import score_cached
 from deepfake_detect.model import load_checkpoint, load_default
 from deepfake_detect.train import _splits, paired_win_rate, roc_auc
 from robustness import CONDITIONS, transcode
 
-_DLIB = {}
+_FACE_MODEL = {}
 
 
 def descriptors(crops, margin=1.3):
     "dlib's 128-d face descriptor of each uint8 RGB crop (n, S, S, 3) centred on its face box with `margin` around it."
-    import dlib
-    if not _DLIB:
-        lm = landmark_model_path()
-        _DLIB.update(shape=dlib.shape_predictor(str(lm)),
-                     face=dlib.face_recognition_model_v1(str(lm.parent/'dlib_face_recognition_resnet_model_v1.dat')))
+    shape, dlib = _predictor()   # chapter 03's 68-point predictor, loaded once
+    if not _FACE_MODEL:
+        _FACE_MODEL['net'] = dlib.face_recognition_model_v1(str(landmark_model_path().parent/'dlib_face_recognition_resnet_model_v1.dat'))
     size = crops.shape[1]; s, c = size / margin, size / 2
     box = dlib.rectangle(*(round(v) for v in (c - s / 2, c - 0.4 * s, c + s / 2, c + 0.6 * s)))   # as landmarks68's
-    return np.stack([np.array(_DLIB['face'].compute_face_descriptor(im, _DLIB['shape'](im, box)))
+    return np.stack([np.array(_FACE_MODEL['net'].compute_face_descriptor(im, shape(im, box)))
                      for im in map(np.ascontiguousarray, crops)])
 
 
@@ -52,24 +50,32 @@ def mean_pairwise(x):
     return float(d[np.triu_indices(len(x), 1)].mean()) if len(x) > 1 else float('nan')
 
 
+def first_track(cache):
+    "(crops uint8 (n, S, S, 3), landmarks (n, 5, 2)) of a cached clip's first face track."
+    t = load_record(cache)['tracks'][0]
+    return t['crops'].permute(0, 2, 3, 1).numpy(), t['landmarks'].numpy().astype(np.float64)
+
+
 def identity_spread(cache, step=1):
     "Mean distance between the face descriptors of a cached clip's first track (every `step`-th face)."
-    crops = load_record(cache)['tracks'][0]['crops'].permute(0, 2, 3, 1).numpy()[::step]
-    return mean_pairwise(descriptors(crops))
+    return mean_pairwise(descriptors(first_track(cache)[0][::step]))
 
 
-def pose_spread(cache):
-    "Mean distance between the 5-landmark shapes of a cached clip's first track, centred and scaled by the eye distance."
-    lm = load_record(cache)['tracks'][0]['landmarks'].numpy().astype(np.float64)
+def pose_spread(lm):
+    "Mean distance between 5-landmark shapes (n, 5, 2), each centred and scaled by its eye distance."
     eyes = np.linalg.norm(lm[:, 1] - lm[:, 0], axis=1)[:, None, None]
     return mean_pairwise(((lm - lm.mean(1, keepdims=True)) / eyes).reshape(len(lm), -1))
 
 
 def spreads(index):
-    "The index's clips with faces (at least 3 in the first track), with `identity` and `pose` spreads."
+    "The index's clips with at least 3 faces in their first track, with `identity` and `pose` spreads."
+    rows = []
+    for i, cache in enumerate(index[index.status == 'ok'].cache):
+        crops, lm = first_track(cache)
+        if len(crops) >= 3: rows.append(dict(row=i, identity=mean_pairwise(descriptors(crops)), pose=pose_spread(lm)))
     ok = index[index.status == 'ok'].reset_index(drop=True)
-    ok = ok[[len(load_record(c)['tracks'][0]['crops']) >= 3 for c in ok.cache]].reset_index(drop=True)
-    return ok.assign(identity=[identity_spread(c) for c in ok.cache], pose=[pose_spread(c) for c in ok.cache])
+    r = pd.DataFrame(rows, columns=['row', 'identity', 'pose'])
+    return ok.iloc[r.row].reset_index(drop=True).assign(identity=r.identity.values, pose=r.pose.values)
 
 
 def fit_real_line(reals):
