@@ -94,7 +94,7 @@ def cmd_train(args, out=sys.stdout):
     for p in (args.data, args.index):
         if p is not None and not Path(p).exists(): raise UsageError(f"{p}: no such dataset folder, manifest or index")
     if not 0 <= args.mouth_blends <= 1: raise UsageError(f"--mouth-blends {args.mouth_blends}: a share, from 0 to 1")
-    stages = {'all': ('finetune', 'lstm'), 'baseline': ()}.get(args.stage, (args.stage,))
+    stages = {'all': ('finetune', 'lstm'), 'baseline': (), 'split': ()}.get(args.stage, (args.stage,))
     baseline = args.stage == 'baseline' or (args.stage == 'all' and not args.skip_baseline)
     train_default(args.data, args.out, args.cache, baseline=baseline, ft_epochs=args.ft_epochs,
                   lstm_epochs=args.lstm_epochs, workers=args.workers, ft_patience=args.ft_patience, select=args.select,
@@ -102,7 +102,8 @@ def cmd_train(args, out=sys.stdout):
                   index=args.index, stages=stages,
                   init=args.init, augment=STRONG_AUG if args.strong_aug else None, input_size=args.input_size,
                   dense_masks=args.dense_masks, mouth_blends=args.mouth_blends, reencode=args.reencode, seed=args.seed)
-    print(f"trained into {args.out}; evaluate and ship with chapter 06 (scripts/ship_default.py --run {args.out})", file=out)
+    if args.stage == 'split': print(f"faces found and split written to {Path(args.out)/'index.csv'}", file=out)
+    else: print(f"trained into {args.out}; evaluate and ship with chapter 06 (scripts/ship_default.py --run {args.out})", file=out)
     return 0
 
 def cmd_average(args, out=sys.stdout):
@@ -152,8 +153,8 @@ def parser():
                    help='share of self-blends that cover only the lower face, as lip-sync does (0 to 1)')
     p.add_argument('--reencode', type=int, default=0, metavar='N',
                    help='add N re-encoded copies of each training video (random H.264 CRF 23-40, frame scale 1/0.75/0.5)')
-    p.add_argument('--stage', choices=['all', 'baseline', 'finetune', 'lstm'], default='all',
-                   help="run one stage: 'lstm' continues from OUT/finetune/best")
+    p.add_argument('--stage', choices=['all', 'baseline', 'finetune', 'lstm', 'split'], default='all',
+                   help="run one stage: 'lstm' continues from OUT/finetune/best; 'split' only finds faces and writes OUT/index.csv")
     p.add_argument('--ft-batch', type=int, default=8, help='clips per fine-tuning step'); p.add_argument('--ft-lr', type=float, default=1e-3)
     p.add_argument('--input-size', type=int, default=None, help="face size in pixels for fine-tuning (default: the backbone's, 224)")
     p.add_argument('--select', choices=['genuine', 'sbi', 'both'], default='genuine',

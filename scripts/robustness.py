@@ -1,6 +1,6 @@
 """How the shipped model's verdicts move when the same held-out videos are re-encoded or re-framed.
 
-    python scripts/robustness.py --run runs/sbi-all [--model PATH] [--conditions ...] [--boot 300] [--out robustness.json]
+    python scripts/robustness.py --run runs/sbi-all [--model PATH] [--conditions ...] [--then-h264] [--boot 300] [--out r.json]
 
 For each condition, every validation video of the run's split is transcoded with ffmpeg (libx264) into a temporary
 folder, scored from the raw file by the `Predictor` (as a user would), and evaluated with the model's own
@@ -12,6 +12,8 @@ temperature and threshold: AUC, paired win rate, and how often real and fake vid
   hevc23     H.265 (libx265) at CRF 23: a good-quality re-encode in the codec phones record in
   hevc32     H.265 at CRF 32: a codec that re-encoded training copies (H.264 only) never show
   mpeg4q12   MPEG-4 part 2 at quantiser 12: the blocky artefacts of older encoders, also never trained on
+With --then-h264, each condition's file is re-encoded once more as H.264 CRF 23 (libx264's default preset: the shared
+clips' own encoding) before it is scored: does normalising every input to the training encoding help?
 """
 import argparse
 import json
@@ -34,6 +36,7 @@ CONDITIONS = {
     'hevc32': ['-c:v', 'libx265', '-crf', '32', '-preset', 'veryfast', '-x265-params', 'log-level=error'],
     'mpeg4q12': ['-c:v', 'mpeg4', '-q:v', '12'],
 }
+TRAINING_ENCODING = ['-c:v', 'libx264', '-crf', '23']
 
 
 def transcode(index, args, folder):
@@ -53,6 +56,7 @@ def main():
     ap.add_argument('--boot', type=int, default=300); ap.add_argument('--out', default=None)
     ap.add_argument('--threads', type=int, default=None, help='torch CPU threads (default: all cores)')
     ap.add_argument('--conditions', nargs='+', default=list(CONDITIONS), choices=list(CONDITIONS))
+    ap.add_argument('--then-h264', action='store_true', help='re-encode every file as H.264 CRF 23 before scoring')
     a = ap.parse_args()
     index = pd.read_csv(Path(a.run)/'index.csv')
     index = index[(index.split == 'valid') & (index.status == 'ok')].reset_index(drop=True)
@@ -63,6 +67,7 @@ def main():
         for name in a.conditions:
             args = CONDITIONS[name]
             idx = index if args is None else transcode(index, args, Path(tmp)/name)
+            if a.then_h264: idx = transcode(idx, TRAINING_ENCODING, Path(tmp)/f'{name}-h264')
             scored = manifest_scores(pred, idx, progress=False)
             ok = scored[scored.error == '']
             rep = evaluate_scores(ok, T, thr, n_boot=a.boot)
