@@ -97,7 +97,8 @@ def _fourcc(cap):
 # Containers name one codec by several FourCCs
 _CODEC_NAMES = dict(h264='H.264', avc1='H.264', avc3='H.264', x264='H.264', hevc='H.265', hev1='H.265', hvc1='H.265',
                     h265='H.265', vp08='VP8', vp80='VP8', vp09='VP9', vp90='VP9', av01='AV1', fmp4='MPEG-4 part 2',
-                    mp4v='MPEG-4 part 2', xvid='MPEG-4 part 2', divx='MPEG-4 part 2', mjpg='Motion JPEG')
+                    mp4v='MPEG-4 part 2', xvid='MPEG-4 part 2', divx='MPEG-4 part 2', mjpg='Motion JPEG',
+                    apch='ProRes', apcn='ProRes', apcs='ProRes', apco='ProRes', ap4h='ProRes', gif='GIF', mpng='PNG')
 
 def codec_name(fourcc):
     "The codec of a FourCC as people name it ('avc1' → 'H.264', 'hvc1' → 'H.265'); the FourCC itself when unknown."
@@ -214,6 +215,6 @@ def sample_frames(path, n=32, max_side=None, start=None, end=None, max_read=MAX_
         warnings.append(f"the file's header claims {claimed} frames but {info.frames} decode")
     if info.fps: info.duration = info.frames / info.fps
     if not len(kept): raise VideoError(f"{Path(path).name}: no frame could be decoded (truncated or corrupt video)")
-    if len(kept) < n: warnings.append(f"only {len(kept)} frames available (asked for {n})")
+    if len(kept) < n: warnings.append(f"only {len(kept)} frame{'s' * (len(kept) != 1)} available (asked for {n})")
     if info.fps and len(ts) > 1 and not np.all(np.diff(ts) > 0): ts = kept / info.fps   # decoder gave no times
     return FrameSample(frames=frames, indices=kept, timestamps=ts, info=info, warnings=warnings)

@@ -13,6 +13,10 @@ two (the mean of their z-scores and the mean of their ranks over the held-out vi
 held-out videos first (as scripts/robustness.py does) and detects their faces again. Needs the `train` extra (dlib).
 
     python scripts/identity.py --index runs/sbi-all/index.csv [--model PATH] [--conditions original crf35 half] [--out r.json]
+
+`--train-split` checks the cue on the clips it was not found on, the training split (the model is not scored there:
+it learned those clips): the real line is cross-fitted over 5 folds of person/scene groups, so no clip's own spread
+fits the line it is measured against; identity spread alone and pose spread alone are reported beside it.
 """
 import argparse
 import json
@@ -88,6 +92,17 @@ def steadiness(df, line):
     return np.polyval(line, np.log(df.pose)) - np.log(df.identity)
 
 
+def cross_fitted_steadiness(df, folds=5, seed=0):
+    "Steadiness of each clip against a line fitted on the real clips of the other folds of person/scene groups."
+    groups = np.array(sorted(df.split_group.astype(str).unique()))
+    np.random.default_rng(seed).shuffle(groups)
+    fold = df.split_group.astype(str).map({g: i % folds for i, g in enumerate(groups)}).values
+    out = np.full(len(df), np.nan)
+    for k in range(folds):
+        out[fold == k] = steadiness(df[fold == k], fit_real_line(df[(fold != k) & (df.label == 'real').values]))
+    return out
+
+
 def report(df, scores):
     "AUC and paired win rate of each score column, overall and per fake method (against all real clips)."
     y = (df.label == 'fake').values
@@ -108,10 +123,18 @@ def main():
     ap.add_argument('--index', default='runs/sbi-all/index.csv'); ap.add_argument('--model', default=None)
     ap.add_argument('--conditions', nargs='+', default=['original'], choices=list(CONDITIONS))
     ap.add_argument('--out', default=None)
+    ap.add_argument('--train-split', action='store_true', help='the cue alone on the training split, cross-fitted')
     a = ap.parse_args()
     torch.set_num_threads(2)
     index = pd.read_csv(a.index)
     tr, va = _splits(index[index.status == 'ok'])
+    if a.train_split:
+        df = spreads(tr.reset_index(drop=True))
+        df['steadiness'], df['identity only'], df['pose only'] = cross_fitted_steadiness(df), -np.log(df.identity), -np.log(df.pose)
+        print(f'== training split: {len(df)} clips with faces ({(df.label == "fake").sum()} fake)')
+        res = report(df, ['steadiness', 'identity only', 'pose only'])
+        if a.out: Path(a.out).write_text(json.dumps(res, indent=1, default=float))
+        return
     line = fit_real_line(spreads(tr[tr.label == 'real']))
     print(f'real clips of the training split: log identity spread = {line[0]:.3f} log pose spread + {line[1]:.3f}')
     model, cfg = load_checkpoint(a.model) if a.model else load_default()
