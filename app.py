@@ -62,9 +62,9 @@ def limits_note(cfg):
     weak = pm[pm.detected < 0.5].method.tolist() if len(pm) else []
     missed = f" In validation it flagged fewer than half of: {', '.join(weak)}." if weak else ''
     st.markdown(f"<div class='dd-note'><b>“Real” is not a guarantee.</b> This model learned blending seams from real "
-                f"faces and a small set of fakes; it often misses fully generated talking heads, it has been checked on "
-                f"only a few genuine lip-sync videos, and it has never seen most generators.{missed} Use it as one signal among "
-                f"others.</div>", unsafe_allow_html=True)
+                f"faces and a small set of fakes; it has seen only a few talking-head generators, it has been checked on "
+                f"only a few genuine lip-sync videos, and it has never seen most generators.{missed} Use it as one signal "
+                f"among others.</div>", unsafe_allow_html=True)
 
 
 def timeline_chart(pred: Prediction):
