@@ -3,7 +3,10 @@ after blending, to real and blended clips alike: JPEG, down-scaling, or the face
 per-frame scores on the held-out genuine fakes (AUC, paired win rate, AUC per method). Uses the face cache of the
 run's index; one fixed blend per real clip (seeded). Kind `mouth-swap` is a manipulation no training recipe makes: the
 lower face of another moment of the same clip, aligned on the landmarks and pasted without any colour change, a crude
-lip-sync. Several `--model`s are scored as one ensemble: the mean of their logits.
+lip-sync. Kind `face-swap` is another crude manipulation no recipe trains on: the inner face of another held-out person
+(another group), aligned on the 5 landmarks, colour-matched inside the face (mean and spread per LAB channel, as
+DeepFaceLab's colour transfer does) and blended through a whole-face ellipse: a swap of identity, not a seam of the
+face onto itself. Several `--model`s are scored as one ensemble: the mean of their logits.
 
     python scripts/seams.py --index runs/sbi-all/index.csv --model deepfake_detect/models/default [--out r.json]
 """
@@ -59,6 +62,37 @@ class MouthSwapDataset(SelfBlendDataset):
         return self.finish(torch.from_numpy(np.stack(out)).permute(0, 3, 1, 2), g), torch.tensor(1.0), i
 
 
+def colour_transfer(src, dst, mask):
+    "`src` (uint8 RGB) with the mean and spread of each LAB channel inside `mask` (> 0.5) matched to `dst`'s."
+    m = mask > 0.5
+    if not m.any(): return src
+    s, d = (cv2.cvtColor(x, cv2.COLOR_RGB2LAB).astype(np.float32) for x in (src, dst))
+    s = (s - s[m].mean(0)) / (s[m].std(0) + 1e-6) * d[m].std(0) + d[m].mean(0)
+    return cv2.cvtColor(s.clip(0, 255).astype(np.uint8), cv2.COLOR_LAB2RGB)
+
+
+class FaceSwapDataset(SelfBlendDataset):
+    "Real clips (label 0) and, for each, its faces replaced by those of another group's real clip, colour-matched (label 1)."
+    def __getitem__(self, k):
+        i, kind = self.items[k]
+        if kind != 'blend': return super().__getitem__(k)
+        g = self.generator(k)
+        donors = [j for j, _ in self.items if self.index.label[j] == 'real' and self.index.split_group[j] != self.index.split_group[i]]
+        j = donors[int(torch.randint(0, len(donors), (), generator=g))]
+        clip, lms = load_face_clip(self.index.cache[i], self.n_frames, g, self.train)
+        donor, dlms = load_face_clip(self.index.cache[j], self.n_frames, g, self.train)
+        hwc, lms, dhwc, dlms = clip.permute(0, 2, 3, 1).numpy(), lms.numpy(), donor.permute(0, 2, 3, 1).numpy(), dlms.numpy()
+        p = dict(draw_blend_params(np.random.default_rng(int(torch.randint(0, 2**62, (), generator=g)))), mask='ellipse', ratio=1.0)
+        out = []
+        for t in range(len(hwc)):
+            s = t % len(dhwc)
+            M = cv2.estimateAffinePartial2D(dlms[s], lms[t])[0]   # the donor's face onto this one's
+            src = dhwc[s] if M is None else cv2.warpAffine(dhwc[s], M, hwc[t].shape[1::-1], borderMode=cv2.BORDER_REFLECT_101)
+            mask = blend_mask(lms[t], hwc.shape[1], p)
+            out.append(blend(colour_transfer(src, hwc[t], mask), hwc[t], mask))
+        return self.finish(torch.from_numpy(np.stack(out)).permute(0, 3, 1, 2), g), torch.tensor(1.0), i
+
+
 class Ensemble(nn.Module):
     "Checkpoints of one input size and normalisation scored together: the mean of their clip and per-frame logits."
     def __init__(self, models):
@@ -72,6 +106,7 @@ class Ensemble(nn.Module):
         return {k: torch.stack([o[k] for o in outs]).mean(0) for k in ('logit', 'frame_logits')}
 
 
+PROBES = {'mouth-swap': MouthSwapDataset, 'face-swap': FaceSwapDataset}
 CODECS = {'h264crf35': H264(35), 'half+h264crf28': H264(28, 0.5)}
 CONDITIONS = {'clean': {}, 'jpeg40': dict(p_jpeg=1, jpeg_quality=(40, 40)),
               'half+jpeg60': dict(p_downscale=1, downscale=(0.5, 0.5), p_jpeg=1, jpeg_quality=(60, 60))}
@@ -81,7 +116,7 @@ def main():
     ap = argparse.ArgumentParser(description=__doc__.split('\n')[0])
     ap.add_argument('--index', required=True); ap.add_argument('--model', required=True, nargs='+')
     ap.add_argument('--frames', type=int, default=8); ap.add_argument('--out', default=None)
-    ap.add_argument('--kinds', nargs='+', default=list(MASK_KINDS), choices=list(MASK_KINDS) + ['mouth-swap'])
+    ap.add_argument('--kinds', nargs='+', default=list(MASK_KINDS), choices=list(MASK_KINDS) + list(PROBES))
     ap.add_argument('--conditions', nargs='+', default=list(CONDITIONS) + list(CODECS), choices=list(CONDITIONS) + list(CODECS))
     a = ap.parse_args()
     set_threads(2)
@@ -93,7 +128,7 @@ def main():
     for cond in a.conditions:
         aug = CODECS.get(cond) or (ClipAugment(model.input_size, **dict(NEUTRAL, **CONDITIONS[cond])) if CONDITIONS[cond] else None)
         for kind in a.kinds:
-            make = MouthSwapDataset if kind == 'mouth-swap' else SelfBlendDataset
+            make = PROBES.get(kind, SelfBlendDataset)
             ds = make(va[va.label == 'real'], dense_masks=kind.startswith('hull'), mask_kind=kind, seed=7, augment=aug, **norm)
             s = score_dataset(model, ds, frames=True)
             res[f'sbi {cond} {kind}'] = roc_auc([ds.label(k) for k in range(len(ds))], s)
