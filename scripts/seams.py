@@ -44,24 +44,6 @@ class H264:
         return torch.from_numpy(np.stack(out)).permute(0, 3, 1, 2)
 
 
-class MouthSwapDataset(SelfBlendDataset):
-    "Real clips (label 0) and, for each, every frame's lower face replaced by that of the frame half the clip away (label 1)."
-    def __getitem__(self, k):
-        i, kind = self.items[k]
-        if kind != 'blend': return super().__getitem__(k)
-        g = self.generator(k)
-        clip, lms = load_face_clip(self.index.cache[i], self.n_frames, g, self.train)
-        hwc, lms, T = clip.permute(0, 2, 3, 1).numpy(), lms.numpy(), len(clip)
-        p = dict(draw_blend_params(np.random.default_rng(int(torch.randint(0, 2**62, (), generator=g)))), mask='mouth', ratio=1.0)
-        out = []
-        for t in range(T):
-            s = (t + T // 2) % T
-            M = cv2.estimateAffinePartial2D(lms[s], lms[t])[0]   # the other moment's face onto this one's
-            src = hwc[s] if M is None else cv2.warpAffine(hwc[s], M, hwc[t].shape[1::-1], borderMode=cv2.BORDER_REFLECT_101)
-            out.append(blend(src, hwc[t], blend_mask(lms[t], hwc.shape[1], p)))
-        return self.finish(torch.from_numpy(np.stack(out)).permute(0, 3, 1, 2), g), torch.tensor(1.0), i
-
-
 def colour_transfer(src, dst, mask):
     "`src` (uint8 RGB) with the mean and spread of each LAB channel inside `mask` (> 0.5) matched to `dst`'s."
     m = mask > 0.5
@@ -69,6 +51,38 @@ def colour_transfer(src, dst, mask):
     s, d = (cv2.cvtColor(x, cv2.COLOR_RGB2LAB).astype(np.float32) for x in (src, dst))
     s = (s - s[m].mean(0)) / (s[m].std(0) + 1e-6) * d[m].std(0) + d[m].mean(0)
     return cv2.cvtColor(s.clip(0, 255).astype(np.uint8), cv2.COLOR_LAB2RGB)
+
+
+def probe_params(g, mask):
+    "One blend draw from the clip's generator, with the mask kind fixed and the blend at full strength."
+    return dict(draw_blend_params(np.random.default_rng(int(torch.randint(0, 2**62, (), generator=g)))), mask=mask, ratio=1.0)
+
+
+def aligned_paste(hwc, lms, src, src_lms, frame_of, p, match_colour=False):
+    "Each frame t of `hwc` with the face of `src` frame `frame_of(t)`, aligned on the landmarks, pasted through draw `p`'s mask."
+    out = []
+    for t in range(len(hwc)):
+        s = frame_of(t)
+        M = cv2.estimateAffinePartial2D(src_lms[s], lms[t])[0]   # the source face onto this one
+        face = src[s] if M is None else cv2.warpAffine(src[s], M, hwc[t].shape[1::-1], borderMode=cv2.BORDER_REFLECT_101)
+        mask = blend_mask(lms[t], hwc.shape[1], p)
+        out.append(blend(colour_transfer(face, hwc[t], mask) if match_colour else face, hwc[t], mask))
+    return torch.from_numpy(np.stack(out)).permute(0, 3, 1, 2)
+
+
+def _numpy_clip(clip, lms): return clip.permute(0, 2, 3, 1).numpy(), lms.numpy()
+
+
+class MouthSwapDataset(SelfBlendDataset):
+    "Real clips (label 0) and, for each, every frame's lower face replaced by that of the frame half the clip away (label 1)."
+    def __getitem__(self, k):
+        i, kind = self.items[k]
+        if kind != 'blend': return super().__getitem__(k)
+        g = self.generator(k)
+        hwc, lms = _numpy_clip(*load_face_clip(self.index.cache[i], self.n_frames, g, self.train))
+        T = len(hwc)
+        out = aligned_paste(hwc, lms, hwc, lms, lambda t: (t + T // 2) % T, probe_params(g, 'mouth'))
+        return self.finish(out, g), torch.tensor(1.0), i
 
 
 class FaceSwapDataset(SelfBlendDataset):
@@ -79,18 +93,10 @@ class FaceSwapDataset(SelfBlendDataset):
         g = self.generator(k)
         donors = [j for j, _ in self.items if self.index.label[j] == 'real' and self.index.split_group[j] != self.index.split_group[i]]
         j = donors[int(torch.randint(0, len(donors), (), generator=g))]
-        clip, lms = load_face_clip(self.index.cache[i], self.n_frames, g, self.train)
-        donor, dlms = load_face_clip(self.index.cache[j], self.n_frames, g, self.train)
-        hwc, lms, dhwc, dlms = clip.permute(0, 2, 3, 1).numpy(), lms.numpy(), donor.permute(0, 2, 3, 1).numpy(), dlms.numpy()
-        p = dict(draw_blend_params(np.random.default_rng(int(torch.randint(0, 2**62, (), generator=g)))), mask='ellipse', ratio=1.0)
-        out = []
-        for t in range(len(hwc)):
-            s = t % len(dhwc)
-            M = cv2.estimateAffinePartial2D(dlms[s], lms[t])[0]   # the donor's face onto this one's
-            src = dhwc[s] if M is None else cv2.warpAffine(dhwc[s], M, hwc[t].shape[1::-1], borderMode=cv2.BORDER_REFLECT_101)
-            mask = blend_mask(lms[t], hwc.shape[1], p)
-            out.append(blend(colour_transfer(src, hwc[t], mask), hwc[t], mask))
-        return self.finish(torch.from_numpy(np.stack(out)).permute(0, 3, 1, 2), g), torch.tensor(1.0), i
+        hwc, lms = _numpy_clip(*load_face_clip(self.index.cache[i], self.n_frames, g, self.train))
+        src, src_lms = _numpy_clip(*load_face_clip(self.index.cache[j], self.n_frames, g, self.train))
+        out = aligned_paste(hwc, lms, src, src_lms, lambda t: t % len(src), probe_params(g, 'ellipse'), match_colour=True)
+        return self.finish(out, g), torch.tensor(1.0), i
 
 
 class Ensemble(nn.Module):
