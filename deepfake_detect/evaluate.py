@@ -139,6 +139,7 @@ def evaluate_scores(df, temperature=1.0, threshold=0.5, n_boot=1000):
 # %% ../nbs/06_evaluate.ipynb #354678f1
 def plot_report(df, report):
     "Confusion matrix, ROC curve and reliability diagram of a scored index and its report."
+    import matplotlib.pyplot as plt
     import seaborn as sns
     from sklearn.metrics import roc_curve
     d = df[df.logit.notna()]

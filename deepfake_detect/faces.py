@@ -11,6 +11,7 @@ import math
 import time
 from dataclasses import dataclass, field
 from functools import lru_cache
+from pathlib import Path
 
 import cv2
 import numpy as np

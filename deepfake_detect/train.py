@@ -153,6 +153,7 @@ def fit(model, train_dl, valid_fn, params, epochs=10, lr=1e-3, wd=1e-2, loss_fn=
 
 def plot_history(history, keys=(('train_loss', 'valid_loss'), ('train_acc', 'valid_acc'), ('train_auc', 'valid_auc', 'select'))):
     "Loss, accuracy and AUC per epoch, as the original design's training curves."
+    import matplotlib.pyplot as plt
     h = pd.DataFrame(history)
     fig, axs = plt.subplots(1, len(keys), figsize=(4 * len(keys), 2.6))
     for ax, ks in zip(axs, keys):

@@ -1,0 +1,30 @@
+"""The exported modules, scripts and app stand on their own.
+
+A notebook runs top to bottom in one namespace, so exported code can use a name that only a test cell imported
+(`plt`, `Path`) and every chapter test still passes; the package then fails the first time a user calls it.
+pyflakes reads every file without running it and reports such undefined names.
+"""
+from pathlib import Path
+
+import pytest
+
+pyflakes_api = pytest.importorskip('pyflakes.api')
+from pyflakes.messages import UndefinedName
+
+ROOT = Path(__file__).resolve().parent.parent
+FILES = sorted([*ROOT.glob('deepfake_detect/*.py'), *ROOT.glob('scripts/*.py'), *ROOT.glob('bench/*.py'), ROOT/'app.py'])
+
+
+class _Collect:
+    def __init__(self): self.messages = []
+    def flake(self, m): self.messages.append(m)
+    def syntaxError(self, *a): self.messages.append(a)
+    def unexpectedError(self, *a): self.messages.append(a)
+
+
+@pytest.mark.parametrize('path', FILES, ids=lambda p: str(p.relative_to(ROOT)))
+def test_no_undefined_names(path):
+    r = _Collect()
+    pyflakes_api.check(path.read_text(), str(path), r)
+    bad = [m for m in r.messages if not hasattr(m, 'message_args') or isinstance(m, UndefinedName)]
+    assert not bad, '\n'.join(str(m) for m in bad)
