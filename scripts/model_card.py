@@ -2,9 +2,9 @@
 
     python scripts/model_card.py runs/default/comparison.json
 """
+import argparse
 import json
 import math
-import sys
 
 NAMES = {'a_baseline_frozen_lstm': '(a) frozen ImageNet features + LSTM (original recipe)',
          'b_sbi_finetuned_lstm': '(b) SBI fine-tuned backbone + LSTM',
@@ -42,4 +42,6 @@ def main(path):
 
 
 if __name__ == '__main__':
-    main(sys.argv[1] if len(sys.argv) > 1 else 'runs/default/comparison.json')
+    ap = argparse.ArgumentParser(description=__doc__.split('\n')[0])
+    ap.add_argument('comparison', nargs='?', default='runs/default/comparison.json', help="ship_default.py's comparison.json")
+    main(ap.parse_args().comparison)
