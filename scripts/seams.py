@@ -6,7 +6,8 @@ lower face of another moment of the same clip, aligned on the landmarks and past
 lip-sync. Kind `face-swap` is another crude manipulation no recipe trains on: the inner face of another held-out person
 (another group), aligned on the 5 landmarks, colour-matched inside the face (mean and spread per LAB channel, as
 DeepFaceLab's colour transfer does) and blended through a whole-face ellipse: a swap of identity, not a seam of the
-face onto itself. Several `--model`s are scored as one ensemble: the mean of their logits.
+face onto itself. Kind `self-swap` is `mouth-swap` over the whole face: the same face from another moment of the clip,
+no colour or texture change, only a misaligned structure. Several `--model`s are scored as one ensemble: the mean of their logits.
 
     python scripts/seams.py --index runs/sbi-all/index.csv --model deepfake_detect/models/default [--out r.json]
 """
@@ -75,14 +76,21 @@ def _numpy_clip(clip, lms): return clip.permute(0, 2, 3, 1).numpy(), lms.numpy()
 
 class MouthSwapDataset(SelfBlendDataset):
     "Real clips (label 0) and, for each, every frame's lower face replaced by that of the frame half the clip away (label 1)."
+    mask = 'mouth'
+
     def __getitem__(self, k):
         i, kind = self.items[k]
         if kind != 'blend': return super().__getitem__(k)
         g = self.generator(k)
         hwc, lms = _numpy_clip(*load_face_clip(self.index.cache[i], self.n_frames, g, self.train))
         T = len(hwc)
-        out = aligned_paste(hwc, lms, hwc, lms, lambda t: (t + T // 2) % T, probe_params(g, 'mouth'))
+        out = aligned_paste(hwc, lms, hwc, lms, lambda t: (t + T // 2) % T, probe_params(g, self.mask))
         return self.finish(out, g), torch.tensor(1.0), i
+
+
+class SelfSwapDataset(MouthSwapDataset):
+    "As MouthSwapDataset, the whole face: the same person, colour and texture, only the moment (pose, expression) differs."
+    mask = 'ellipse'
 
 
 class FaceSwapDataset(SelfBlendDataset):
@@ -112,7 +120,7 @@ class Ensemble(nn.Module):
         return {k: torch.stack([o[k] for o in outs]).mean(0) for k in ('logit', 'frame_logits')}
 
 
-PROBES = {'mouth-swap': MouthSwapDataset, 'face-swap': FaceSwapDataset}
+PROBES = {'mouth-swap': MouthSwapDataset, 'self-swap': SelfSwapDataset, 'face-swap': FaceSwapDataset}
 CODECS = {'h264crf35': H264(35), 'half+h264crf28': H264(28, 0.5)}
 CONDITIONS = {'clean': {}, 'jpeg40': dict(p_jpeg=1, jpeg_quality=(40, 40)),
               'half+jpeg60': dict(p_downscale=1, downscale=(0.5, 0.5), p_jpeg=1, jpeg_quality=(60, 60))}
