@@ -7,7 +7,8 @@ lip-sync. Kind `face-swap` is another crude manipulation no recipe trains on: th
 (another group), aligned on the 5 landmarks, colour-matched inside the face (mean and spread per LAB channel, as
 DeepFaceLab's colour transfer does) and blended through a whole-face ellipse: a swap of identity, not a seam of the
 face onto itself. Kind `self-swap` is `mouth-swap` over the whole face: the same face from another moment of the clip,
-no colour or texture change, only a misaligned structure. Several `--model`s are scored as one ensemble: the mean of their logits.
+no colour or texture change, only a misaligned structure. Several `--model`s are scored as one ensemble: the mean of
+their logits.
 
     python scripts/seams.py --index runs/sbi-all/index.csv --model deepfake_detect/models/default [--out r.json]
 """
@@ -71,7 +72,9 @@ def aligned_paste(hwc, lms, src, src_lms, frame_of, p, match_colour=False):
     return torch.from_numpy(np.stack(out)).permute(0, 3, 1, 2)
 
 
-def _numpy_clip(clip, lms): return clip.permute(0, 2, 3, 1).numpy(), lms.numpy()
+def numpy_clip(clip, lms):
+    "A face clip (T, 3, S, S) and its landmarks as numpy (T, S, S, 3) frames and (T, 5, 2) points."
+    return clip.permute(0, 2, 3, 1).numpy(), lms.numpy()
 
 
 class MouthSwapDataset(SelfBlendDataset):
@@ -82,7 +85,7 @@ class MouthSwapDataset(SelfBlendDataset):
         i, kind = self.items[k]
         if kind != 'blend': return super().__getitem__(k)
         g = self.generator(k)
-        hwc, lms = _numpy_clip(*load_face_clip(self.index.cache[i], self.n_frames, g, self.train))
+        hwc, lms = numpy_clip(*load_face_clip(self.index.cache[i], self.n_frames, g, self.train))
         T = len(hwc)
         out = aligned_paste(hwc, lms, hwc, lms, lambda t: (t + T // 2) % T, probe_params(g, self.mask))
         return self.finish(out, g), torch.tensor(1.0), i
@@ -101,8 +104,8 @@ class FaceSwapDataset(SelfBlendDataset):
         g = self.generator(k)
         donors = [j for j, _ in self.items if self.index.label[j] == 'real' and self.index.split_group[j] != self.index.split_group[i]]
         j = donors[int(torch.randint(0, len(donors), (), generator=g))]
-        hwc, lms = _numpy_clip(*load_face_clip(self.index.cache[i], self.n_frames, g, self.train))
-        src, src_lms = _numpy_clip(*load_face_clip(self.index.cache[j], self.n_frames, g, self.train))
+        hwc, lms = numpy_clip(*load_face_clip(self.index.cache[i], self.n_frames, g, self.train))
+        src, src_lms = numpy_clip(*load_face_clip(self.index.cache[j], self.n_frames, g, self.train))
         out = aligned_paste(hwc, lms, src, src_lms, lambda t: t % len(src), probe_params(g, 'ellipse'), match_colour=True)
         return self.finish(out, g), torch.tensor(1.0), i
 

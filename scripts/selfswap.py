@@ -17,7 +17,7 @@ import torch
 import deepfake_detect.train as train
 from deepfake_detect.blend import SelfBlendDataset
 from deepfake_detect.data import load_face_clip
-from seams import _numpy_clip, aligned_paste, probe_params
+from seams import aligned_paste, numpy_clip, probe_params
 
 
 class SwapBlendDataset(SelfBlendDataset):
@@ -29,7 +29,7 @@ class SwapBlendDataset(SelfBlendDataset):
         if kind != 'blend' or not self.train: return super().__getitem__(k)
         g = self.generator(k)
         if torch.rand((), generator=g).item() >= self.p_swap: return super().__getitem__(k)
-        hwc, lms = _numpy_clip(*load_face_clip(self.index.cache[i], self.n_frames, g, self.train))
+        hwc, lms = numpy_clip(*load_face_clip(self.index.cache[i], self.n_frames, g, self.train))
         n = len(hwc); shift = int(torch.randint(1, max(2, n), (), generator=g))
         mask = 'mouth' if torch.rand((), generator=g).item() < 0.5 else 'ellipse'
         out = aligned_paste(hwc, lms, hwc, lms, lambda t: (t + shift) % n, probe_params(g, mask))
