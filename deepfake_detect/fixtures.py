@@ -5,7 +5,7 @@
 # %% auto #0
 __all__ = ['ASTRONAUT_FACE', 'ONE_FACE', 'TWO_FACES', 'astronaut', 'cat', 'backdrop', 'paste', 'face_scene', 'scene_face_boxes',
            'write_video', 'ffmpeg_exe', 'ffmpeg', 'write_h264', 'write_rotated', 'write_phone_video', 'write_lying_avi',
-           'write_bad_files']
+           'write_bad_files', 'write_vfr', 'write_damaged', 'write_photo', 'write_cover_art_audio']
 
 # %% ../nbs/00a_fixtures.ipynb #5a579abc
 import struct
@@ -165,3 +165,41 @@ def write_bad_files(folder):
     codec = bytearray(write_video(out['unknown_codec'], face_scene(5, 160, 120)).read_bytes())
     out['unknown_codec'].write_bytes(bytes(codec.replace(b'MJPG', b'ZZZZ')))
     return out
+
+# %% ../nbs/00a_fixtures.ipynb #6374dc4b
+def write_vfr(path, fast=(60, 2.0), slow=(5, 8.0), width=320, height=180):
+    "A variable frame rate H.264 clip: `fast` (fps, seconds) then `slow` (fps, seconds), with true timestamps."
+    (f1, s1), (f2, s2) = fast, slow
+    src = write_h264(Path(path).with_suffix('.src.mp4'), face_scene(int(f1 * (s1 + s2)), width, height), fps=f1)
+    keep = f"lt(t\\,{s1})+not(mod(n\\,{round(f1 / f2)}))"   # every frame of the fast part, then one in f1/f2
+    ffmpeg('-i', src, '-vf', f"select='{keep}'", '-fps_mode', 'vfr', '-c:v', 'libx264', '-preset', 'veryfast', path)
+    src.unlink()
+    return Path(path)
+
+def write_damaged(path, frames, fps=30.0, start=0.35, stop=0.65, seed=0):
+    "H.264 with a keyframe every 15 frames (as cameras write) whose bytes from `start` to `stop` (fractions) are noise."
+    good = write_h264(Path(path).with_suffix('.good.mp4'), frames, fps)
+    ffmpeg('-i', good, '-c:v', 'libx264', '-g', 15, '-preset', 'veryfast', path)
+    good.unlink()
+    data = bytearray(Path(path).read_bytes())
+    a, b = int(len(data) * start), int(len(data) * stop)
+    data[a:b] = np.random.default_rng(seed).integers(0, 256, b - a, dtype=np.uint8).tobytes()
+    Path(path).write_bytes(bytes(data))
+    return Path(path)
+
+def write_photo(path, image=None):
+    "`image` (default: the astronaut) saved as a still image in the format of `path`'s extension (.jpg, .png, .webp)."
+    image = astronaut() if image is None else image
+    ok, buf = cv2.imencode(Path(path).suffix if Path(path).suffix.lower() in ('.jpg', '.jpeg', '.png', '.webp') else '.jpg',
+                           cv2.cvtColor(image, cv2.COLOR_RGB2BGR))
+    Path(path).write_bytes(buf.tobytes())
+    return Path(path)
+
+def write_cover_art_audio(path, seconds=20):
+    "An audio file (.mp3 or .mp4) whose only picture is attached cover art (the astronaut), as podcasts ship."
+    cover = write_photo(Path(path).with_suffix('.cover.png'))
+    audio = 'libmp3lame' if Path(path).suffix.lower() == '.mp3' else 'aac'
+    ffmpeg('-f', 'lavfi', '-i', f'sine=frequency=440:duration={seconds}', '-i', cover, '-map', '0:a', '-map', '1:v',
+           '-c:a', audio, '-c:v', 'mjpeg' if audio == 'libmp3lame' else 'png', '-disposition:v', 'attached_pic', path)
+    cover.unlink()
+    return Path(path)
