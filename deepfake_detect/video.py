@@ -4,7 +4,8 @@
 
 # %% auto #0
 __all__ = ['VIDEO_EXTENSIONS', 'MAX_READ', 'VideoError', 'diagnose', 'VideoInfo', 'open_video', 'codec_name', 'container_facts',
-           'probe', 'even_indices', 'FrameSample', 'covered', 'count_frames', 'even_times', 'sample_frames']
+           'probe', 'even_indices', 'FrameSample', 'covered', 'count_frames', 'read_frames_at', 'even_times',
+           'sample_frames']
 
 # %% ../nbs/00_video.ipynb #025f69b4
 import os
@@ -259,6 +260,21 @@ def _upright(frame, rotation):
 def count_frames(path, max_read=None):
     "The true number of frames in a video, by decoding it (no pixel conversion)."
     return len(_read_pass(path, [], 1.0, to_end=True, max_read=max_read, by_index=True).times)
+
+# %% ../nbs/00_video.ipynb #87e06fc7
+def read_frames_at(path, indices, fn, max_read=MAX_READ):
+    """Decode `path` in order and call `fn(index, frame)` for each frame whose index is in `indices`, at full
+    resolution (RGB uint8 (H, W, 3)); one frame in memory at a time. Used to crop faces found on a smaller copy."""
+    want = set(int(i) for i in indices)
+    if not want: return
+    cap, i, last = open_video(path), 0, max(want)
+    try:
+        while i <= last and i < max_read and cap.grab():
+            if i in want:
+                ok, f = cap.retrieve()
+                if ok and f is not None: fn(i, _to_rgb(f, None))
+            i += 1
+    finally: cap.release()
 
 # %% ../nbs/00_video.ipynb #85a2b794
 def even_times(duration, n, start=0.0, end=None):
