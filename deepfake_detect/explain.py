@@ -54,7 +54,8 @@ def explain(predictor, pred: Prediction, k=4):
     frames = pred.tracks[t]['frames']
     top = sorted(np.argsort([-f['p_fake'] for f in frames])[:k])
     crops = pred.crops[t][top]
-    cams, _ = gradcam(predictor.model, predictor.cfg, torch.from_numpy(crops).permute(0, 3, 1, 2))
+    with predictor.model_lock:   # Grad-CAM hooks the shared model: no other prediction may run through it meanwhile
+        cams, _ = gradcam(predictor.model, predictor.cfg, torch.from_numpy(crops).permute(0, 3, 1, 2))
     return [dict(track=t, time=frames[i]['time'], p_fake=frames[i]['p_fake'], crop=c, cam=m, overlay=overlay(c, m))
             for i, c, m in zip(top, crops, cams)]
 

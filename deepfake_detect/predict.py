@@ -10,6 +10,7 @@ __all__ = ['LABELS', 'VERDICTS', 'SMALL_FACE_PX', 'UPLOAD_ACCEPT', 'label_for', 
 import json
 import math
 import tempfile
+import threading
 import time
 from dataclasses import dataclass, field, fields
 from pathlib import Path
@@ -77,6 +78,12 @@ def is_grayscale(crops, tol=3):
     c = np.asarray(crops[::max(1, len(crops) // 8)], np.int16)
     return bool(np.abs(c[..., 0] - c[..., 1]).mean() < tol and np.abs(c[..., 1] - c[..., 2]).mean() < tol)
 
+class _OneAtATime:
+    "A callable that one thread at a time may run: the shared face detector of a multi-user app."
+    def __init__(self, fn): self.fn, self.lock = fn, threading.Lock()
+    def __call__(self, *args, **kwargs):
+        with self.lock: return self.fn(*args, **kwargs)
+
 class Predictor:
     "Loads a checkpoint once; `predict(path)` → Prediction."
     def __init__(self, checkpoint=None, threads=None, n_frames=None, detector=None, device='cpu', detect_every=2):
@@ -84,7 +91,8 @@ class Predictor:
         self.checkpoint = Path(checkpoint) if checkpoint else default_model_path()
         self.model, self.cfg = load_checkpoint(self.checkpoint, device)
         self.n_frames = int(n_frames or self.cfg['n_frames'])
-        self.detector = detector or FaceDetector()
+        self.detector = _OneAtATime(detector or FaceDetector())   # MTCNN keeps per-call state on itself
+        self.model_lock = threading.RLock()   # one forward (or Grad-CAM, with its hooks) on the shared model at a time
         self.model_id = self.cfg.get('model_id', self.checkpoint.name)
         self.head = self.cfg.get('head_used', 'lstm')
         self.detect_every = detect_every   # MTCNN on every other sampled frame, tracks interpolated between (chapter 01)
@@ -108,7 +116,8 @@ class Predictor:
         t0 = time.perf_counter(); progress('model', 2)
         out_tracks, crops, frame_p = [], [], {}
         for k, tr in enumerate(fc.tracks):
-            clip_logit, frame_logits = score_track(self.model, self.cfg, torch.from_numpy(tr.crops).permute(0, 3, 1, 2))
+            with self.model_lock:
+                clip_logit, frame_logits = score_track(self.model, self.cfg, torch.from_numpy(tr.crops).permute(0, 3, 1, 2))
             logit = clip_logit if self.head == 'lstm' else float(np.mean(frame_logits))
             fp = self._calibrated(frame_logits)
             out_tracks.append(dict(track=k, p_fake=float(self._calibrated(logit)), logit=float(logit), n_faces=len(tr),
@@ -155,7 +164,9 @@ class Predictor:
         out = []
         for p in tqdm(list(paths), disable=not progress, desc='videos'):
             try: out.append(self.predict(p))
-            except (VideoError, OSError) as e: out.append(Prediction(path=str(p), label='ERROR', model_id=self.model_id, error=str(e)))
+            except Exception as e:   # a batch never stops for one file
+                msg = str(e) if isinstance(e, (VideoError, OSError)) else f"could not be analysed ({type(e).__name__}: {e})"
+                out.append(Prediction(path=str(p), label='ERROR', model_id=self.model_id, error=msg))
         return out
 
 # %% ../nbs/07_predict.ipynb #c01460d0
