@@ -1,8 +1,9 @@
 """deepfake_detect — the Streamlit app: `streamlit run app.py` (or `make run`).
 
-A shell over `deepfake_detect.predict.Predictor`: upload → stages → result card, timeline, faces with heatmaps,
-details and a JSON report. No detection logic lives here.
+A shell over `deepfake_detect.predict.Predictor`: upload a video or a photo → stages → a verdict card, the timeline,
+the faces, heatmaps where they help, details and a JSON report. No detection logic lives here.
 """
+import hashlib
 import re
 import tempfile
 from pathlib import Path
@@ -10,13 +11,15 @@ from pathlib import Path
 import pandas as pd
 import streamlit as st
 
-from deepfake_detect.predict import Predictor, Prediction, result_card_html, crops_strip
-from deepfake_detect.video import VideoError
+from deepfake_detect.video import VideoError, VIDEO_EXTENSIONS, IMAGE_EXTENSIONS
 from deepfake_detect.model import CheckpointError
+from deepfake_detect.predict import Predictor, Prediction, VERDICTS, result_card_html, reading_guide, crops_strip
+from deepfake_detect.explain import explain, GRADCAM_NOTE
 
 MAX_MB = 200
-TYPES = ['mp4', 'avi', 'mov', 'mkv', 'webm']
+TYPES = sorted({e.lstrip('.') for e in VIDEO_EXTENSIONS + IMAGE_EXTENSIONS})
 STAGES = dict(frames=('Reading frames', 0.1), faces=('Finding faces', 0.35), model=('Scoring faces', 0.7), done=('Done', 1.0))
+LOOK = {'Standard (the model\'s frames)': None, 'Closer (3× the frames)': 3, 'Closest (6× the frames, slow)': 6}
 
 st.set_page_config(page_title='deepfake_detect', layout='wide')
 st.markdown("""<style>
@@ -28,7 +31,7 @@ st.markdown("""<style>
 
 @st.cache_resource(show_spinner='Loading the model…')
 def get_predictor():
-    "One Predictor per server process: the model loads once."
+    "One Predictor per server process, shared by every user (it is safe to use from several sessions at once)."
     return Predictor().warmup()
 
 
@@ -42,6 +45,12 @@ def training_line(td):
     return f"Trained on {n('real')} real and {n('fake')} fake videos, and self-blended pseudo-fakes of the real ones ({masks})."
 
 
+def short(method):
+    "A method's name for a narrow table: without its parenthesis, and named even when unknown."
+    name = re.sub(r' *[(][^)]*[)]', '', str(method or '')).strip()
+    return (name if name and name.lower() != 'unknown' else 'method not recorded')[:24]
+
+
 def model_card(cfg):
     "The shipped model's measured results, from its checkpoint config."
     m = cfg.get('metrics', {})
@@ -50,73 +59,82 @@ def model_card(cfg):
     if 'auc' in m:
         lo, hi = m.get('auc_ci', (float('nan'), float('nan')))
         st.markdown(f"Held-out AUC **{m.get('auc', float('nan')):.2f}** (95% CI {lo:.2f}–{hi:.2f}) on {m.get('n_scored', '?')} "
-                    f"shared validation videos; paired win rate {m.get('pair_win', float('nan')):.2f}.")
-        rows = [f"| {re.sub(r' *[(][^)]*[)]', '', r['method'])[:28]} | {r['n_fake']} | {r['auc']:.2f} | {r['detected']:.0%} |"
-                for r in m.get('per_method', [])]
-        if rows: st.markdown('| held-out fakes | n | AUC | flagged |\n|---|---|---|---|\n' + '\n'.join(rows))
+                    f"validation videos; paired win rate {m.get('pair_win', float('nan')):.2f}.")
+    mix = m.get('verdict_mix')
+    if mix:
+        rows = [dict(videos=k, **{VERDICTS[l]: f"{v:.0%}" for l, v in mix[k].items()}) for k in ('real', 'fake') if k in mix]
+        st.markdown('Verdicts on held-out videos:')
+        st.dataframe(pd.DataFrame(rows).set_index('videos'), width='stretch')
+    table = m.get('per_family') or m.get('per_method', [])
+    if table:
+        key = 'family' if 'per_family' in m else 'method'
+        df = pd.DataFrame([{'held-out fakes': short(r[key]), 'n': r['n_fake'], 'AUC': round(r['auc'], 2)} for r in table])
+        st.dataframe(df, hide_index=True, width='stretch')
 
 
 def limits_note(cfg):
-    "What the model is known to miss, from its per-method results."
-    pm = pd.DataFrame(cfg.get('metrics', {}).get('per_method', []))
-    weak = pm[pm.detected < 0.5].method.tolist() if len(pm) else []
-    missed = f" In validation it flagged fewer than half of: {', '.join(weak)}." if weak else ''
-    st.markdown(f"<div class='dd-note'><b>“Real” is not a guarantee.</b> This model learned blending seams from real "
-                f"faces and a small set of fakes; it has seen only a few talking-head generators, it has been checked on "
-                f"only a few genuine lip-sync videos, and it has never seen most generators.{missed} Use it as one signal "
-                f"among others.</div>", unsafe_allow_html=True)
+    "What the model is known to miss, from its per-family (or per-method) results."
+    m = cfg.get('metrics', {})
+    pm = pd.DataFrame(m.get('per_family') or m.get('per_method', []))
+    key = 'family' if 'per_family' in m else 'method'
+    weak = [short(x) for x in pm[pm.auc < 0.7][key]] if len(pm) and 'auc' in pm else []
+    missed = f" It is weakest on: {', '.join(weak)}." if weak else ''
+    st.markdown(f"<div class='dd-note'><b>“{VERDICTS['REAL']}” is not a guarantee.</b> This model learned from a few "
+                f"hundred public videos and self-blended faces; it has never seen most generators.{missed} Use it as one "
+                f"signal among others.</div>", unsafe_allow_html=True)
 
 
 def timeline_chart(pred: Prediction):
-    "Per-frame P(fake) of each face over time, on a 0–1 scale with the uncertain band shaded."
+    "Per-frame P(fake) of each face over time: the threshold, the uncertain band and the video's score drawn in."
     import altair as alt
     rows = [dict(time=f['time'], face=f"face {t['track']}", p_fake=f['p_fake']) for t in pred.tracks for f in t['frames']]
-    band = pd.DataFrame([dict(lo=pred.threshold - pred.uncertain_band, hi=pred.threshold + pred.uncertain_band)])
-    y = alt.Y('p_fake:Q', title='P(fake)', scale=alt.Scale(domain=[0, 1]))
+    lo, hi = pred.threshold - pred.uncertain_band, pred.threshold + pred.uncertain_band
+    y = alt.Y('p_fake:Q', title='P(fake) per frame', scale=alt.Scale(domain=[0, 1]), axis=alt.Axis(format='%'))
     lines = alt.Chart(pd.DataFrame(rows)).mark_line(point=True).encode(x=alt.X('time:Q', title='time (s)'), y=y, color='face:N')
-    shade = alt.Chart(band).mark_rect(opacity=0.15, color='#f4b400').encode(y='lo:Q', y2='hi:Q')
-    return (shade + lines).properties(height=220)
+    shade = alt.Chart(pd.DataFrame([dict(lo=lo, hi=hi)])).mark_rect(opacity=0.15, color='#f4b400').encode(y='lo:Q', y2='hi:Q')
+    marks = pd.DataFrame([dict(p=pred.threshold, what=f'threshold {pred.threshold:.0%}'),
+                          dict(p=pred.p_fake, what=f"video's score {pred.p_fake:.0%}")])
+    rules = alt.Chart(marks).mark_rule(strokeDash=[4, 3]).encode(y='p:Q', color=alt.Color('what:N', title=None))
+    return (shade + rules + lines).resolve_scale(color='independent').properties(height=230)
 
 
-def show_prediction(predictor, pred: Prediction, name):
+def show_heatmaps(predictor, pred):
+    "Grad-CAM overlays of the most suspicious frames, with what they do and do not show."
+    with st.spinner('Drawing heatmaps… (about 10 s on a CPU)'):
+        items = explain(predictor, pred, k=4)
+    cols = st.columns(max(len(items), 1))
+    for c, it in zip(cols, items):
+        c.image(it['overlay'], caption=f"{it['time']:.1f} s · {it['p_fake']:.0%}", width='content')
+    st.caption(GRADCAM_NOTE)
+
+
+def show_prediction(predictor, pred: Prediction, name, key):
     st.markdown(result_card_html(pred), unsafe_allow_html=True)
     if pred.tracks:
-        st.subheader('Score over time')
-        st.altair_chart(timeline_chart(pred), use_container_width=True)
-        st.caption(f"Threshold {pred.threshold:.2f}; between {pred.threshold - pred.uncertain_band:.2f} and "
-                   f"{pred.threshold + pred.uncertain_band:.2f} the verdict is “Uncertain”.")
+        if pred.kind == 'video':
+            st.subheader('Score over time')
+            st.altair_chart(timeline_chart(pred), width='stretch')
+            st.caption(f"Each point is one sampled frame's calibrated score. {reading_guide(pred)}")
         st.subheader('Faces')
-        st.image(crops_strip(pred), caption='Sampled faces, framed green (real) to red (fake) by their score',
-                 use_container_width=True)
-        try:
-            from deepfake_detect.explain import explain
-            items = explain(predictor, pred, k=4)
-            cols = st.columns(len(items))
-            for c, it in zip(cols, items):
-                c.image(it['overlay'], caption=f"{it['time']:.2f}s · P(fake) {it['p_fake']:.2f}", use_container_width=True)
-            st.caption('Heatmaps (Grad-CAM): regions that pushed the score towards “fake”. A hint where to look, not proof.')
-        except Exception as e:   # an explanation is optional: never lose the result over it
-            st.caption(f'Heatmaps unavailable: {e}')
+        strip = crops_strip(pred)
+        st.image(strip, caption='Sampled faces, framed green (real) to red (manipulated) by their score',
+                 width='stretch' if strip.shape[1] > 700 else 'content')
+        wanted = pred.label == 'FAKE' or st.toggle('Show heatmaps (where the model saw evidence)', key=f'heat-{key}')
+        if wanted:
+            try: show_heatmaps(predictor, pred)
+            except Exception as e:   # an explanation is optional: never lose the result over it
+                st.caption(f'Heatmaps unavailable: {e}')
     with st.expander('Details'):
-        st.json(dict(video=pred.video, timings_s={k: round(v, 3) for k, v in pred.timings.items()}, warnings=pred.warnings,
-                     model_id=pred.model_id))
+        st.json(dict(file=name, kind=pred.kind, video=pred.video, warnings=pred.warnings, model_id=pred.model_id,
+                     timings_s={k: round(v, 3) for k, v in pred.timings.items()}))
     st.download_button('Download JSON report', pred.to_json(indent=1), file_name=f'{Path(name).stem}.deepfake.json',
                        mime='application/json')
 
 
-def main():
-    st.title('deepfake_detect')
-    st.write('Upload a face video to check whether the face was manipulated (face swaps, reenactment, lip-sync).')
-    try: predictor = get_predictor()
-    except CheckpointError as e:
-        st.error(f'The model could not be loaded: {e}'); st.stop()
-    with st.sidebar:
-        st.header('About the model'); model_card(predictor.cfg); limits_note(predictor.cfg)
-    up = st.file_uploader(f'Video (.mp4, .avi, .mov, .mkv, .webm; up to {MAX_MB} MB)', type=TYPES)
-    if up is None:
-        st.info('Your video is processed on this server and not kept.'); return
-    if up.size > MAX_MB * 2**20:
-        st.error(f'{up.name} is {up.size / 2**20:.0f} MB: the limit is {MAX_MB} MB.'); return
+def analyse(predictor, up, n_frames):
+    "The Prediction for an upload (kept in the session, so toggles do not analyse it again), or an error shown."
+    key = hashlib.sha1(up.getbuffer()).hexdigest()[:16] + f'-{n_frames}'
+    if key in st.session_state: return st.session_state[key], key
     bar = st.progress(0.0, text='Starting…')
     def on_stage(stage, _):
         text, frac = STAGES[stage]
@@ -124,15 +142,36 @@ def main():
     with tempfile.TemporaryDirectory() as d:
         path = Path(d) / Path(up.name).name
         path.write_bytes(up.getbuffer())
-        try:
-            pred = predictor.predict(path, progress=on_stage)
+        try: pred = predictor.predict(path, progress=on_stage, n_frames=n_frames)
         except VideoError as e:
-            bar.empty(); st.error(f'Could not read {up.name}: {e}'); return
+            bar.empty(); st.error(f'Could not read {up.name}: {e}'); return None, key
         except Exception as e:   # the app stays up whatever is uploaded
-            bar.empty(); st.error(f'Something went wrong while analysing {up.name}: {type(e).__name__}: {e}'); return
+            bar.empty(); st.error(f'Something went wrong while analysing {up.name}: {type(e).__name__}: {e}'); return None, key
     bar.empty()
     pred.path = up.name
-    show_prediction(predictor, pred, up.name)
+    st.session_state[key] = pred
+    return pred, key
+
+
+def main():
+    st.title('deepfake_detect')
+    st.write('Upload a face video or photo to check whether the face was manipulated (face swaps, reenactment, '
+             'lip-sync, generated talking heads).')
+    try: predictor = get_predictor()
+    except CheckpointError as e:
+        st.error(f'The model could not be loaded: {e}'); st.stop()
+    with st.sidebar:
+        st.header('About the model'); model_card(predictor.cfg); limits_note(predictor.cfg)
+    up = st.file_uploader(f'Video or photo (up to {MAX_MB} MB)', type=TYPES)
+    look = st.radio('How closely to look at a video', list(LOOK), horizontal=True,
+                    help='More frames examine more of a long video, at the cost of time.')
+    if up is None:
+        st.info('Your file is processed on this server and not kept.'); return
+    if up.size > MAX_MB * 2**20:
+        st.error(f'{up.name} is {up.size / 2**20:.0f} MB: the limit is {MAX_MB} MB.'); return
+    n_frames = predictor.n_frames * LOOK[look] if LOOK[look] else None
+    pred, key = analyse(predictor, up, n_frames)
+    if pred is not None: show_prediction(predictor, pred, up.name, key)
 
 
 main()

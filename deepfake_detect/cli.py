@@ -37,6 +37,7 @@ def cmd_predict(args, out=sys.stdout):
         print(json.dumps(docs[0] if len(docs) == 1 else docs, default=float), file=out)
     else:
         for r in results:
+            if r.label == 'ERROR': continue   # errors go to stderr, once
             print(r.summary(), file=out)
             for w in r.warnings: print(f"  note: {w}", file=out)   # what the app shows beside the verdict
     for r in results:

@@ -18,7 +18,7 @@ import cv2
 import numpy as np
 import torch
 
-from .video import VideoInfo, FrameSample, sample_frames, read_frames_at
+from .video import VideoInfo, FrameSample, sample_frames, read_frames_at, is_photo, read_photo
 
 # %% ../nbs/01_faces.ipynb #93112fbe
 @dataclass
@@ -232,6 +232,7 @@ class FaceClips:
     timings: dict = field(default_factory=dict)
     params: dict = field(default_factory=dict)
     turned: int = 0             # degrees the frames were turned counter-clockwise to find the faces (0, 90, 180, 270)
+    photo: bool = False         # a still image (one frame), not a video
 
     @property
     def has_face(self): return len(self.tracks) > 0
@@ -293,14 +294,15 @@ MAX_INTERP_GAP = 0.5   # s: samples further apart than this are all searched (a 
 
 def extract_face_clips(path, n_frames=32, size=224, margin=1.3, detector=None, read_max_side=1280,
                        min_frac=0.15, detect_every=1, progress=None) -> FaceClips:
-    """Sample `n_frames` over the video at `path`, detect and track faces, and crop them to `size` px squares from
-    the full-resolution frames. When no face is upright, the other three orientations are tried (`FaceClips.turned`).
+    """Sample `n_frames` over the video at `path` (or read the photo there), detect and track faces, and crop them to
+    `size` px squares from the full-resolution frames. When no face is upright, the other three orientations are tried (`FaceClips.turned`).
     `progress(stage)` is called with 'frames' and 'faces' as each stage starts (for user interfaces)."""
     progress = progress or (lambda stage: None)
     detector = detector or default_detector()
     t0 = time.perf_counter()
     progress('frames')
-    sample = sample_frames(path, n=n_frames, max_side=read_max_side)
+    photo = is_photo(path)
+    sample = read_photo(path) if photo else sample_frames(path, n=n_frames, max_side=read_max_side)
     t1 = time.perf_counter()
     progress('faces')
     gap = np.median(np.diff(sample.timestamps)) if len(sample) > 1 else 0.0
@@ -316,8 +318,9 @@ def extract_face_clips(path, n_frames=32, size=224, margin=1.3, detector=None, r
     if turn and tracks: warnings.append(f"faces found only after turning the frames {TURNS[turn]}: the video is "
                                         "sideways or upside down (a rotation flag lost in editing?)")
     if len(tracks) > 1: warnings.append(f"{len(tracks)} people: each face is scored, the video takes the highest score")
-    reason = None if tracks else f"no face found in {len(sample)} frames sampled over {sample.info.duration:.1f} s"
+    reason = None if tracks else ("no face found in the photo" if photo else
+                                  f"no face found in {len(sample)} frames sampled over {sample.info.duration:.1f} s")
     return FaceClips(info=sample.info, frame_indices=sample.indices, timestamps=sample.timestamps, tracks=tracks,
                      reason=reason, warnings=warnings, timings=dict(decode=t1 - t0, detect=t2 - t1, crop=t3 - t2),
                      params=dict(n_frames=n_frames, size=size, margin=margin, read_max_side=read_max_side,
-                                 detect_every=every), turned=90 * turn if tracks else 0)
+                                 detect_every=every), turned=90 * turn if tracks else 0, photo=photo)

@@ -7,7 +7,7 @@ ROOT = Path(__file__).resolve().parent.parent
 pytest.importorskip('streamlit')
 from streamlit.testing.v1 import AppTest
 
-from deepfake_detect.fixtures import cat, face_scene, write_bad_files, write_h264
+from deepfake_detect.fixtures import cat, face_scene, write_bad_files, write_h264, write_photo, write_cover_art_audio
 from deepfake_detect.model import default_model_path
 
 pytestmark = pytest.mark.skipif(not default_model_path().with_suffix('.json').exists(), reason='no shipped model')
@@ -17,15 +17,17 @@ pytestmark = pytest.mark.skipif(not default_model_path().with_suffix('.json').ex
 def clips(tmp_path_factory):
     d = tmp_path_factory.mktemp('clips')
     out = dict(face=write_h264(d / 'face.mp4', face_scene(48, 640, 360), fps=24),
-               cat=write_h264(d / 'cat.mp4', face_scene(24, 320, 240, image=cat()), fps=12))
+               cat=write_h264(d / 'cat.mp4', face_scene(24, 320, 240, image=cat()), fps=12),
+               photo=write_photo(d / 'face.jpg'), song=write_cover_art_audio(d / 'song.mp4'))
     out.update(write_bad_files(d / 'bad'))
     return out
 
 
-def run_upload(name, data, mime='video/mp4'):
-    at = AppTest.from_file(str(ROOT / 'app.py'), default_timeout=300)
-    at.run()
-    assert not at.exception
+def run_upload(name, data, mime='video/mp4', at=None):
+    if at is None:
+        at = AppTest.from_file(str(ROOT / 'app.py'), default_timeout=300)
+        at.run()
+        assert not at.exception
     at.file_uploader[0].upload(name, data, mime)
     at.run()
     assert not at.exception, at.exception
@@ -36,6 +38,9 @@ def texts(at):
     return ' '.join([m.value for m in at.markdown] + [e.value for e in at.error] + [c.value for c in at.caption])
 
 
+VERDICT_WORDS = ('Likely real', 'Likely manipulated', "Can't tell")
+
+
 def test_landing_page():
     at = AppTest.from_file(str(ROOT / 'app.py'), default_timeout=300)
     at.run()
@@ -43,15 +48,34 @@ def test_landing_page():
     assert 'deepfake_detect' in at.title[0].value
     assert len(at.file_uploader) == 1
     assert 'not a guarantee' in texts(at)
+    assert len(at.radio) == 1 and len(at.radio[0].options) == 3
     assert 'Trained on' in texts(at) and 'self-blended pseudo-fakes' in texts(at)   # what the model learned from
 
 
 def test_face_clip(clips):
     at = run_upload('face.mp4', clips['face'].read_bytes())
     t = texts(at)
-    assert any(v in t for v in ('Real', 'DeepFake', 'Uncertain')), t
-    assert 'Probability of manipulation' in t
+    assert any(v in t for v in VERDICT_WORDS), t
+    assert 'probability of manipulation' in t and 'Based on 1 face in 32 frames' in t
+    assert "the video's score is its most suspicious face's" in t   # the chart's caption says what the score is
     assert len(at.get('download_button')) == 1
+    assert '/tmp' not in str(at.get('download_button')[0].proto)      # no server folder in the report
+
+
+def test_photo_then_second_upload(clips):
+    at = run_upload('face.jpg', clips['photo'].read_bytes(), 'image/jpeg')
+    t = texts(at)
+    assert 'in a photo' in t and any(v in t for v in VERDICT_WORDS), t
+    at = run_upload('song.mp4', clips['song'].read_bytes(), at=at)           # a second upload replaces the first
+    assert len(at.error) == 1 and 'no video' in at.error[0].value and 'in a photo' not in texts(at)
+
+
+def test_look_closer(clips):
+    at = AppTest.from_file(str(ROOT / 'app.py'), default_timeout=300)
+    at.run()
+    at.radio[0].set_value(at.radio[0].options[1])
+    at = run_upload('face.mp4', clips['face'].read_bytes(), at=at)
+    assert 'in 48 frames' in texts(at), texts(at)   # 3 × 32 asked, all 48 of the clip read
 
 
 def test_no_face_clip(clips):

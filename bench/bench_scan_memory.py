@@ -1,0 +1,74 @@
+"""Resident memory of one long local scan: does it stay flat? (issue: a 500-video scan must peak <= 1.2 GB, and the
+last quarter's peak must be no higher than the first quarter's).
+
+    python bench/bench_scan_memory.py [--videos 500] [--no-trim]
+
+Generates a pool of mixed clips (256 px to 1080p, one or two faces, no face, variable frame rate, 10 to 60 fps) in
+bench/out/memory_pool, hard-links them under distinct names up to --videos files, and scans them with the local
+engine in a child process while this process samples the child's VmRSS from /proc every 0.2 s. `--no-trim` replaces
+`scale.release_memory` with a no-op, to see what it saves. Prints the peak overall and per quarter of the scan.
+"""
+import argparse, os, subprocess, sys, tempfile, time
+from pathlib import Path
+
+import numpy as np
+
+OUT = Path(__file__).resolve().parent / 'out'
+SIZES = [(256, 256), (480, 270), (640, 360), (854, 480), (1280, 720), (1920, 1080)]
+
+
+def pool():
+    from deepfake_detect.fixtures import face_scene, write_h264, write_vfr, TWO_FACES, cat
+    d = OUT / 'memory_pool'
+    d.mkdir(parents=True, exist_ok=True)
+    for k, (w, h) in enumerate(SIZES):
+        for kind in ('one', 'two', 'none'):
+            p = d / f'{kind}_{w}x{h}.mp4'
+            if p.exists(): continue
+            kw = dict(sprites=TWO_FACES) if kind == 'two' else dict(image=cat()) if kind == 'none' else {}
+            write_h264(p, face_scene(int(3 * (10 + 10 * k)), w, h, **kw), fps=10 + 10 * k)
+    if not (d / 'vfr.mp4').exists(): write_vfr(d / 'vfr.mp4')
+    return sorted(d.glob('*.mp4'))
+
+
+def rss_kb(pid):
+    try:
+        for line in Path(f'/proc/{pid}/status').read_text().splitlines():
+            if line.startswith('VmRSS:'): return int(line.split()[1])
+    except OSError: return None
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument('--videos', type=int, default=500); ap.add_argument('--no-trim', action='store_true')
+    ap.add_argument('--threads', type=int, default=2)
+    a = ap.parse_args()
+    src = pool()
+    with tempfile.TemporaryDirectory() as d:
+        d = Path(d)
+        for i in range(a.videos):   # hard links: distinct paths (a scan keys on resolved paths), no extra disk
+            os.link(src[i % len(src)], d / f'v{i:04d}_{src[i % len(src)].name}')
+        out = d / 'scan.csv'
+        code = ("import deepfake_detect.scale as s\n"
+                + ("s.release_memory = lambda: None\n" if a.no_trim else "")
+                + f"s.scan({str(d)!r}, {str(out)!r}, threads={a.threads}, progress=False)\n")
+        child = subprocess.Popen([sys.executable, '-c', code], stderr=subprocess.DEVNULL)
+        samples = []   # (rows done, rss MB)
+        while child.poll() is None:
+            r = rss_kb(child.pid)
+            done = max(sum(1 for _ in open(out)) - 1, 0) if out.exists() else 0
+            if r: samples.append((done, r / 1024))
+            time.sleep(0.2)
+    s = np.array(samples)
+    q = [s[(s[:, 0] >= a.videos * i / 4) & (s[:, 0] < a.videos * (i + 1) / 4), 1] for i in range(4)]
+    peaks = [float(x.max()) if len(x) else float('nan') for x in q]
+    print(f"{a.videos} videos ({len(src)} distinct clips), release_memory {'off' if a.no_trim else 'on'}, "
+          f"{a.threads} threads, exit {child.returncode}")
+    print('| quarter | 1 | 2 | 3 | 4 | overall |\n|---|---|---|---|---|---|')
+    print('| peak RSS (MB) | ' + ' | '.join(f'{p:.0f}' for p in peaks) + f' | {s[:, 1].max():.0f} |')
+    print(f"last / first quarter peak: {peaks[3] / peaks[0]:.3f}")
+
+
+
+
+if __name__ == '__main__': main()
