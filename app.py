@@ -114,7 +114,8 @@ def show_prediction(predictor, pred: Prediction, name, key):
         if pred.kind == 'video':
             st.subheader('Score over time')
             st.altair_chart(timeline_chart(pred), width='stretch')
-            st.caption(f"Each point is one sampled frame's calibrated score. {reading_guide(pred)}")
+            st.caption(f"Each point is one sampled frame's calibrated score; dashed lines mark the threshold "
+                       f"({pred.threshold:.0%}) and the video's score ({pred.p_fake:.0%}). {reading_guide(pred)}")
         st.subheader('Faces')
         strip = crops_strip(pred)
         st.image(strip, caption='Sampled faces, framed green (real) to red (manipulated) by their score',
@@ -124,7 +125,7 @@ def show_prediction(predictor, pred: Prediction, name, key):
             try: show_heatmaps(predictor, pred)
             except Exception as e:   # an explanation is optional: never lose the result over it
                 st.caption(f'Heatmaps unavailable: {e}')
-    with st.expander('Details'):
+    with st.expander('Technical details'):
         st.json(dict(file=name, kind=pred.kind, video=pred.video, warnings=pred.warnings, model_id=pred.model_id,
                      timings_s={k: round(v, 3) for k, v in pred.timings.items()}))
     st.download_button('Download JSON report', pred.to_json(indent=1), file_name=f'{Path(name).stem}.deepfake.json',

@@ -51,7 +51,7 @@ def downscale(frames, max_side):
 
 class FaceDetector:
     "MTCNN run batched on a downscaled copy of the frames; boxes and landmarks come back at full resolution."
-    def __init__(self, max_side=640, min_face=40, min_score=0.95, retry_min_face=20, batch_size=8, device='cpu'):
+    def __init__(self, max_side=640, min_face=40, min_score=0.95, retry_min_face=20, batch_size=4, device='cpu'):
         from facenet_pytorch import MTCNN
         self.max_side, self.min_face, self.min_score = max_side, min_face, min_score
         self.retry_min_face, self.batch_size = retry_min_face, batch_size

@@ -224,7 +224,7 @@ def result_card_html(pred):
     notes = ''.join(f'<li>{html.escape(w)}</li>' for w in pred.warnings)
     faces = ''.join(f"<li>face {t['track']}: {t['p_fake']:.0%} over {t['n_faces']} frames</li>" for t in pred.tracks)
     details = ('' if pred.label == 'ERROR' else
-               f'<details style="color:#555;font-size:0.9em;margin-top:4px"><summary>Details</summary>'
+               f'<details style="color:#555;font-size:0.9em;margin-top:4px"><summary>More about this score</summary>'
                f'<div>{html.escape(reading_guide(pred))}</div><ul style="margin:4px 0">{faces}</ul>'
                f'<div>Model {html.escape(pred.model_id)}</div></details>')
     return (f'<div style="border-left:6px solid {c};padding:8px 14px;margin:6px 0;background:#fafafa;border-radius:4px">'
