@@ -54,11 +54,14 @@ def main():
                 + f"s.scan({str(d)!r}, {str(out)!r}, threads={a.threads}, progress=False)\n")
         child = subprocess.Popen([sys.executable, '-c', code], stderr=subprocess.DEVNULL)
         samples = []   # (rows done, rss MB)
-        while child.poll() is None:
-            r = rss_kb(child.pid)
-            done = max(sum(1 for _ in open(out)) - 1, 0) if out.exists() else 0
-            if r: samples.append((done, r / 1024))
-            time.sleep(0.2)
+        try:
+            while child.poll() is None:
+                r = rss_kb(child.pid)
+                done = max(sum(1 for _ in open(out)) - 1, 0) if out.exists() else 0
+                if r: samples.append((done, r / 1024))
+                time.sleep(0.2)
+        finally:
+            if child.poll() is None: child.kill()   # never leave the scan running behind an interrupted benchmark
     s = np.array(samples)
     q = [s[(s[:, 0] >= a.videos * i / 4) & (s[:, 0] < a.videos * (i + 1) / 4), 1] for i in range(4)]
     peaks = [float(x.max()) if len(x) else float('nan') for x in q]

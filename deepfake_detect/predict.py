@@ -174,7 +174,7 @@ class Predictor:
         rob = self.cfg.get('robustness', {})   # measured when the model shipped (model card, Robustness)
         if fc.tracks and codec and codec not in seen and not fc.photo:
             w.append(f"encoded as {codec}, while the model saw only {', '.join(seen)} in training: re-encoding changes the "
-                     "fine detail the model reads" + _measured(rob, 'h265_crf32', 'at H.265 CRF 32'))
+                     "fine detail the model reads" + _measured(rob, 'hevc32', 'at H.265 CRF 32'))
         if fc.tracks and is_grayscale(fc.tracks[0].crops):
             w.append("black-and-white video: the model was trained on colour video only, so its score means less here")
         for k, tr in enumerate(fc.tracks):

@@ -12,7 +12,7 @@ pyflakes_api = pytest.importorskip('pyflakes.api')
 from pyflakes.messages import UndefinedName
 
 ROOT = Path(__file__).resolve().parent.parent
-FILES = sorted([*ROOT.glob('deepfake_detect/*.py'), *ROOT.glob('scripts/*.py'), *ROOT.glob('bench/*.py'), ROOT/'app.py'])
+FILES = sorted([*ROOT.glob('deepfake_detect/*.py'), *ROOT.glob('scripts/*.py'), *ROOT.glob('research/**/*.py'), *ROOT.glob('bench/*.py'), ROOT/'app.py'])
 
 
 class _Collect:

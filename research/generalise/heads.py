@@ -63,17 +63,16 @@ class LSTMHead(nn.Module):
     "The product's temporal head: 2-layer LSTM over frame features, mean over time, dropout, linear (chapter 04)."
     def __init__(self, F, hidden=256, layers=2, dropout=0.3):
         super().__init__()
-        self.norm = nn.LayerNorm(F)
         self.lstm = nn.LSTM(F, hidden, layers, batch_first=True, dropout=dropout)
         self.head = nn.Sequential(nn.Dropout(dropout), nn.Linear(hidden, 1))
     def forward(self, x):
-        out, _ = self.lstm(self.norm(x))
+        out, _ = self.lstm(x)
         return self.head(out.mean(1)).squeeze(-1)
 
 
 class LSTM:
-    "Train an LSTMHead on frame features (N, T, F): AdamW, balanced BCE, random time windows of 16-32 frames."
-    def __init__(self, epochs=25, lr=1e-3, seed=0): self.epochs, self.lr, self.seed = epochs, lr, seed
+    "Train an LSTMHead on frame features (N, T, F): AdamW, balanced BCE, random time windows of 8-16 frames."
+    def __init__(self, epochs=15, lr=1e-3, seed=0, window=(8, 16)): self.epochs, self.lr, self.seed, self.window = epochs, lr, seed, window
     def fit(self, F, y, groups=None):
         torch.manual_seed(self.seed)
         g = torch.Generator().manual_seed(self.seed)
@@ -87,7 +86,7 @@ class LSTM:
         for _ in range(self.epochs):
             for b in torch.randperm(len(y), generator=g).split(32):
                 T = X.shape[1]
-                L = int(torch.randint(T // 2, T + 1, (1,), generator=g))
+                L = int(torch.randint(self.window[0], min(self.window[1], T) + 1, (1,), generator=g))
                 s = int(torch.randint(0, T - L + 1, (1,), generator=g))
                 x = X[b, s:s + L] + 0.05 * torch.randn(len(b), L, X.shape[2], generator=g) * X[b, s:s + L].std()
                 loss = nn.functional.binary_cross_entropy_with_logits(self.net(x), Y[b], pos_weight=pos)

@@ -10,7 +10,7 @@ face onto itself. Kind `self-swap` is `mouth-swap` over the whole face: the same
 no colour or texture change, only a misaligned structure. Several `--model`s are scored as one ensemble: the mean of
 their logits.
 
-    python scripts/seams.py --index runs/sbi-all/index.csv --model deepfake_detect/models/default [--out r.json]
+    python research/seams.py --index runs/sbi-all/index.csv --model deepfake_detect/models/default [--out r.json]
 """
 import argparse, json, tempfile
 from pathlib import Path

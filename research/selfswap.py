@@ -1,7 +1,7 @@
 """Does training on structure-only pastes teach what DeepFaceLive's swaps need? A prototype, not part of the package.
 
-    python scripts/selfswap.py --index runs/sbi-all/index.csv --out runs/selfswap [--epochs 8] [--p-swap 0.3]
-    python scripts/seams.py --index runs/sbi-all/index.csv --model runs/selfswap/finetune/best --kinds ellipse self-swap face-swap --conditions clean
+    python research/selfswap.py --index runs/sbi-all/index.csv --out runs/selfswap [--epochs 8] [--p-swap 0.3]
+    python research/seams.py --index runs/sbi-all/index.csv --model runs/selfswap/finetune/best --kinds ellipse self-swap face-swap --conditions clean
 
 The shipped model finds pastes that change colour or texture (self-blends, another person's colour-matched face)
 far better than a paste of the same face from another moment of the clip (seams.py `self-swap`), and DeepFaceLive's

@@ -12,7 +12,7 @@ Reported on the held-out split: AUC and paired win rate of the steadiness per me
 two (the mean of their z-scores and the mean of their ranks over the held-out videos). `--conditions` re-encodes the
 held-out videos first (as scripts/robustness.py does) and detects their faces again. Needs the `train` extra (dlib).
 
-    python scripts/identity.py --index runs/sbi-all/index.csv [--model PATH] [--conditions original crf35 half] [--out r.json]
+    python research/identity.py --index runs/sbi-all/index.csv [--model PATH] [--conditions original crf35 half] [--out r.json]
 
 `--train-split` checks the cue on the clips it was not found on, the training split (the model is not scored there:
 it learned those clips): the real line is cross-fitted over 5 folds of person/scene groups, so no clip's own spread
@@ -20,6 +20,7 @@ fits the line it is measured against; identity spread alone and pose spread alon
 """
 import argparse
 import json
+import sys
 import tempfile
 from pathlib import Path
 
@@ -32,6 +33,7 @@ from deepfake_detect.data import load_record, preprocess
 from deepfake_detect.evaluate import score_cached
 from deepfake_detect.model import load_checkpoint, load_default
 from deepfake_detect.train import _splits, paired_win_rate, roc_auc
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / 'scripts'))   # the product's robustness tool
 from robustness import CONDITIONS, transcode
 
 _FACE_MODEL = {}

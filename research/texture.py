@@ -8,7 +8,7 @@ identity over the clip (mean distance between dlib's face descriptors of 8 cache
 in case a swap wavers between the two people. A diagnostic, not a detector: it asks whether "the swapped face lost
 its skin texture", "the swap flickers" or "the swap's identity wavers" is a cue a recipe should teach.
 
-    python scripts/texture.py --index runs/sbi-all/index.csv
+    python research/texture.py --index runs/sbi-all/index.csv
 """
 import argparse
 

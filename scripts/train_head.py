@@ -1,0 +1,338 @@
+"""The shipped recipe: a new temporal head (and frame head) on the shipped backbone's frozen features, judged
+group-held-out and leave-one-family-out, calibrated so every verdict is reachable, and shipped with its model card.
+
+    python scripts/train_head.py --data ../shared/data/manifest.csv --out runs/head [--head lstm-ship] [--ship]
+
+Steps (each cached, so a rerun resumes): faces of every clip (chapter 02's cache, ~10 min on 2 cores); frozen
+per-frame features of the main face track (the shipped backbone, whole face and lower face; ImageNet's, for the
+leakage-free reference); out-of-fold scores over 5 group folds and leave-one-family-out scores (research/generalise
+/PLAN.md); the final head on every clip; temperature, threshold and uncertain band from the out-of-fold scores; the
+checkpoint OUT/model.{safetensors,json} and OUT/fold0.* (trained without fold 0, for scripts/robustness.py with
+OUT/index.csv); with --ship, the package's default model and docs/model_card.md.
+"""
+import argparse
+import json
+import math
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import torch
+import torchvision.transforms.v2.functional as TF
+from torch import nn
+
+from deepfake_detect.data import (assign_folds, default_cache_root, family_of, index_manifest, load_record, normalize_clip,
+                                  pick_frames, preprocess)
+from deepfake_detect.evaluate import fit_temperature, group_bootstrap, sigmoid
+from deepfake_detect.model import DeepfakeDetector, load_default, save_checkpoint, set_threads
+from deepfake_detect.train import paired_win_rate, roc_auc
+
+ROOT = Path(__file__).resolve().parents[1]
+SETS = ('ship_full', 'ship_mouth', 'img_full', 'img_mouth')
+
+
+# ---------------------------------------------------------------- features
+def mouth_crops(crops, landmarks, out=224):
+    "Lower-face squares (T, 3, out, out) uint8 around the nose and mouth corners of each crop (T, 3, S, S)."
+    S, views = crops.shape[-1], []
+    for c, lm in zip(crops, landmarks):
+        nose, ml, mr = lm[2], lm[3], lm[4]
+        cx, cy = float((ml[0] + mr[0] + nose[0]) / 3), float((ml[1] + mr[1]) / 2 * 0.75 + nose[1] * 0.25)
+        side = float(np.clip(2.4 * abs(mr[0] - ml[0]), 0.35 * S, 0.7 * S))
+        x0, y0 = int(np.clip(cx - side / 2, 0, S - side)), int(np.clip(cy - side / 2, 0, S - side))
+        views.append(TF.resize(c[:, y0:y0 + int(side), x0:x0 + int(side)], [out, out], antialias=True))
+    return torch.stack(views)
+
+
+def clip_features(index, out, n_frames=32, log=print):
+    "Write OUT/<row>.npz (ship_full, ship_mouth, img_full, img_mouth: (T, 1280) fp16) for each clip with a face."
+    out = Path(out); out.mkdir(parents=True, exist_ok=True)
+    ship, cfg = load_default()
+    img = DeepfakeDetector('efficientnet_lite0', pretrained=True).eval()
+    t0, done = time.time(), 0
+    for row, r in index.iterrows():
+        dst = out / f'{row}.npz'
+        if dst.exists() or r.status != 'ok': continue
+        tr = load_record(r.cache)['tracks'][0]
+        pos = pick_frames(len(tr['crops']), n_frames)
+        crops, lms = tr['crops'][pos], tr['landmarks'][pos].numpy()
+        feats = {}
+        with torch.inference_mode():
+            for vname, v in dict(full=crops, mouth=mouth_crops(crops, lms)).items():
+                x = normalize_clip(v, cfg['mean'], cfg['std'])
+                for mname, m in (('ship', ship), ('img', img)):
+                    feats[f'{mname}_{vname}'] = m.backbone(x).float().numpy().astype(np.float16)
+        np.savez(dst, **feats, path=r.path)
+        done += 1
+        if done % 50 == 0: log(f"features: {done} clips, {(time.time() - t0) / done:.1f} s/clip")
+
+
+def load_features(index, features):
+    "(index of the clips with features, folds and families; {set: (N, T, F) float32})."
+    ix = index[index.status == 'ok'].copy()
+    ix['row'] = ix.index
+    ix = ix[[(Path(features) / f'{r}.npz').exists() for r in ix.row]].reset_index(drop=True)
+    X = {s: [] for s in SETS}
+    for r in ix.row:
+        z = np.load(Path(features) / f'{r}.npz')
+        for s in SETS: X[s].append(z[s].astype(np.float32))
+    ix = assign_folds(ix, 5, seed=0)
+    ix['family'] = [family_of(m, l) for m, l in zip(ix.method, ix.label)]
+    return ix, {s: np.stack(v) for s, v in X.items()}
+
+
+# ---------------------------------------------------------------- heads
+def pooled(F): return np.concatenate([F.mean(1), F.std(1)], 1)
+
+
+class LR:
+    "Standardised logistic regression on time-pooled features; C picked by inner group 3-fold CV on AUC."
+    def __init__(self, Cs=(0.001, 0.01, 0.1)): self.Cs = Cs
+    def fit(self, F, y, groups):
+        from sklearn.linear_model import LogisticRegression
+        from sklearn.model_selection import GroupKFold
+        from sklearn.pipeline import make_pipeline
+        from sklearn.preprocessing import StandardScaler
+        X = pooled(F)
+        make = lambda C: make_pipeline(StandardScaler(), LogisticRegression(C=C, max_iter=2000, class_weight='balanced'))
+        def inner(C):
+            s = np.zeros(len(y))
+            for tr, va in GroupKFold(3).split(X, y, groups): s[va] = make(C).fit(X[tr], y[tr]).decision_function(X[va])
+            return roc_auc(y, s)
+        self.C = max(self.Cs, key=inner) if len(self.Cs) > 1 else self.Cs[0]
+        self.m = make(self.C).fit(X, y)
+        return self
+    def __call__(self, F): return self.m.decision_function(pooled(F))
+
+
+class LSTMHead(nn.Module):
+    "The product's temporal head (chapter 04): 2-layer LSTM over frame features, mean over time, dropout, linear."
+    def __init__(self, F, hidden=256, layers=2, dropout=0.3):
+        super().__init__()
+        self.lstm = nn.LSTM(F, hidden, layers, batch_first=True, dropout=dropout)
+        self.head = nn.Sequential(nn.Dropout(dropout), nn.Linear(hidden, 1))
+    def forward(self, x):
+        out, _ = self.lstm(x)
+        return self.head(out.mean(1)).squeeze(-1)
+
+
+class LSTM:
+    "Train an LSTMHead on frame features (N, T, F): AdamW, balanced BCE, one-cycle, random windows of 8-16 frames."
+    def __init__(self, epochs=15, lr=1e-3, seed=0, window=(8, 16)): self.epochs, self.lr, self.seed, self.window = epochs, lr, seed, window
+    def fit(self, F, y, groups=None):
+        torch.manual_seed(self.seed)
+        g = torch.Generator().manual_seed(self.seed)
+        X, Y = torch.from_numpy(F), torch.from_numpy(y.astype(np.float32))
+        self.net = LSTMHead(F.shape[-1])
+        opt = torch.optim.AdamW(self.net.parameters(), lr=self.lr, weight_decay=1e-2)
+        pos = torch.tensor((len(y) - y.sum()) / max(y.sum(), 1), dtype=torch.float32)
+        steps = self.epochs * int(np.ceil(len(y) / 32))
+        sched = torch.optim.lr_scheduler.OneCycleLR(opt, self.lr, total_steps=steps)
+        self.net.train()
+        for _ in range(self.epochs):
+            for b in torch.randperm(len(y), generator=g).split(32):
+                T = X.shape[1]
+                L = int(torch.randint(self.window[0], min(self.window[1], T) + 1, (1,), generator=g))
+                s = int(torch.randint(0, T - L + 1, (1,), generator=g))
+                x = X[b, s:s + L] + 0.05 * torch.randn(len(b), L, X.shape[2], generator=g) * X[b, s:s + L].std()
+                loss = nn.functional.binary_cross_entropy_with_logits(self.net(x), Y[b], pos_weight=pos)
+                opt.zero_grad(); loss.backward(); opt.step(); sched.step()
+        self.net.eval()
+        return self
+    def __call__(self, F):
+        with torch.inference_mode(): return self.net(torch.from_numpy(F)).numpy()
+
+
+class FrameLR:
+    "The per-frame head: standardised logistic regression on single frames' features (for timelines and photos)."
+    def fit(self, F, y, groups=None):
+        from sklearn.linear_model import LogisticRegression
+        from sklearn.preprocessing import StandardScaler
+        X, Y = F.reshape(-1, F.shape[-1]), np.repeat(y, F.shape[1])
+        self.scaler = StandardScaler().fit(X)
+        self.m = LogisticRegression(C=0.01, max_iter=2000, class_weight='balanced').fit(self.scaler.transform(X), Y)
+        return self
+    def __call__(self, F): return self.m.decision_function(self.scaler.transform(F.reshape(-1, F.shape[-1]))).reshape(F.shape[:2])
+    def linear(self):
+        "(weight (F,), bias) of the same function on raw features: the scaler folded into the regression."
+        w = self.m.coef_[0] / self.scaler.scale_
+        return w, float(self.m.intercept_[0] - (w * self.scaler.mean_).sum())
+
+
+HEADS = {   # name: (head factory, feature sets, frames)
+    'probe': (lambda: LR(Cs=(1.0,)), ('ship_full',), 16),
+    'lr-ship': (LR, ('ship_full',), 32),
+    'lr-img': (LR, ('img_full',), 32),
+    'lr-ship+mouth': (LR, ('ship_full', 'ship_mouth'), 32),
+    'lr-all': (LR, SETS, 32),
+    'lstm-ship': (LSTM, ('ship_full',), 32),
+    'lstm-img': (LSTM, ('img_full',), 32),
+    'lstm-ship+mouth': (LSTM, ('ship_full', 'ship_mouth'), 32),
+}
+
+
+def feats(X, sets, T):
+    F = np.concatenate([X[s] for s in sets], -1)
+    return F[:, ::F.shape[1] // T][:, :T] if T < F.shape[1] else F
+
+
+# ---------------------------------------------------------------- protocol
+def out_of_fold(ix, F, make, drop=None):
+    "Scores of every clip from a head trained on the other folds (without the fakes of family `drop`)."
+    y, s = (ix.label == 'fake').values.astype(int), None
+    for k in sorted(ix.fold.unique()):
+        tr = (ix.fold != k).values
+        if drop: tr &= (ix.family != drop).values
+        te = (ix.fold == k).values
+        out = make().fit(F[tr], y[tr], ix.split_group.values[tr])(F[te])
+        if s is None: s = np.full((len(ix), *out.shape[1:]), np.nan)
+        s[te] = out
+    return s
+
+
+def _auc(d): return roc_auc(d.label == 'fake', d.p_fake)
+
+
+def report(ix, s, n_boot=300):
+    "AUC [CI], paired win rate [CI], and per-family AUC [CI] (each family's fakes against all reals) of scores `s`."
+    df = ix.assign(p_fake=s)
+    fams = []
+    for f in sorted(set(df.family) - {'real', 'unknown'}):
+        d = df[(df.family == f) | (df.label == 'real')]
+        fams.append(dict(family=f, n_fake=int((d.label == 'fake').sum()), auc=_auc(d), auc_ci=group_bootstrap(_auc, d, n=n_boot)))
+    pair = lambda d: paired_win_rate(d.reset_index(drop=True), d.p_fake.values)
+    return dict(n=int(len(df)), n_real=int((df.label == 'real').sum()), n_fake=int((df.label == 'fake').sum()),
+                auc=_auc(df), auc_ci=group_bootstrap(_auc, df, n=n_boot), pair_win=pair(df),
+                pair_ci=group_bootstrap(pair, df, n=n_boot), per_family=fams)
+
+
+def lofo(ix, F, make, min_clips=15, n_boot=300):
+    "Leave-one-family-out: per family with >= min_clips fakes, AUC of its fakes (never trained on) vs held-out reals."
+    rows = []
+    for fam, n in ix[ix.label == 'fake'].family.value_counts().items():
+        if fam == 'unknown' or n < min_clips: continue
+        s = out_of_fold(ix, F, make, drop=fam)
+        d = ix.assign(p_fake=s)[((ix.family == fam) | (ix.label == 'real')).values]
+        rows.append(dict(family=fam, n_fake=int(n), auc=_auc(d), auc_ci=group_bootstrap(_auc, d, n=n_boot)))
+    return sorted(rows, key=lambda r: r['family'])
+
+
+# ---------------------------------------------------------------- calibration
+def equal_error_threshold(y, p):
+    "The probability where the false-positive and false-negative rates meet (the EER point)."
+    from sklearn.metrics import roc_curve
+    fpr, tpr, thr = roc_curve(y, p)
+    k = int(np.argmin(np.abs(fpr - (1 - tpr))))
+    return float(min(max(thr[k], 1e-6), 1 - 1e-6))
+
+
+def fit_band(y, p, threshold, accuracy=0.80, max_uncertain=0.20):
+    """The narrowest symmetric band around `threshold` outside which the accuracy is >= `accuracy`, no wider than
+    what leaves `max_uncertain` of the videos in it (the plan's rule)."""
+    y, p = np.asarray(y), np.asarray(p)
+    best = 0.0
+    for b in np.arange(0.0, 0.5, 0.005):
+        inside = np.abs(p - threshold) < b
+        if inside.mean() > max_uncertain: break
+        best = b
+        out = ~inside
+        if out.any() and ((p[out] >= threshold) == (y[out] == 1)).mean() >= accuracy: break
+    return float(best)
+
+
+def verdict_mix(y, p, threshold, band):
+    "Share of real and of fake videos that get each verdict."
+    lab = np.where(p >= threshold + band, 'FAKE', np.where(p < threshold - band, 'REAL', 'UNCERTAIN'))
+    return {k: {l: float((lab[y == v] == l).mean()) for l in ('REAL', 'FAKE', 'UNCERTAIN')} for k, v in (('real', 0), ('fake', 1))}
+
+
+def calibrate(y, logits):
+    "Temperature, threshold, band and the verdict mix they give, from held-out logits."
+    T = fit_temperature(logits, y)
+    p = sigmoid(np.asarray(logits) / T)
+    thr = equal_error_threshold(y, p)
+    band = fit_band(y, p, thr)
+    return dict(temperature=T, threshold=thr, uncertain_band=band, verdict_mix=verdict_mix(np.asarray(y), p, thr, band))
+
+
+# ---------------------------------------------------------------- the checkpoint
+def build_model(head, frame):
+    "The shipped backbone with the new LSTM head and frame head, as a DeepfakeDetector."
+    model, _ = load_default()
+    model.lstm.load_state_dict(head.net.lstm.state_dict())
+    model.head.load_state_dict(head.net.head.state_dict())
+    w, b = frame.linear()
+    with torch.no_grad():
+        model.frame_head.weight.copy_(torch.tensor(w, dtype=torch.float32)[None])
+        model.frame_head.bias.fill_(b)
+    return model.eval()
+
+
+def training_counts(ix):
+    count = lambda d: {f'{l}/{m}': int(n) for (l, m), n in d.groupby(['label', 'method']).size().items()}
+    fam = ix[ix.label == 'fake'].family.value_counts().to_dict()
+    return dict(train=count(ix), families={k: int(v) for k, v in fam.items()}, codecs=sorted(set(ix.codec.dropna()) - {''}),
+                blend_masks=['ellipse', 'mouth'], backbone_from='default-efficientnet_lite0-sbi-mouth-lstm (frozen)')
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument('--data', default=str(ROOT.parent / 'shared' / 'data' / 'manifest.csv'))
+    ap.add_argument('--out', default='runs/head'); ap.add_argument('--cache', default=None)
+    ap.add_argument('--features', default=None, help='feature folder (default OUT/features)')
+    ap.add_argument('--head', default='lstm-ship', choices=[h for h in HEADS if HEADS[h][1] == ('ship_full',)])
+    ap.add_argument('--compare', nargs='*', default=['probe', 'lr-img'], help='heads reported beside it (same protocol)')
+    ap.add_argument('--boot', type=int, default=300); ap.add_argument('--model-id', default='default-efficientnet_lite0-sbi-lstm-grown')
+    ap.add_argument('--ship', action='store_true', help='copy the model into the package and write docs/model_card.md')
+    a = ap.parse_args()
+    set_threads(2)
+    t_start, out = time.time(), Path(a.out)
+    out.mkdir(parents=True, exist_ok=True)
+    index = preprocess(index_manifest(a.data), a.cache or default_cache_root(), workers=2, progress=False)
+    features = Path(a.features or out / 'features')
+    clip_features(index, features)
+    ix, X = load_features(index, features)
+    y = (ix.label == 'fake').values.astype(int)
+    print(f"{len(ix)} clips with a face ({y.sum()} fake); fake families {ix[ix.label == 'fake'].family.value_counts().to_dict()}", flush=True)
+    results = {}
+    for name in [a.head] + [h for h in a.compare if h != a.head]:
+        make, sets, T = HEADS[name]
+        F = feats(X, sets, T)
+        s = out_of_fold(ix, F, make)
+        results[name] = dict(report(ix, s, a.boot), lofo=lofo(ix, F, make, n_boot=a.boot), features=list(sets))
+        r = results[name]
+        print(f"{name}: AUC {r['auc']:.3f} pair {r['pair_win']:.2f} LOFO " +
+              ' '.join(f"{x['family']} {x['auc']:.2f}" for x in r['lofo']), flush=True)
+        if name == a.head: oof = s
+    ix.assign(logit=oof)[['path', 'label', 'method', 'family', 'fold', 'split_group', 'logit']].to_csv(out / 'oof.csv', index=False)
+    cal = calibrate(y, oof)
+    F = feats(X, HEADS[a.head][1], 32)
+    frame_oof = out_of_fold(ix, F, FrameLR)                       # (N, T): every frame as if it were a photo
+    fcal = calibrate(np.repeat(y, F.shape[1]), frame_oof.reshape(-1))
+    head, frame = HEADS[a.head][0]().fit(F, y, ix.split_group.values), FrameLR().fit(F, y)
+    metrics = dict({k: v for k, v in results[a.head].items()}, verdict_mix=cal['verdict_mix'], protocol='5-fold group-held-out, out-of-fold',
+                   compared={k: {m: v[m] for m in ('auc', 'auc_ci', 'pair_win', 'lofo', 'features')} for k, v in results.items() if k != a.head},
+                   photo=dict(verdict_mix=fcal['verdict_mix'], frame_auc=roc_auc(np.repeat(y, F.shape[1]), frame_oof.reshape(-1))))
+    cfg = dict(n_frames=32, temperature=cal['temperature'], threshold=cal['threshold'], uncertain_band=cal['uncertain_band'],
+               frame_temperature=fcal['temperature'], frame_threshold=fcal['threshold'], frame_uncertain_band=fcal['uncertain_band'],
+               head_used='lstm', model_id=a.model_id, metrics=metrics, training_data=training_counts(ix),
+               recipe=dict(command='python scripts/train_head.py --ship', head=a.head, wall_s=round(time.time() - t_start)))
+    save_checkpoint(build_model(head, frame), out / 'model', **cfg)
+    # without fold 0, for scripts/robustness.py on fold 0's files (OUT/index.csv marks them 'valid')
+    k0 = (ix.fold != 0).values
+    h0, f0 = HEADS[a.head][0]().fit(F[k0], y[k0], ix.split_group.values[k0]), FrameLR().fit(F[k0], y[k0])
+    save_checkpoint(build_model(h0, f0), out / 'fold0', **dict(cfg, model_id=a.model_id + '-fold0'))
+    ix.assign(split=np.where(ix.fold == 0, 'valid', 'train')).to_csv(out / 'index.csv', index=False)
+    print(json.dumps({k: cfg[k] for k in ('temperature', 'threshold', 'uncertain_band', 'frame_threshold')}), cal['verdict_mix'], flush=True)
+    if a.ship:
+        import shutil
+        for ext in ('.json', '.safetensors'): shutil.copy(out / f'model{ext}', ROOT / 'deepfake_detect' / 'models' / f'default{ext}')
+        subprocess.run([sys.executable, str(ROOT / 'scripts' / 'model_card.py')], check=True)
+        print('shipped', out / 'model', flush=True)
+
+
+if __name__ == '__main__':
+    main()
