@@ -325,7 +325,7 @@ def default_cache_root():
 import subprocess
 import warnings
 
-from .fixtures import ffmpeg
+from .video import ffmpeg
 
 def transcode(src, dst, crf=23, scale=1.0, preset='veryfast'):
     "Re-encode `src` as H.264 at `crf`, its frame scaled by `scale` (even sizes), without audio; returns `dst`."

@@ -4,9 +4,9 @@
 
 # %% auto #0
 __all__ = ['ASTRONAUT_FACE', 'ONE_FACE', 'TWO_FACES', 'SHOTS', 'astronaut', 'cat', 'backdrop', 'paste', 'face_scene',
-           'scene_face_boxes', 'write_video', 'ffmpeg_exe', 'ffmpeg', 'write_h264', 'write_rotated',
-           'write_phone_video', 'write_lying_avi', 'write_bad_files', 'write_vfr', 'write_damaged', 'write_photo',
-           'write_cover_art_audio', 'write_long_talk']
+           'scene_face_boxes', 'write_video', 'write_h264', 'write_rotated', 'write_phone_video', 'write_lying_avi',
+           'write_bad_files', 'write_vfr', 'write_damaged', 'write_photo', 'write_cover_art_audio', 'write_long_talk',
+           'ffmpeg', 'ffmpeg_exe']
 
 # %% ../nbs/00a_fixtures.ipynb #5a579abc
 import struct
@@ -15,6 +15,9 @@ from pathlib import Path
 
 import cv2
 import numpy as np
+
+from .video import ffmpeg, ffmpeg_exe
+_all_ = ['ffmpeg', 'ffmpeg_exe']   # re-exported: tests and fixtures call them from here
 
 # %% ../nbs/00a_fixtures.ipynb #ba6b89c7
 # The astronaut's face box (x0, y0, x1, y1) in skimage.data.astronaut(), measured once with MTCNN (p=0.99999).
@@ -95,17 +98,6 @@ def write_video(path, frames, fps=25.0, fourcc=None, gray=False):
     if writer is None: raise ValueError("no frames to write")
     writer.release()
     return path
-
-def ffmpeg_exe():
-    "The ffmpeg binary that ships inside the imageio-ffmpeg wheel (it has libx264)."
-    import imageio_ffmpeg
-    return imageio_ffmpeg.get_ffmpeg_exe()
-
-def ffmpeg(*args, timeout=600):
-    "Run ffmpeg quietly with `args`; raise with its message on failure."
-    r = subprocess.run([ffmpeg_exe(), '-y', '-nostdin', '-loglevel', 'error', *map(str, args)],
-                       capture_output=True, text=True, timeout=timeout)
-    if r.returncode: raise RuntimeError(f"ffmpeg failed: {r.stderr.strip()[-500:]}")
 
 def write_h264(path, frames, fps=30.0, crf=23, preset='veryfast'):
     "Write RGB frames as H.264 (libx264, yuv420p) through imageio-ffmpeg; returns the path."

@@ -6,7 +6,7 @@
 __all__ = ['BACKBONES', 'CHECKPOINT_FORMAT', 'REQUIRED_CONFIG', 'BackboneSpec', 'register_backbone', 'BackboneWeightsError',
            'build_backbone', 'TinyCNN', 'DeepfakeDetector', 'cpu_has_bf16', 'autocast', 'set_threads',
            'CheckpointError', 'model_config', 'save_checkpoint', 'load_config', 'load_checkpoint', 'default_model_path',
-           'load_default']
+           'load_default', 'score_track', 'sigmoid']
 
 # %% ../nbs/04_model.ipynb #db66a47b
 import contextlib
@@ -19,7 +19,9 @@ from pathlib import Path
 import torch
 import torch.nn as nn
 
-from .data import IMAGENET_MEAN, IMAGENET_STD
+import numpy as np
+
+from .data import IMAGENET_MEAN, IMAGENET_STD, normalize_clip, pick_frames
 
 # %% ../nbs/04_model.ipynb #c37726c9
 @dataclass
@@ -246,3 +248,21 @@ def load_default(device='cpu'):
     if not p.with_suffix('.json').exists():
         raise CheckpointError(f"the default model is missing ({p}.json): reinstall deepfake_detect or pass a checkpoint path")
     return load_checkpoint(p, device)
+
+# %% ../nbs/04_model.ipynb #7928b541
+@torch.inference_mode()
+def score_track(model, cfg, crops):
+    "(clip logit, per-frame logits) of one face track: uint8 crops (T, 3, S, S) → the model, as its config says."
+    import torchvision.transforms.v2.functional as TF
+    crops = torch.as_tensor(crops)
+    pos = pick_frames(len(crops), cfg['n_frames'])
+    x = crops[pos]
+    if x.shape[-1] != cfg['input_size']: x = TF.resize(x, [cfg['input_size']] * 2, antialias=True)
+    x = normalize_clip(x, cfg['mean'], cfg['std'])[None]
+    with autocast('cpu'): out = model(x)
+    fl = out['frame_logits'][0].float()
+    # frame logits for each crop of the track (a crop repeated to fill n_frames gets its mean)
+    per_crop = torch.zeros(len(crops)).index_add_(0, pos, fl) / torch.bincount(pos, minlength=len(crops)).clamp(min=1)
+    return float(out['logit'][0]), per_crop.numpy()
+
+def sigmoid(z): return 1 / (1 + np.exp(-np.asarray(z, np.float64)))

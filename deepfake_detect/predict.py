@@ -21,8 +21,7 @@ import torch
 
 from .video import VideoError, codec_name
 from .faces import FaceDetector, extract_face_clips
-from .model import load_checkpoint, default_model_path, set_threads
-from .evaluate import score_track, sigmoid
+from .model import load_checkpoint, default_model_path, set_threads, score_track, sigmoid
 
 # %% ../nbs/07_predict.ipynb #0de83474
 LABELS = ('REAL', 'FAKE', 'UNCERTAIN', 'NO_FACE')

@@ -28,3 +28,12 @@ def test_no_undefined_names(path):
     pyflakes_api.check(path.read_text(), str(path), r)
     bad = [m for m in r.messages if not hasattr(m, 'message_args') or isinstance(m, UndefinedName)]
     assert not bad, '\n'.join(str(m) for m in bad)
+
+
+def test_inference_imports_no_training():
+    "Scoring a video needs the data flow up to the model, never training, self-blending or the test fixtures."
+    import subprocess, sys
+    code = "import sys, deepfake_detect.predict; print(' '.join(sorted(m for m in sys.modules if m.startswith('deepfake_detect.'))))"
+    loaded = subprocess.run([sys.executable, '-c', code], capture_output=True, text=True, check=True).stdout.split()
+    assert not {'deepfake_detect.train', 'deepfake_detect.blend', 'deepfake_detect.fixtures',
+                'deepfake_detect.evaluate'} & set(loaded), loaded
