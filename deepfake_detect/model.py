@@ -151,6 +151,12 @@ class DeepfakeDetector(nn.Module):
         logit, frame_logits = self.temporal(self.features(x))
         return dict(logit=logit, frame_logits=frame_logits)
 
+    def train(self, mode=True):
+        "As nn.Module.train, but batch-norm layers listed in `_frozen` (chapter 05's frozen blocks) stay in eval mode."
+        super().train(mode)
+        for m in getattr(self, '_frozen', []): m.eval()
+        return self
+
 # %% ../nbs/04_model.ipynb #598eaaba
 def cpu_has_bf16():
     "True when this CPU computes bfloat16 natively (AVX-512 BF16 or AMX)."

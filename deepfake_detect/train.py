@@ -194,14 +194,6 @@ def set_trainable(model, n_blocks):
                      and not any(p.requires_grad for p in m.parameters())]
     return params
 
-# %% ../nbs/05_train.ipynb #954263a1
-_train = nn.Module.train
-def _train_keep_frozen(self, mode=True):
-    _train(self, mode)
-    for m in getattr(self, '_frozen', []): m.eval()
-    return self
-DeepfakeDetector.train = _train_keep_frozen
-
 # %% ../nbs/05_train.ipynb #db64b3a8
 @torch.inference_mode()
 def clip_features(model, ds, views=1, batch_size=4, device='cpu', workers=0, progress=False):
