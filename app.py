@@ -54,7 +54,8 @@ def short(method):
 def model_card(cfg):
     "The shipped model's measured results, from its checkpoint config."
     m = cfg.get('metrics', {})
-    st.markdown(f"**Model** `{cfg.get('model_id', '?')}` · {cfg['backbone']} + LSTM · {cfg['n_frames']} frames per video")
+    heads = 'LSTM + a pooled expert' if cfg.get('pooled') else 'LSTM'
+    st.markdown(f"**Model** `{cfg.get('model_id', '?')}` · {cfg['backbone']} + {heads} · {cfg['n_frames']} frames per video")
     if cfg.get('training_data', {}).get('train'): st.markdown(training_line(cfg['training_data']))
     if 'auc' in m:
         lo, hi = m.get('auc_ci', (float('nan'), float('nan')))

@@ -12,14 +12,12 @@ OUT/index.csv); with --ship, the package's default model and docs/model_card.md.
 """
 import argparse
 import json
-import math
 import subprocess
 import sys
 import time
 from pathlib import Path
 
 import numpy as np
-import pandas as pd
 import torch
 import torchvision.transforms.v2.functional as TF
 from torch import nn
@@ -106,6 +104,11 @@ class LR:
         self.m = make(self.C).fit(X, y)
         return self
     def __call__(self, F): return self.m.decision_function(pooled(F))
+    def linear(self):
+        "(weight (2F,), bias) of the same function on raw pooled features: the scaler folded into the regression."
+        sc, lr = self.m.named_steps['standardscaler'], self.m.named_steps['logisticregression']
+        w = lr.coef_[0] / sc.scale_
+        return w, float(lr.intercept_[0] - (w * sc.mean_).sum())
 
 
 class LSTMHead(nn.Module):
@@ -185,12 +188,33 @@ def out_of_fold(ix, F, make, drop=None):
     y, s = (ix.label == 'fake').values.astype(int), None
     for k in sorted(ix.fold.unique()):
         tr = (ix.fold != k).values
-        if drop: tr &= (ix.family != drop).values
+        if drop: tr = tr & (ix.family != drop).values
         te = (ix.fold == k).values
         out = make().fit(F[tr], y[tr], ix.split_group.values[tr])(F[te])
         if s is None: s = np.full((len(ix), *out.shape[1:]), np.nan)
         s[te] = out
     return s
+
+
+ENSEMBLE = ('lstm-ship', 'lr-ship')   # PLAN.md, amendment 2: each logit over the spread of its out-of-fold logits
+
+
+_SCORES = {}
+
+def head_scores(ix, X, name, fams):
+    "Out-of-fold scores of head `name` and, per family in `fams`, those of the head trained without that family."
+    if name not in _SCORES: _SCORES[name] = _head_scores(ix, X, name, fams)
+    return _SCORES[name]
+
+def _head_scores(ix, X, name, fams):
+    if name == 'ens':
+        parts = {n: head_scores(ix, X, n, fams) for n in ENSEMBLE}
+        scale = {n: float(np.std(parts[n][0])) for n in ENSEMBLE}
+        mix = lambda get: sum(get(parts[n]) / scale[n] for n in ENSEMBLE)
+        return mix(lambda p: p[0]), {f: mix(lambda p: p[1][f]) for f in fams}, scale
+    make, sets, T = HEADS[name]
+    F = feats(X, sets, T)
+    return out_of_fold(ix, F, make), {f: out_of_fold(ix, F, make, drop=f) for f in fams}, None
 
 
 def _auc(d): return roc_auc(d.label == 'fake', d.p_fake)
@@ -209,15 +233,19 @@ def report(ix, s, n_boot=300):
                 pair_ci=group_bootstrap(pair, df, n=n_boot), per_family=fams)
 
 
-def lofo(ix, F, make, min_clips=15, n_boot=300):
-    "Leave-one-family-out: per family with >= min_clips fakes, AUC of its fakes (never trained on) vs held-out reals."
+def lofo_families(ix, min_clips=15):
+    "The families with >= min_clips fakes (not 'unknown'): the leave-one-family-out rows."
+    n = ix[ix.label == 'fake'].family.value_counts()
+    return sorted(f for f, k in n.items() if f != 'unknown' and k >= min_clips)
+
+
+def lofo(ix, scores, n_boot=300):
+    "Leave-one-family-out: per family, AUC of its fakes (scored by heads trained without it) vs held-out reals."
     rows = []
-    for fam, n in ix[ix.label == 'fake'].family.value_counts().items():
-        if fam == 'unknown' or n < min_clips: continue
-        s = out_of_fold(ix, F, make, drop=fam)
+    for fam, s in sorted(scores.items()):
         d = ix.assign(p_fake=s)[((ix.family == fam) | (ix.label == 'real')).values]
-        rows.append(dict(family=fam, n_fake=int(n), auc=_auc(d), auc_ci=group_bootstrap(_auc, d, n=n_boot)))
-    return sorted(rows, key=lambda r: r['family'])
+        rows.append(dict(family=fam, n_fake=int((d.label == 'fake').sum()), auc=_auc(d), auc_ci=group_bootstrap(_auc, d, n=n_boot)))
+    return rows
 
 
 # ---------------------------------------------------------------- calibration
@@ -259,16 +287,30 @@ def calibrate(y, logits):
 
 
 # ---------------------------------------------------------------- the checkpoint
-def build_model(head, frame):
-    "The shipped backbone with the new LSTM head and frame head, as a DeepfakeDetector."
-    model, _ = load_default()
+def _set_linear(layer, w, b):
+    with torch.no_grad():
+        layer.weight.copy_(torch.tensor(w, dtype=torch.float32)[None]); layer.bias.fill_(b)
+
+
+def build_model(head, frame, pool=None, scale=None):
+    """The shipped backbone with the new LSTM head and frame head as a DeepfakeDetector; with `pool` (an LR) and
+    `scale` ({head: out-of-fold logit spread}), the ensemble: the pooled head and the mixing weights too."""
+    shipped, _ = load_default()
+    model = DeepfakeDetector('efficientnet_lite0', pretrained=False, pooled=pool is not None)
+    model.load_state_dict(shipped.state_dict(), strict=pool is None)
     model.lstm.load_state_dict(head.net.lstm.state_dict())
     model.head.load_state_dict(head.net.head.state_dict())
-    w, b = frame.linear()
-    with torch.no_grad():
-        model.frame_head.weight.copy_(torch.tensor(w, dtype=torch.float32)[None])
-        model.frame_head.bias.fill_(b)
+    _set_linear(model.frame_head, *frame.linear())
+    if pool is not None:
+        _set_linear(model.pool_head, *pool.linear())
+        model.mix.copy_(torch.tensor([1 / scale['lstm-ship'], 1 / scale['lr-ship']]))
     return model.eval()
+
+
+def fit_heads(name, F, y, groups):
+    "(LSTM head, pooled LR head or None) fitted on every clip given."
+    if name == 'ens': return LSTM().fit(F, y, groups), LR().fit(F, y, groups)
+    return HEADS[name][0]().fit(F, y, groups), None
 
 
 def training_counts(ix):
@@ -283,12 +325,14 @@ def main():
     ap.add_argument('--data', default=str(ROOT.parent / 'shared' / 'data' / 'manifest.csv'))
     ap.add_argument('--out', default='runs/head'); ap.add_argument('--cache', default=None)
     ap.add_argument('--features', default=None, help='feature folder (default OUT/features)')
-    ap.add_argument('--head', default='lstm-ship', choices=[h for h in HEADS if HEADS[h][1] == ('ship_full',)])
-    ap.add_argument('--compare', nargs='*', default=['probe', 'lr-img'], help='heads reported beside it (same protocol)')
-    ap.add_argument('--boot', type=int, default=300); ap.add_argument('--model-id', default='default-efficientnet_lite0-sbi-lstm-grown')
+    ap.add_argument('--head', default='ens', choices=['ens'] + [h for h in HEADS if HEADS[h][0] is LSTM and HEADS[h][1] == ('ship_full',)],
+                    help="the shipped head: 'ens' (LSTM + pooled logistic head, PLAN.md) or the LSTM alone")
+    ap.add_argument('--compare', nargs='*', default=['probe', 'lstm-ship', 'lr-ship', 'lr-img'], help='heads reported beside it (same protocol)')
+    ap.add_argument('--boot', type=int, default=300); ap.add_argument('--model-id', default=None, help='default: default-efficientnet_lite0-sbi-HEAD-558')
     ap.add_argument('--ship', action='store_true', help='copy the model into the package and write docs/model_card.md')
     a = ap.parse_args()
     set_threads(2)
+    a.model_id = a.model_id or f'default-efficientnet_lite0-sbi-{a.head}-558'
     t_start, out = time.time(), Path(a.out)
     out.mkdir(parents=True, exist_ok=True)
     index = preprocess(index_manifest(a.data), a.cache or default_cache_root(), workers=2, progress=False)
@@ -297,34 +341,33 @@ def main():
     ix, X = load_features(index, features)
     y = (ix.label == 'fake').values.astype(int)
     print(f"{len(ix)} clips with a face ({y.sum()} fake); fake families {ix[ix.label == 'fake'].family.value_counts().to_dict()}", flush=True)
-    results = {}
+    results, fams = {}, lofo_families(ix)
     for name in [a.head] + [h for h in a.compare if h != a.head]:
-        make, sets, T = HEADS[name]
-        F = feats(X, sets, T)
-        s = out_of_fold(ix, F, make)
-        results[name] = dict(report(ix, s, a.boot), lofo=lofo(ix, F, make, n_boot=a.boot), features=list(sets))
+        s, by_family, sc = head_scores(ix, X, name, fams)
+        sets = ('ship_full',) if name == 'ens' else HEADS[name][1]
+        results[name] = dict(report(ix, s, a.boot), lofo=lofo(ix, by_family, a.boot), features=list(sets))
         r = results[name]
         print(f"{name}: AUC {r['auc']:.3f} pair {r['pair_win']:.2f} LOFO " +
               ' '.join(f"{x['family']} {x['auc']:.2f}" for x in r['lofo']), flush=True)
-        if name == a.head: oof = s
+        if name == a.head: oof, scale = s, sc
     ix.assign(logit=oof)[['path', 'label', 'method', 'family', 'fold', 'split_group', 'logit']].to_csv(out / 'oof.csv', index=False)
     cal = calibrate(y, oof)
-    F = feats(X, HEADS[a.head][1], 32)
+    F = feats(X, ('ship_full',), 32)
     frame_oof = out_of_fold(ix, F, FrameLR)                       # (N, T): every frame as if it were a photo
     fcal = calibrate(np.repeat(y, F.shape[1]), frame_oof.reshape(-1))
-    head, frame = HEADS[a.head][0]().fit(F, y, ix.split_group.values), FrameLR().fit(F, y)
+    (head, pool), frame = fit_heads(a.head, F, y, ix.split_group.values), FrameLR().fit(F, y)
     metrics = dict({k: v for k, v in results[a.head].items()}, verdict_mix=cal['verdict_mix'], protocol='5-fold group-held-out, out-of-fold',
                    compared={k: {m: v[m] for m in ('auc', 'auc_ci', 'pair_win', 'lofo', 'features')} for k, v in results.items() if k != a.head},
                    photo=dict(verdict_mix=fcal['verdict_mix'], frame_auc=roc_auc(np.repeat(y, F.shape[1]), frame_oof.reshape(-1))))
     cfg = dict(n_frames=32, temperature=cal['temperature'], threshold=cal['threshold'], uncertain_band=cal['uncertain_band'],
                frame_temperature=fcal['temperature'], frame_threshold=fcal['threshold'], frame_uncertain_band=fcal['uncertain_band'],
-               head_used='lstm', model_id=a.model_id, metrics=metrics, training_data=training_counts(ix),
+               head_used='lstm', model_id=a.model_id, mix_scale=scale, metrics=metrics, training_data=training_counts(ix),
                recipe=dict(command='python scripts/train_head.py --ship', head=a.head, wall_s=round(time.time() - t_start)))
-    save_checkpoint(build_model(head, frame), out / 'model', **cfg)
+    save_checkpoint(build_model(head, frame, pool, scale), out / 'model', **cfg)
     # without fold 0, for scripts/robustness.py on fold 0's files (OUT/index.csv marks them 'valid')
     k0 = (ix.fold != 0).values
-    h0, f0 = HEADS[a.head][0]().fit(F[k0], y[k0], ix.split_group.values[k0]), FrameLR().fit(F[k0], y[k0])
-    save_checkpoint(build_model(h0, f0), out / 'fold0', **dict(cfg, model_id=a.model_id + '-fold0'))
+    (h0, p0), f0 = fit_heads(a.head, F[k0], y[k0], ix.split_group.values[k0]), FrameLR().fit(F[k0], y[k0])
+    save_checkpoint(build_model(h0, f0, p0, scale), out / 'fold0', **dict(cfg, model_id=a.model_id + '-fold0'))
     ix.assign(split=np.where(ix.fold == 0, 'valid', 'train')).to_csv(out / 'index.csv', index=False)
     print(json.dumps({k: cfg[k] for k in ('temperature', 'threshold', 'uncertain_band', 'frame_threshold')}), cal['verdict_mix'], flush=True)
     if a.ship:
