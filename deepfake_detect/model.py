@@ -268,14 +268,16 @@ def load_default(device='cpu'):
 # %% ../nbs/04_model.ipynb #7928b541
 @torch.inference_mode()
 def score_track(model, cfg, crops):
-    "(clip logit, per-frame logits) of one face track: uint8 crops (T, 3, S, S) → the model, as its config says."
+    """(clip logit, per-frame logits) of one face track: uint8 crops (T, 3, S, S) → the model, as its config says.
+    The backbone runs in bf16 where the CPU has it, unless the config's `autocast` is false: heads trained on fp32
+    features must be fed fp32 features (a linear head over 1280 features amplifies bf16's rounding)."""
     import torchvision.transforms.v2.functional as TF
     crops = torch.as_tensor(crops)
     pos = pick_frames(len(crops), cfg['n_frames'])
     x = crops[pos]
     if x.shape[-1] != cfg['input_size']: x = TF.resize(x, [cfg['input_size']] * 2, antialias=True)
     x = normalize_clip(x, cfg['mean'], cfg['std'])[None]
-    with autocast('cpu'): out = model(x)
+    with autocast('cpu', enabled=cfg.get('autocast', True)): out = model(x)
     fl = out['frame_logits'][0].float()
     # frame logits for each crop of the track (a crop repeated to fill n_frames gets its mean)
     per_crop = torch.zeros(len(crops)).index_add_(0, pos, fl) / torch.bincount(pos, minlength=len(crops)).clamp(min=1)

@@ -361,7 +361,7 @@ def main():
                    photo=dict(verdict_mix=fcal['verdict_mix'], frame_auc=roc_auc(np.repeat(y, F.shape[1]), frame_oof.reshape(-1))))
     cfg = dict(n_frames=32, temperature=cal['temperature'], threshold=cal['threshold'], uncertain_band=cal['uncertain_band'],
                frame_temperature=fcal['temperature'], frame_threshold=fcal['threshold'], frame_uncertain_band=fcal['uncertain_band'],
-               head_used='lstm', model_id=a.model_id, mix_scale=scale, metrics=metrics, training_data=training_counts(ix),
+               head_used='lstm', model_id=a.model_id, mix_scale=scale, autocast=False, metrics=metrics, training_data=training_counts(ix),
                recipe=dict(command='python scripts/train_head.py --ship', head=a.head, wall_s=round(time.time() - t_start)))
     save_checkpoint(build_model(head, frame, pool, scale), out / 'model', **cfg)
     # without fold 0, for scripts/robustness.py on fold 0's files (OUT/index.csv marks them 'valid')
