@@ -59,13 +59,14 @@ def model_card(cfg):
     if cfg.get('training_data', {}).get('train'): st.markdown(training_line(cfg['training_data']))
     if 'auc' in m:
         lo, hi = m.get('auc_ci', (float('nan'), float('nan')))
-        st.markdown(f"Held-out AUC **{m.get('auc', float('nan')):.2f}** (95% CI {lo:.2f}–{hi:.2f}) on {m.get('n_scored', '?')} "
-                    f"validation videos; paired win rate {m.get('pair_win', float('nan')):.2f}.")
+        st.markdown(f"Held-out AUC **{m.get('auc', float('nan')):.2f}** (95% CI {lo:.2f}–{hi:.2f}) on "
+                    f"{m.get('n_scored', m.get('n', '?'))} videos never trained on; paired win rate {m.get('pair_win', float('nan')):.2f}.")
     mix = m.get('verdict_mix')
-    if mix:
-        rows = [dict(videos=k, **{VERDICTS[l]: f"{v:.0%}" for l, v in mix[k].items()}) for k in ('real', 'fake') if k in mix]
+    if mix:   # one row per verdict: two narrow columns fit the sidebar
+        rows = [{'verdict': VERDICTS[l], **{f'{k} videos': f"{mix[k][l]:.0%}" for k in ('real', 'fake') if k in mix}}
+                for l in ('REAL', 'FAKE', 'UNCERTAIN')]
         st.markdown('Verdicts on held-out videos:')
-        st.dataframe(pd.DataFrame(rows).set_index('videos'), width='stretch')
+        st.dataframe(pd.DataFrame(rows), hide_index=True, width='stretch')
     table = m.get('per_family') or m.get('per_method', [])
     if table:
         key = 'family' if 'per_family' in m else 'method'
