@@ -62,11 +62,9 @@ def model_card(cfg):
         st.markdown(f"Held-out AUC **{m.get('auc', float('nan')):.2f}** (95% CI {lo:.2f}–{hi:.2f}) on "
                     f"{m.get('n_scored', m.get('n', '?'))} videos never trained on; paired win rate {m.get('pair_win', float('nan')):.2f}.")
     mix = m.get('verdict_mix')
-    if mix:   # one row per verdict: two narrow columns fit the sidebar
-        rows = [{'verdict': VERDICTS[l], **{f'{k} videos': f"{mix[k][l]:.0%}" for k in ('real', 'fake') if k in mix}}
-                for l in ('REAL', 'FAKE', 'UNCERTAIN')]
-        st.markdown('Verdicts on held-out videos:')
-        st.dataframe(pd.DataFrame(rows), hide_index=True, width='stretch')
+    if mix:   # a Markdown table wraps to the sidebar's width; a dataframe would be cut off
+        rows = [f"| {VERDICTS[l]} | {mix['real'][l]:.0%} | {mix['fake'][l]:.0%} |" for l in ('REAL', 'FAKE', 'UNCERTAIN')]
+        st.markdown('Verdicts on held-out videos:\n\n| verdict | real | fake |\n|---|---|---|\n' + '\n'.join(rows))
     table = m.get('per_family') or m.get('per_method', [])
     if table:
         key = 'family' if 'per_family' in m else 'method'
