@@ -3,7 +3,6 @@
 A shell over `deepfake_detect.predict.Predictor`: upload a video or a photo → stages → a verdict card, the timeline,
 the faces, heatmaps where they help, details and a JSON report. No detection logic lives here.
 """
-import hashlib
 import re
 import tempfile
 from pathlib import Path
@@ -134,7 +133,7 @@ def show_prediction(predictor, pred: Prediction, name, key):
 
 def analyse(predictor, up, n_frames):
     "The Prediction for an upload (kept in the session, so toggles do not analyse it again), or an error shown."
-    key = hashlib.sha1(up.getbuffer()).hexdigest()[:16] + f'-{n_frames}'
+    key = f'{up.file_id}-{n_frames}'   # Streamlit's id of this upload: no need to hash 200 MB on every rerun
     if key in st.session_state: return st.session_state[key], key
     bar = st.progress(0.0, text='Starting…')
     def on_stage(stage, _):

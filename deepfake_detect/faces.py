@@ -145,10 +145,11 @@ def merge_disjoint(tracks, dets, frames, max_size_ratio=1.6, max_colour=12.0):
     size = lambda tr: np.median([np.sqrt(np.prod(dets[t].boxes[c, 2:] - dets[t].boxes[c, :2])) for t, c in tr])
     kept = []
     for tr in sorted(tracks, key=len, reverse=True):
+        t_look, t_size, frames_of = look(tr), size(tr), {t for t, _ in tr}
         for k, (other, o_look, o_size) in enumerate(kept):
-            ratio = max(size(tr), o_size) / max(min(size(tr), o_size), 1e-6)
-            apart = not ({t for t, _ in tr} & {t for t, _ in other})
-            if apart and ratio <= max_size_ratio and np.linalg.norm(look(tr) - o_look) <= max_colour:
+            ratio = max(t_size, o_size) / max(min(t_size, o_size), 1e-6)
+            apart = not (frames_of & {t for t, _ in other})
+            if apart and ratio <= max_size_ratio and np.linalg.norm(t_look - o_look) <= max_colour:
                 merged = sorted(other + tr)
                 kept[k] = (merged, look(merged), size(merged)); break
         else: kept.append((tr, look(tr), size(tr)))
