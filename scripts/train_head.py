@@ -45,11 +45,44 @@ def mouth_crops(crops, landmarks, out=224):
     return torch.stack(views)
 
 
-def clip_features(index, out, n_frames=32, log=print):
-    "Write OUT/<row>.npz (ship_full, ship_mouth, img_full, img_mouth: (T, 1280) fp16) for each clip with a face."
+def degrade(crops, crf, half, seed=0):
+    """Face crops (T, 3, S, S) uint8 as a re-encoded source would give them: with `half`, shrunk to S/2 px (the face of
+    a half-resolution copy) and scaled back up after decoding; then the track encoded as one H.264 clip at `crf`
+    (libx264, veryfast) and decoded. A crop-level stand-in for re-encoding whole files (compression erases blend
+    seams; research/generalise/PLAN.md, amendment 3)."""
+    import tempfile
+    from deepfake_detect.video import ffmpeg_exe
+    T, _, S, _ = crops.shape
+    x = TF.resize(crops, [S // 2] * 2, antialias=True) if half else crops
+    s = x.shape[-1]
+    raw = x.permute(0, 2, 3, 1).contiguous().numpy().tobytes()
+    with tempfile.TemporaryDirectory() as d:
+        mp4 = Path(d) / 'track.mp4'
+        enc = [ffmpeg_exe(), '-y', '-nostdin', '-loglevel', 'error', '-f', 'rawvideo', '-pix_fmt', 'rgb24', '-s', f'{s}x{s}',
+               '-r', '10', '-i', '-', '-c:v', 'libx264', '-preset', 'veryfast', '-crf', str(crf), '-pix_fmt', 'yuv420p', mp4]
+        subprocess.run(enc, input=raw, check=True, capture_output=True)
+        dec = [ffmpeg_exe(), '-nostdin', '-loglevel', 'error', '-i', mp4, '-f', 'rawvideo', '-pix_fmt', 'rgb24', '-']
+        out = subprocess.run(dec, check=True, capture_output=True).stdout
+    y = torch.from_numpy(np.frombuffer(out, np.uint8).reshape(-1, s, s, 3)[:T].copy()).permute(0, 3, 1, 2)
+    return TF.resize(y, [S, S], antialias=True) if half else y
+
+
+def degradation(row, seed=0):
+    "The (crf, half) drawn for clip `row`: CRF uniform in 23..40; half resolution for half the clips (CRF 23-32 then)."
+    rng = np.random.default_rng([seed, int(row)])
+    half = bool(rng.random() < 0.5)
+    return int(rng.integers(23, 33 if half else 41)), half
+
+
+def clip_features(index, out, n_frames=32, log=print, sets=SETS, bf16=False):
+    """Write OUT/<row>.npz ({set: (T, 1280) fp16} for `sets`) for each clip with a face. Sets: ship_/img_ (the shipped
+    or ImageNet backbone) × full/mouth (whole face, lower face), and ship_aug (the whole face after `degrade`).
+    With `bf16`, the backbones run under bf16 autocast where the CPU has it, as the Predictor does."""
+    from deepfake_detect.model import autocast
     out = Path(out); out.mkdir(parents=True, exist_ok=True)
     ship, cfg = load_default()
     img = DeepfakeDetector('efficientnet_lite0', pretrained=True).eval()
+    nets = dict(ship=ship, img=img)
     t0, done = time.time(), 0
     for row, r in index.iterrows():
         dst = out / f'{row}.npz'
@@ -57,15 +90,17 @@ def clip_features(index, out, n_frames=32, log=print):
         tr = load_record(r.cache)['tracks'][0]
         pos = pick_frames(len(tr['crops']), n_frames)
         crops, lms = tr['crops'][pos], tr['landmarks'][pos].numpy()
+        views = dict(full=lambda: crops, mouth=lambda: mouth_crops(crops, lms),
+                     aug=lambda: degrade(crops, *degradation(row)))
         feats = {}
-        with torch.inference_mode():
-            for vname, v in dict(full=crops, mouth=mouth_crops(crops, lms)).items():
-                x = normalize_clip(v, cfg['mean'], cfg['std'])
-                for mname, m in (('ship', ship), ('img', img)):
-                    feats[f'{mname}_{vname}'] = m.backbone(x).float().numpy().astype(np.float16)
+        with torch.inference_mode(), autocast('cpu', enabled=bf16):
+            for name in sets:
+                net, view = name.split('_')
+                x = normalize_clip(views[view](), cfg['mean'], cfg['std'])
+                feats[name] = nets[net].backbone(x).float().numpy().astype(np.float16)
         np.savez(dst, **feats, path=r.path)
         done += 1
-        if done % 50 == 0: log(f"features: {done} clips, {(time.time() - t0) / done:.1f} s/clip")
+        if done % 50 == 0: log(f"features: {done} clips, {(time.time() - t0) / done:.1f} s/clip", flush=True)
 
 
 def load_features(index, features):
@@ -73,10 +108,11 @@ def load_features(index, features):
     ix = index[index.status == 'ok'].copy()
     ix['row'] = ix.index
     ix = ix[[(Path(features) / f'{r}.npz').exists() for r in ix.row]].reset_index(drop=True)
-    X = {s: [] for s in SETS}
+    X = {}
     for r in ix.row:
         z = np.load(Path(features) / f'{r}.npz')
-        for s in SETS: X[s].append(z[s].astype(np.float32))
+        for s in z.files:
+            if s != 'path': X.setdefault(s, []).append(z[s].astype(np.float32))
     ix = assign_folds(ix, 5, seed=0)
     ix['family'] = [family_of(m, l) for m, l in zip(ix.method, ix.label)]
     return ix, {s: np.stack(v) for s, v in X.items()}
@@ -183,38 +219,52 @@ def feats(X, sets, T):
 
 
 # ---------------------------------------------------------------- protocol
-def out_of_fold(ix, F, make, drop=None):
-    "Scores of every clip from a head trained on the other folds (without the fakes of family `drop`)."
-    y, s = (ix.label == 'fake').values.astype(int), None
+def out_of_fold(ix, F, make, drop=None, extra=None, also=None):
+    """Scores of every clip from a head trained on the other folds (without the fakes of family `drop`). `extra`: other
+    features of the same clips (N, T, F), e.g. degraded copies, added to each training fold; `also`: features of the
+    same clips scored by the same heads, returned as a second array."""
+    y, g = (ix.label == 'fake').values.astype(int), ix.split_group.values
+    s, s2 = np.full(len(ix), np.nan), np.full(len(ix), np.nan)
     for k in sorted(ix.fold.unique()):
         tr = (ix.fold != k).values
         if drop: tr = tr & (ix.family != drop).values
         te = (ix.fold == k).values
-        out = make().fit(F[tr], y[tr], ix.split_group.values[tr])(F[te])
-        if s is None: s = np.full((len(ix), *out.shape[1:]), np.nan)
+        Xtr, ytr, gtr = F[tr], y[tr], g[tr]
+        if extra is not None: Xtr, ytr, gtr = np.concatenate([Xtr, extra[tr]]), np.tile(ytr, 2), np.tile(gtr, 2)
+        head = make().fit(Xtr, ytr, gtr)
+        out = head(F[te])
+        if s.ndim < out.ndim: s = np.full((len(ix), *out.shape[1:]), np.nan)
         s[te] = out
-    return s
+        if also is not None: s2[te] = head(also[te])
+    return s if also is None else (s, s2)
 
 
 ENSEMBLE = ('lstm-ship', 'lr-ship')   # PLAN.md, amendment 2: each logit over the spread of its out-of-fold logits
 
 
-_SCORES = {}
+_SCORES, DEGRADED = {}, {}   # per (head, augment): out-of-fold scores; those of the degraded copies (ship_aug)
 
-def head_scores(ix, X, name, fams):
-    "Out-of-fold scores of head `name` and, per family in `fams`, those of the head trained without that family."
-    if name not in _SCORES: _SCORES[name] = _head_scores(ix, X, name, fams)
-    return _SCORES[name]
+def head_scores(ix, X, name, fams, augment=False):
+    """Out-of-fold scores of head `name` and, per family in `fams`, those of the head trained without that family.
+    With `augment`, every training fold also holds the degraded copy of each of its clips (`ship_aug`). When the
+    features have `ship_aug`, the out-of-fold scores of the degraded copies land in DEGRADED[name, augment]."""
+    if (name, augment) not in _SCORES: _SCORES[name, augment] = _head_scores(ix, X, name, fams, augment)
+    return _SCORES[name, augment]
 
-def _head_scores(ix, X, name, fams):
+def _head_scores(ix, X, name, fams, augment):
     if name == 'ens':
-        parts = {n: head_scores(ix, X, n, fams) for n in ENSEMBLE}
+        parts = {n: head_scores(ix, X, n, fams, augment) for n in ENSEMBLE}
         scale = {n: float(np.std(parts[n][0])) for n in ENSEMBLE}
-        mix = lambda get: sum(get(parts[n]) / scale[n] for n in ENSEMBLE)
-        return mix(lambda p: p[0]), {f: mix(lambda p: p[1][f]) for f in fams}, scale
+        mix = lambda get: sum(get(n) / scale[n] for n in ENSEMBLE)
+        if all((n, augment) in DEGRADED for n in ENSEMBLE): DEGRADED[name, augment] = mix(lambda n: DEGRADED[n, augment])
+        return mix(lambda n: parts[n][0]), {f: mix(lambda n: parts[n][1][f]) for f in fams}, scale
     make, sets, T = HEADS[name]
     F = feats(X, sets, T)
-    return out_of_fold(ix, F, make), {f: out_of_fold(ix, F, make, drop=f) for f in fams}, None
+    Fd = feats(X, ('ship_aug',), T) if sets == ('ship_full',) and 'ship_aug' in X else None
+    extra = Fd if augment else None
+    if Fd is None: s = out_of_fold(ix, F, make, extra=extra)
+    else: s, DEGRADED[name, augment] = out_of_fold(ix, F, make, extra=extra, also=Fd)
+    return s, {f: out_of_fold(ix, F, make, drop=f, extra=extra) for f in fams}, None
 
 
 def _auc(d): return roc_auc(d.label == 'fake', d.p_fake)
@@ -307,8 +357,9 @@ def build_model(head, frame, pool=None, scale=None):
     return model.eval()
 
 
-def fit_heads(name, F, y, groups):
-    "(LSTM head, pooled LR head or None) fitted on every clip given."
+def fit_heads(name, F, y, groups, extra=None):
+    "(LSTM head, pooled LR head or None) fitted on every clip given (and on `extra`, their degraded copies)."
+    if extra is not None: F, y, groups = np.concatenate([F, extra]), np.tile(y, 2), np.tile(groups, 2)
     if name == 'ens': return LSTM().fit(F, y, groups), LR().fit(F, y, groups)
     return HEADS[name][0]().fit(F, y, groups), None
 
@@ -327,9 +378,11 @@ def main():
     ap.add_argument('--features', default=None, help='feature folder (default OUT/features)')
     ap.add_argument('--head', default='ens', choices=['ens'] + [h for h in HEADS if HEADS[h][0] is LSTM and HEADS[h][1] == ('ship_full',)],
                     help="the shipped head: 'ens' (LSTM + pooled logistic head, PLAN.md) or the LSTM alone")
-    ap.add_argument('--compare', nargs='*', default=['probe', 'lstm-ship', 'lr-ship', 'lr-img'], help='heads reported beside it (same protocol)')
+    ap.add_argument('--compare', nargs='*', default=['probe', 'lstm-ship', 'lr-ship'], help='heads reported beside it (same protocol)')
     ap.add_argument('--boot', type=int, default=300); ap.add_argument('--model-id', default=None, help='default: default-efficientnet_lite0-sbi-HEAD-558')
     ap.add_argument('--ship', action='store_true', help='copy the model into the package and write docs/model_card.md')
+    ap.add_argument('--bf16', action='store_true', help='features under bf16 autocast (as the Predictor then runs)')
+    ap.add_argument('--augment', action='store_true', help='train on each clip and its degraded copy (ship_aug)')
     a = ap.parse_args()
     set_threads(2)
     a.model_id = a.model_id or f'default-efficientnet_lite0-sbi-{a.head}-558'
@@ -337,36 +390,47 @@ def main():
     out.mkdir(parents=True, exist_ok=True)
     index = preprocess(index_manifest(a.data), a.cache or default_cache_root(), workers=2, progress=False)
     features = Path(a.features or out / 'features')
-    clip_features(index, features)
+    clip_features(index, features, sets=('ship_full', 'ship_aug'), bf16=a.bf16)
     ix, X = load_features(index, features)
     y = (ix.label == 'fake').values.astype(int)
     print(f"{len(ix)} clips with a face ({y.sum()} fake); fake families {ix[ix.label == 'fake'].family.value_counts().to_dict()}", flush=True)
     results, fams = {}, lofo_families(ix)
-    for name in [a.head] + [h for h in a.compare if h != a.head]:
-        s, by_family, sc = head_scores(ix, X, name, fams)
+    runs = [(a.head, a.augment)] + [(a.head, False)] * a.augment + [(h, False) for h in a.compare if h != a.head]
+    for name, aug in runs:
+        s, by_family, sc = head_scores(ix, X, name, fams, aug)
         sets = ('ship_full',) if name == 'ens' else HEADS[name][1]
-        results[name] = dict(report(ix, s, a.boot), lofo=lofo(ix, by_family, a.boot), features=list(sets))
-        r = results[name]
-        print(f"{name}: AUC {r['auc']:.3f} pair {r['pair_win']:.2f} LOFO " +
-              ' '.join(f"{x['family']} {x['auc']:.2f}" for x in r['lofo']), flush=True)
-        if name == a.head: oof, scale = s, sc
+        key = name + ('+augment' if aug else '') + ('' if aug or not a.augment or name != a.head else ' (no augment)')
+        results[key] = dict(report(ix, s, a.boot), lofo=lofo(ix, by_family, a.boot), features=list(sets))
+        if (name, aug) in DEGRADED: results[key]['degraded_auc'] = roc_auc(y, DEGRADED[name, aug])
+        r = results[key]
+        print(f"{key}: AUC {r['auc']:.3f} pair {r['pair_win']:.2f} degraded {r.get('degraded_auc', np.nan):.3f} LOFO " +
+              ' '.join(f"{x['family']} {x['auc']:.2f}" for x in r['lofo']) +
+              f" (mean {np.mean([x['auc'] for x in r['lofo']]):.3f})", flush=True)
+        if (name, aug) == (a.head, a.augment): oof, scale, main_key = s, sc, key
     ix.assign(logit=oof)[['path', 'label', 'method', 'family', 'fold', 'split_group', 'logit']].to_csv(out / 'oof.csv', index=False)
     cal = calibrate(y, oof)
     F = feats(X, ('ship_full',), 32)
-    frame_oof = out_of_fold(ix, F, FrameLR)                       # (N, T): every frame as if it were a photo
+    Fd = feats(X, ('ship_aug',), 32) if a.augment else None
+    frame_oof = out_of_fold(ix, F, FrameLR, extra=Fd)             # (N, T): every frame as if it were a photo
     fcal = calibrate(np.repeat(y, F.shape[1]), frame_oof.reshape(-1))
-    (head, pool), frame = fit_heads(a.head, F, y, ix.split_group.values), FrameLR().fit(F, y)
-    metrics = dict({k: v for k, v in results[a.head].items()}, verdict_mix=cal['verdict_mix'], protocol='5-fold group-held-out, out-of-fold',
-                   compared={k: {m: v[m] for m in ('auc', 'auc_ci', 'pair_win', 'lofo', 'features')} for k, v in results.items() if k != a.head},
+    g = ix.split_group.values
+    (head, pool) = fit_heads(a.head, F, y, g, Fd)
+    frame = FrameLR().fit(*((F, y) if Fd is None else (np.concatenate([F, Fd]), np.tile(y, 2))))
+    metrics = dict({k: v for k, v in results[main_key].items()}, verdict_mix=cal['verdict_mix'], protocol='5-fold group-held-out, out-of-fold',
+                   compared={k: {m: v[m] for m in ('auc', 'auc_ci', 'pair_win', 'lofo', 'features') if m in v}
+                             for k, v in results.items() if k != main_key},
                    photo=dict(verdict_mix=fcal['verdict_mix'], frame_auc=roc_auc(np.repeat(y, F.shape[1]), frame_oof.reshape(-1))))
     cfg = dict(n_frames=32, temperature=cal['temperature'], threshold=cal['threshold'], uncertain_band=cal['uncertain_band'],
                frame_temperature=fcal['temperature'], frame_threshold=fcal['threshold'], frame_uncertain_band=fcal['uncertain_band'],
-               head_used='lstm', model_id=a.model_id, mix_scale=scale, autocast=False, metrics=metrics, training_data=training_counts(ix),
-               recipe=dict(command='python scripts/train_head.py --ship', head=a.head, wall_s=round(time.time() - t_start)))
+               head_used='lstm', model_id=a.model_id, mix_scale=scale, autocast=a.bf16, metrics=metrics,
+               training_data=dict(training_counts(ix), degraded_copies=a.augment),
+               recipe=dict(command=' '.join(['python scripts/train_head.py', '--bf16'] * a.bf16 + ['--augment'] * a.augment + ['--ship']),
+                           head=a.head, bf16=a.bf16, augment=a.augment, wall_s=round(time.time() - t_start)))
     save_checkpoint(build_model(head, frame, pool, scale), out / 'model', **cfg)
     # without fold 0, for scripts/robustness.py on fold 0's files (OUT/index.csv marks them 'valid')
     k0 = (ix.fold != 0).values
-    (h0, p0), f0 = fit_heads(a.head, F[k0], y[k0], ix.split_group.values[k0]), FrameLR().fit(F[k0], y[k0])
+    (h0, p0) = fit_heads(a.head, F[k0], y[k0], g[k0], None if Fd is None else Fd[k0])
+    f0 = FrameLR().fit(*((F[k0], y[k0]) if Fd is None else (np.concatenate([F[k0], Fd[k0]]), np.tile(y[k0], 2))))
     save_checkpoint(build_model(h0, f0, p0, scale), out / 'fold0', **dict(cfg, model_id=a.model_id + '-fold0'))
     ix.assign(split=np.where(ix.fold == 0, 'valid', 'train')).to_csv(out / 'index.csv', index=False)
     print(json.dumps({k: cfg[k] for k in ('temperature', 'threshold', 'uncertain_band', 'frame_threshold')}), cal['verdict_mix'], flush=True)
