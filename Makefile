@@ -6,7 +6,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: setup run demo browser test export bench lab
+.PHONY: setup run demo browser test export readme notebooks bench lab
 
 setup: $(STAMP)
 
@@ -38,7 +38,16 @@ test: $(STAMP) browser
 	$(PY) -m pytest -q tests
 
 export: $(STAMP)
-	$(VENV)/bin/nbdev_clean && $(VENV)/bin/nbdev_export
+	$(VENV)/bin/nbdev_clean && $(VENV)/bin/nbdev_export && $(PY) scripts/readme.py
+
+# README.md is the rendering of nbs/index.ipynb (settings.ini readme_nb; nbdev_readme would need quarto).
+readme: $(STAMP)
+	$(PY) scripts/readme.py
+
+# Run the chapters in place, keeping figures, small tables and short printouts (slow cells skipped):
+# `make notebooks`, or one chapter with `make notebooks NB=nbs/03_blend.ipynb`.
+notebooks: $(STAMP)
+	$(PY) scripts/run_notebooks.py $(or $(NB),nbs/[0-9]*.ipynb)
 
 bench: $(STAMP)
 	$(PY) bench/bench_video_faces.py

@@ -55,8 +55,12 @@ def card(cfg):
            f"**Recipe** (`{cfg.get('recipe', {}).get('command', '?')}`): the backbone is the earlier shipped model's "
            "(EfficientNet-Lite0 fine-tuned on whole-face and lower-face self-blended pseudo-fakes and 52 genuine fakes), "
            f"frozen; the clip head (`{cfg.get('recipe', {}).get('head', '?')}`) and the frame head are trained on "
-           f"{n('real')} real and {n('fake')} fake videos of the shared data. Fake families in training: "
-           + ', '.join(f'{k} {v}' for k, v in td.get('families', {}).items()) + '.'
+           f"{n('real')} real and {n('fake')} fake videos of the shared data"
+           + (", each also once as a degraded copy (its face crops encoded as one H.264 clip at CRF 23–40, half of the "
+              "clips shrunk to half size first: a crop-level stand-in for re-encoded files)"
+              if cfg.get('recipe', {}).get('augment') else '')
+           + (", on features computed in bf16 exactly as the `Predictor` computes them" if cfg.get('autocast', True) else '')
+           + ". Fake families in training: " + ', '.join(f'{k} {v}' for k, v in td.get('families', {}).items()) + '.'
            + (f" Cost on 2 CPU cores: faces of every clip ~9 min and frozen features ~4 s a clip (both cached), then the "
               f"heads, their evaluation and calibration {cfg['recipe']['wall_s'] / 60:.0f} min (this run's wall time)."
               if cfg.get('recipe', {}).get('wall_s') else ''), '',
@@ -69,8 +73,8 @@ def card(cfg):
            '',
            "**Caveat.** The frozen backbone was fine-tuned on DeepFaceLive, SadTalker, AniPortrait, ghost, insightface "
            "and Wav2Lip fakes of the old split; those families are therefore not fully unseen in the leave-one-family-out "
-           "rows for face swap, talking head and lip-sync. The `ImageNet` comparison row uses a backbone that never saw a "
-           "fake.", '',
+           "rows for face swap, talking head and lip-sync." + (" The `ImageNet` comparison row uses a backbone that "
+           "never saw a fake." if 'lr-img' in m.get('compared', {}) else ''), '',
            '## Results', '',
            f"Out-of-fold over {m.get('n', '?')} videos ({m.get('n_real', '?')} real, {m.get('n_fake', '?')} fake): "
            f"**AUC {ci(m.get('auc'), m.get('auc_ci'))}**, paired win rate (a fake scored above the real video it was made "
@@ -81,15 +85,21 @@ def card(cfg):
            '']
     comp = m.get('compared', {})
     if comp:
-        rows = [dict(name=cfg.get('recipe', {}).get('head', 'shipped') + ' (shipped)', auc=m['auc'], auc_ci=m['auc_ci'],
-                     pair=m['pair_win'], lofo=m.get('lofo', []), features=m.get('features', []))]
-        rows += [dict(name=k, auc=v['auc'], auc_ci=v['auc_ci'], pair=v['pair_win'], lofo=v['lofo'], features=v['features'])
-                 for k, v in comp.items()]
+        rec = cfg.get('recipe', {})
+        rows = [dict(name=rec.get('head', 'shipped') + ('+augment' if rec.get('augment') else '') + ' (shipped)',
+                     auc=m['auc'], auc_ci=m['auc_ci'], pair=m['pair_win'], lofo=m.get('lofo', []),
+                     features=m.get('features', []), degraded=m.get('degraded_auc'))]
+        rows += [dict(name=k, auc=v['auc'], auc_ci=v['auc_ci'], pair=v['pair_win'], lofo=v['lofo'], features=v['features'],
+                      degraded=v.get('degraded_auc')) for k, v in comp.items()]
         fams = [r['family'] for r in m.get('lofo', [])]
+        deg = [('degraded copies', lambda r: ci(r['degraded']))] if any(not missing(r['degraded']) for r in rows) else []
         out += ['Side by side, same folds (`probe`: logistic regression on the mean and spread of 16 frames of the same '
-                'frozen features, the floor to beat; `lr-img`: the same on ImageNet features, no fake ever seen):', '',
+                'frozen features, the floor to beat'
+                + ("; `lr-img`: the same on ImageNet features, no fake ever seen" if 'lr-img' in comp else '')
+                + ("; *degraded copies*: AUC of the same out-of-fold heads on the held-out clips' degraded copies, a proxy "
+                   "for compression" if deg else '') + '):', '',
                 table(rows, [('head', lambda r: r['name']), ('features', lambda r: ', '.join(r['features'])),
-                             ('AUC', lambda r: ci(r['auc'], r['auc_ci'])), ('paired', lambda r: ci(r['pair']))]
+                             ('AUC', lambda r: ci(r['auc'], r['auc_ci'])), ('paired', lambda r: ci(r['pair']))] + deg
                       + [(f'left out: {f}', (lambda f: lambda r: ci(next((x['auc'] for x in r['lofo'] if x['family'] == f), None)))(f))
                          for f in fams]
                       + [('mean left out', lambda r: ci(sum(x['auc'] for x in r['lofo']) / max(len(r['lofo']), 1)))]), '']
@@ -107,12 +117,12 @@ def card(cfg):
                     f"band ±{cfg.get('frame_uncertain_band', float('nan')):.2f}): real frames "
                     + ', '.join(f"{VERDICT[l]} {ph['verdict_mix']['real'][l]:.0%}" for l in VERDICT) + '; fake frames '
                     + ', '.join(f"{VERDICT[l]} {ph['verdict_mix']['fake'][l]:.0%}" for l in VERDICT) + '.', '']
-    rob = cfg.get('robustness')
+    rob, run = cfg.get('robustness'), cfg.get('recipe', {}).get('out', 'runs/head')
     if rob:
         out += ['## Robustness', '',
                 'Fold 0\'s videos (a head trained without them), re-encoded and scored from the files by the `Predictor` '
-                f"(`python scripts/robustness.py --run runs/head --model runs/head/fold0 --conditions {' '.join(rob)} --out "
-                "runs/head/robustness.json`, then `python scripts/model_card.py --robustness runs/head/robustness.json`). "
+                f"(`python scripts/robustness.py --run {run} --model {run}/fold0 --conditions {' '.join(rob)} --out "
+                f"{run}/robustness.json`, then `python scripts/model_card.py --robustness {run}/robustness.json`). "
                 + (f"The worst condition cost {rob['original']['auc'] - min(r['auc'] for r in rob.values()):.2f} AUC:"
                    if 'original' in rob else ''), '',
                 table(list(rob.values()), [('condition', lambda r: r['condition']), ('AUC', lambda r: ci(r['auc'], r['auc_ci'])),

@@ -24,7 +24,7 @@ import pandas as pd
 
 from deepfake_detect.cli import manifest_scores
 from deepfake_detect.evaluate import evaluate_scores
-from deepfake_detect.fixtures import ffmpeg
+from deepfake_detect.video import ffmpeg
 from deepfake_detect.predict import Predictor
 
 CONDITIONS = {

@@ -425,7 +425,7 @@ def main():
                head_used='lstm', model_id=a.model_id, mix_scale=scale, autocast=a.bf16, metrics=metrics,
                training_data=dict(training_counts(ix), degraded_copies=a.augment),
                recipe=dict(command=' '.join(['python scripts/train_head.py', '--bf16'] * a.bf16 + ['--augment'] * a.augment + ['--ship']),
-                           head=a.head, bf16=a.bf16, augment=a.augment, wall_s=round(time.time() - t_start)))
+                           head=a.head, bf16=a.bf16, augment=a.augment, out=str(a.out), wall_s=round(time.time() - t_start)))
     save_checkpoint(build_model(head, frame, pool, scale), out / 'model', **cfg)
     # without fold 0, for scripts/robustness.py on fold 0's files (OUT/index.csv marks them 'valid')
     k0 = (ix.fold != 0).values

@@ -1,0 +1,117 @@
+"""What a reader sees on the code host: the README is the rendering of nbs/index.ipynb, its links resolve, and the
+chapter notebooks stay small enough to show, with no widget state (scripts/run_notebooks.py keeps them so)."""
+import importlib.util
+import json
+import re
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+README = ROOT/'README.md'
+INDEX = ROOT/'nbs'/'index.ipynb'
+NBS = sorted(ROOT.joinpath('nbs').glob('[0-9]*.ipynb'))
+WIDGET_MIME = 'application/vnd.jupyter.widget-view+json'
+MAX_NB_BYTES = 1_500_000
+
+
+def _script(name):
+    spec = importlib.util.spec_from_file_location(name, ROOT/'scripts'/f'{name}.py')
+    mod = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(mod)
+    return mod
+
+
+readme = _script('readme')
+
+
+def test_readme_is_the_rendering_of_index():
+    assert README.read_text(encoding='utf-8') == readme.render(INDEX), \
+        'README.md is not the rendering of nbs/index.ipynb: edit the notebook, then `make readme`'
+
+
+def test_readme_under_10kb():
+    assert README.stat().st_size <= 10 * 1024, f'README.md is {README.stat().st_size} bytes: keep it under 10 KB'
+
+
+def test_readme_links_resolve():
+    "Every relative link and image in README.md names a file or folder of the repository (as a code host reads it)."
+    text = re.sub(r'```.*?```', '', README.read_text(encoding='utf-8'), flags=re.S)
+    targets = re.findall(r'!?\[[^\]]*\]\(([^)\s]+)', text) + re.findall(r'''(?:src|href)=["']([^"']+)''', text)
+    local = [t.split('#')[0] for t in targets if not re.match(r'^([a-zA-Z][\w+.-]*:|#|/)', t)]
+    assert 'docs/app.png' in local and 'docs/model_card.md' in local
+    missing = [t for t in local if t and not (ROOT/t).exists()]
+    assert not missing, f'README.md links to missing paths: {missing}'
+
+
+def test_rebase_links():
+    md = '![p](../docs/app.png) [c](00_video.ipynb#a) [w](https://x.org/a) [s](#quick-start)\n```\n[k](../z)\n```\n'
+    assert readme.rebase_markdown(md) == \
+        '![p](docs/app.png) [c](nbs/00_video.ipynb#a) [w](https://x.org/a) [s](#quick-start)\n```\n[k](../z)\n```\n'
+
+
+def test_index_runs():
+    "nbdev_test runs every notebook in nbs/, the front page too: it must not fail."
+    from nbdev import test as nbdev_test
+    ok, _ = nbdev_test.test_nb(INDEX)
+    assert ok
+
+
+@pytest.mark.parametrize('nb', NBS, ids=lambda p: p.stem)
+def test_notebook_small_without_widget_state(nb):
+    size = nb.stat().st_size
+    assert size < MAX_NB_BYTES, f'{nb.name} is {size} bytes: rerun scripts/run_notebooks.py (it shrinks images)'
+    js = json.loads(nb.read_text(encoding='utf-8'))
+    assert 'widgets' not in js.get('metadata', {}), f'{nb.name} keeps widget state in its metadata'
+    for i, cell in enumerate(js['cells']):
+        assert 'widgets' not in cell.get('metadata', {}), f'{nb.name} cell {i} keeps widget state'
+        for o in cell.get('outputs', []):
+            assert WIDGET_MIME not in o.get('data', {}), f'{nb.name} cell {i} keeps a widget view'
+            assert o.get('output_type') != 'error', f'{nb.name} cell {i} keeps a traceback'
+
+
+def test_keep_outputs():
+    "scripts/run_notebooks.py keeps what a reader should see and drops the rest."
+    run = _script('run_notebooks')
+    outs = [dict(output_type='stream', name='stderr', text=['warning\n']),
+            dict(output_type='stream', name='stdout', text=[f'{i}\n' for i in range(100)]),
+            dict(output_type='stream', name='stdout', text=['10%\r50%\r100%\n']),
+            dict(output_type='display_data', data={WIDGET_MIME: {'model_id': 'x'}, 'text/plain': ['HBox()']}, metadata={}),
+            dict(output_type='execute_result', execution_count=7, metadata={},
+                 data={'text/html': ['<table></table>'], 'text/plain': ['t'], 'application/javascript': ['x()']}),
+            dict(output_type='error', ename='E', evalue='e', traceback=['tb'])]
+    kept = run.keep_outputs(outs, max_lines=40)
+    assert [o['output_type'] for o in kept] == ['stream', 'execute_result']
+    text = ''.join(kept[0]['text'])
+    assert len(text.splitlines()) == 40 and text.splitlines()[-1].startswith('…') and '\r' not in text
+    assert kept[1]['data'] == {'text/html': ['<table></table>'], 'text/plain': ['t']} and kept[1]['execution_count'] is None
+
+
+def test_run_notebooks_end_to_end(tmp_path):
+    "A small notebook run in place: outputs kept, slow and eval: false cells not run, cleaned as nbdev_clean cleans."
+    import subprocess, sys
+    from nbformat.v4 import new_notebook, new_code_cell, new_markdown_cell
+    import nbformat
+    cells = [new_markdown_cell('# t'),
+             new_code_cell("import matplotlib.pyplot as plt\nprint('\\n'.join(map(str, range(100))))"),
+             new_code_cell("plt.plot([1, 2]); plt.show()"),
+             new_code_cell("#| slow\nraise RuntimeError('slow ran')"),
+             new_code_cell("#| eval: false\nraise RuntimeError('eval false ran')"),
+             new_code_cell("import sys; sys.stderr.write('noise'); 6 * 7")]
+    nb_path = tmp_path/'t.ipynb'
+    nbformat.write(new_notebook(cells=cells, metadata={'widgets': {'state': {}}}), str(nb_path))
+    r = subprocess.run([sys.executable, str(ROOT/'scripts'/'run_notebooks.py'), str(nb_path)], capture_output=True, text=True)
+    assert r.returncode == 0, r.stdout + r.stderr
+    js = json.loads(nb_path.read_text())
+    outs = [c.get('outputs') for c in js['cells'] if c['cell_type'] == 'code']
+    assert len(outs[0]) == 1 and len(''.join(outs[0][0]['text']).splitlines()) == 40
+    assert 'image/png' in outs[1][0]['data']
+    assert outs[2] == [] and outs[3] == []
+    assert outs[4] == [{'data': {'text/plain': ['42']}, 'execution_count': None, 'metadata': {}, 'output_type': 'execute_result'}]
+    assert 'widgets' not in js['metadata']
+    test_notebook_small_without_widget_state(nb_path)
+    from execnb.nbio import read_nb, nb2str   # and nbdev_clean leaves it as it is (outputs kept)
+    from nbdev.clean import _nbdev_clean
+    nb = read_nb(nb_path)
+    _nbdev_clean(nb, path=None)
+    assert nb2str(nb) == nb_path.read_text(encoding='utf-8')
