@@ -22,8 +22,9 @@ from .data import FaceClipDataset, load_face_clip
 
 # %% ../nbs/03_blend.ipynb #ec7714f3
 def face_ellipse(landmarks, width_scale=1.0, height_scale=1.0, lower=False):
-    """Centre (x, y), half-axes (a, b) and angle (degrees) of a face ellipse fitted to 5 landmarks (eyes, nose, mouth
-    corners); with `lower`, of the lower face only (from just above the nose tip down to the chin)."""
+    """Centre (x, y), half-axes (a, b) and angle (degrees) of a face ellipse fitted to 5 landmarks (eyes,
+    nose, mouth corners); with `lower`, of the lower face only (from just above the nose tip down to the
+    chin)."""
     le, re, nose, lm, rm = np.asarray(landmarks, np.float64)
     eyes, mouth = (le + re) / 2, (lm + rm) / 2
     d_em, d_ee = max(np.linalg.norm(mouth - eyes), 1.0), max(np.linalg.norm(re - le), 1.0)
@@ -34,27 +35,34 @@ def face_ellipse(landmarks, width_scale=1.0, height_scale=1.0, lower=False):
     half_width = (0.95 if lower else 1.05) * d_ee * width_scale
     return (top + bottom) / 2, (half_width, np.linalg.norm(top - bottom) / 2 * height_scale), angle
 
+# %% ../nbs/03_blend.ipynb #e891617a
 def ellipse_mask(size, centre, axes, angle):
     "A float32 (size, size) mask: 1 inside the ellipse, 0 outside."
     m = np.zeros((size, size), np.float32)
-    cv2.ellipse(m, (round(centre[0]), round(centre[1])), (max(1, round(axes[0])), max(1, round(axes[1]))), angle, 0, 360, 1.0, -1)
+    half_axes = (max(1, round(axes[0])), max(1, round(axes[1])))
+    cv2.ellipse(m, (round(centre[0]), round(centre[1])), half_axes, angle, 0, 360, 1.0, -1)
     return m
 
+# %% ../nbs/03_blend.ipynb #b8526d8d
 def displacement_field(size, rng, amplitude=0.04, grid=6):
     "A smooth random displacement field (2, size, size) in pixels, up to `amplitude` × size."
     coarse = rng.uniform(-1, 1, (2, grid, grid)).astype(np.float32) * amplitude * size
     return np.stack([cv2.resize(c, (size, size), interpolation=cv2.INTER_CUBIC) for c in coarse])
 
+# %% ../nbs/03_blend.ipynb #be72a8c6
 def elastic(mask, field):
     "`mask` warped by a displacement field from `displacement_field`."
     h, w = mask.shape
     x, y = np.meshgrid(np.arange(w, dtype=np.float32), np.arange(h, dtype=np.float32))
-    return cv2.remap(mask, x + field[0], y + field[1], cv2.INTER_LINEAR, borderMode=cv2.BORDER_CONSTANT, borderValue=0)
+    return cv2.remap(mask, x + field[0], y + field[1], cv2.INTER_LINEAR, borderMode=cv2.BORDER_CONSTANT,
+                     borderValue=0)
 
+# %% ../nbs/03_blend.ipynb #2f7b5e56
 def _odd(k): return max(3, int(k) // 2 * 2 + 1)
 
 def soften(mask, k1, k2):
-    "Blur a hard mask (kernel k1), keep only its fully-inside part, blur again (k2): a soft boundary of random width."
+    """Blur a hard mask (kernel k1), keep only its fully-inside part, blur again (k2): a soft boundary of
+    random width. float32 (H, W) in [0, 1]."""
     m = cv2.GaussianBlur(mask, (_odd(k1), _odd(k1)), 0)
     m = np.where(m >= 0.999, m, 0).astype(np.float32)   # shrink to where the first blur left the mask whole
     m = cv2.GaussianBlur(m, (_odd(k2), _odd(k2)), 0)
@@ -64,18 +72,24 @@ def soften(mask, k1, k2):
 class LandmarkModelError(RuntimeError):
     "dlib or its 68-point landmark model is not installed."
 
-LANDMARKS_HINT = ("dense blend masks need dlib's 68-point landmark model: pip install dlib-bin face-recognition-models "
+# %% ../nbs/03_blend.ipynb #1bd0de2c
+LANDMARKS_HINT = ("dense blend masks need dlib's 68-point landmark model: "
+                  "pip install dlib-bin face-recognition-models "
                   "(or set DEEPFAKE_LANDMARKS68 to a shape_predictor_68_face_landmarks.dat file)")
 
+# %% ../nbs/03_blend.ipynb #4fe6ca44
 def landmark_model_path(path=None):
-    "dlib's 68-point shape predictor: `path`, else $DEEPFAKE_LANDMARKS68, else the copy in `face_recognition_models`."
+    """dlib's 68-point shape predictor: `path`, else $DEEPFAKE_LANDMARKS68, else the copy in
+    `face_recognition_models`. Raises LandmarkModelError when there is no such file."""
     path = path or os.environ.get('DEEPFAKE_LANDMARKS68')
     if path is None:
         spec = importlib.util.find_spec('face_recognition_models')
         if spec is not None: path = Path(spec.origin).parent/'models'/'shape_predictor_68_face_landmarks.dat'
-    if path is None or not Path(path).is_file(): raise LandmarkModelError(f"{path or 'no model file'}: {LANDMARKS_HINT}")
+    if path is None or not Path(path).is_file():
+        raise LandmarkModelError(f"{path or 'no model file'}: {LANDMARKS_HINT}")
     return Path(path)
 
+# %% ../nbs/03_blend.ipynb #8bff48ad
 _PREDICTORS = {}   # one loaded predictor per model file and process (data-loader workers load their own)
 
 def _predictor(path=None):
@@ -86,19 +100,24 @@ def _predictor(path=None):
     return _PREDICTORS[p], dlib
 
 def landmarks68(crop, margin=1.3, path=None):
-    "68 landmarks (x, y) of the face in a uint8 RGB crop centred on its face box with `margin` around it (chapter 01)."
+    """68 landmarks (x, y), float32 (68, 2), of the face in a uint8 RGB crop centred on its face box with
+    `margin` around it (chapter 01)."""
     predict, dlib = _predictor(path)
-    size = crop.shape[0]; s, c = size / margin, size / 2
+    size = crop.shape[0]
+    s, c = size / margin, size / 2
     box = dlib.rectangle(*(round(v) for v in (c - s / 2, c - 0.4 * s, c + s / 2, c + 0.6 * s)))
     return np.array([[q.x, q.y] for q in predict(np.ascontiguousarray(crop), box).parts()], np.float32)
 
+# %% ../nbs/03_blend.ipynb #f3853219
 def five_points(lm68):
     "MTCNN's five landmarks (eye centres, nose tip, mouth corners) from 68 points."
     lm = np.asarray(lm68, np.float32)
     return np.stack([lm[36:42].mean(0), lm[42:48].mean(0), lm[30], lm[48], lm[54]])
 
+# %% ../nbs/03_blend.ipynb #96b3771d
 def hull_mask(lm68, size, forehead=0.0, width_scale=1.0, height_scale=1.0):
-    "A float32 (size, size) mask of the hull of 68 landmarks, scaled about their centre; `forehead` lifts the brows by that many brow-to-eye distances."
+    """A float32 (size, size) mask of the hull of 68 landmarks, scaled about their centre; `forehead` lifts
+    the brows by that many brow-to-eye distances."""
     pts = np.asarray(lm68, np.float32).copy()
     pts[17:27] -= forehead * (pts[36:48].mean(0) - pts[17:27].mean(0))
     centre = pts.mean(0)
@@ -111,10 +130,12 @@ def hull_mask(lm68, size, forehead=0.0, width_scale=1.0, height_scale=1.0):
 BLEND_RATIOS = (0.25, 0.5, 0.75, 1.0, 1.0, 1.0)
 
 def draw_blend_params(rng, size=224):
-    "One random draw of every parameter of a self-blend (plain floats and ints, easy to log and to interpolate)."
+    """One random draw of every parameter of a self-blend (plain floats and ints, easy to log and to
+    interpolate)."""
     freq = rng.choice(['down', 'sharpen', 'none'], p=[0.4, 0.3, 0.3])
     return dict(alter_source=bool(rng.random() < 0.5),
-                rgb=rng.uniform(-20, 20, 3).tolist(), hue=float(rng.uniform(-6, 6)), sat=float(rng.uniform(-25, 25)),
+                rgb=rng.uniform(-20, 20, 3).tolist(), hue=float(rng.uniform(-6, 6)),
+                sat=float(rng.uniform(-25, 25)),
                 val=float(rng.uniform(-25, 25)), brightness=float(rng.uniform(-0.1, 0.1)),
                 contrast=float(rng.uniform(0.9, 1.1)),
                 down=float(rng.uniform(0.4, 0.9)) if freq == 'down' else 1.0,
@@ -125,8 +146,10 @@ def draw_blend_params(rng, size=224):
                 blur1=float(rng.uniform(0.03, 0.12) * size), blur2=float(rng.uniform(0.03, 0.12) * size),
                 ratio=float(rng.choice(BLEND_RATIOS)), field_seed=int(rng.integers(2**31)))
 
+# %% ../nbs/03_blend.ipynb #c9b631d3
 def alter(img, p):
-    "Colour (RGB, HSV, brightness/contrast) and frequency (down/up-sampling or sharpening) alteration of a uint8 RGB face."
+    """Colour (RGB, HSV, brightness/contrast) and frequency (down/up-sampling or sharpening) alteration of a
+    uint8 RGB face."""
     x = img.astype(np.float32) + np.array(p['rgb'], np.float32)
     hsv = cv2.cvtColor(x.clip(0, 255).astype(np.uint8), cv2.COLOR_RGB2HSV).astype(np.float32)
     hsv += [p['hue'], p['sat'], p['val']]
@@ -135,11 +158,13 @@ def alter(img, p):
     x = (x - 128) * p['contrast'] + 128 + 255 * p['brightness']
     h, w = img.shape[:2]
     if p['down'] < 1:
-        small = cv2.resize(x, (max(4, round(w * p['down'])), max(4, round(h * p['down']))), interpolation=cv2.INTER_AREA)
+        small_size = (max(4, round(w * p['down'])), max(4, round(h * p['down'])))
+        small = cv2.resize(x, small_size, interpolation=cv2.INTER_AREA)
         x = cv2.resize(small, (w, h), interpolation=cv2.INTER_LINEAR)
     if p['sharpen'] > 0: x = x + p['sharpen'] * (x - cv2.GaussianBlur(x, (0, 0), 1.5))
     return x.clip(0, 255).round().astype(np.uint8)
 
+# %% ../nbs/03_blend.ipynb #89ee28f7
 def shift_scale(img, p):
     "The source's shape alteration: scale about the centre, then shift (edges reflected)."
     h, w = img.shape[:2]
@@ -152,28 +177,36 @@ DENSE_KINDS = ('ellipse', 'hull', 'hull+forehead')   # the whole-face outlines a
 MASK_KINDS = DENSE_KINDS + ('mouth',)
 
 def face_mask(landmarks, size, p):
-    "The hard face mask of kind p['mask'] (an ellipse unless said otherwise; hulls need 68 landmarks, `mouth` 5 or 68)."
+    """The hard face mask (size, size) float32 of kind p['mask'] (an ellipse unless said otherwise; hulls
+    need 68 landmarks, `mouth` 5 or 68). Raises ValueError for an unknown kind or too few landmarks."""
     lm, kind = np.asarray(landmarks, np.float32), p.get('mask', 'ellipse')
     if kind in ('ellipse', 'mouth'):
         five = five_points(lm) if len(lm) == 68 else lm
-        return ellipse_mask(size, *face_ellipse(five, p['width_scale'], p['height_scale'], lower=kind == 'mouth'))
+        ellipse = face_ellipse(five, p['width_scale'], p['height_scale'], lower=kind == 'mouth')
+        return ellipse_mask(size, *ellipse)
     if kind not in MASK_KINDS: raise ValueError(f"unknown mask kind {kind!r}: one of {MASK_KINDS}")
-    if len(lm) != 68: raise ValueError(f"a {kind!r} mask needs 68 landmarks (SelfBlendDataset(dense_masks=True)), got {len(lm)}")
+    if len(lm) != 68:
+        raise ValueError(f"a {kind!r} mask needs 68 landmarks (SelfBlendDataset(dense_masks=True)), "
+                         f"got {len(lm)}")
     return hull_mask(lm, size, forehead=1.0 if kind == 'hull+forehead' else 0.0, width_scale=p['width_scale'],
                      height_scale=p['height_scale'])
 
+# %% ../nbs/03_blend.ipynb #cfb4d42e
 def blend_mask(landmarks, size, p):
     "The soft blend mask (size, size) float32 in [0, ratio] for one face and one parameter draw."
     field = displacement_field(size, np.random.default_rng(p['field_seed']))
     return soften(elastic(face_mask(landmarks, size, p), field), p['blur1'], p['blur2']) * p['ratio']
 
+# %% ../nbs/03_blend.ipynb #b203fe02
 def blend(source, target, mask):
     "Isb = Is·M + It·(1 − M), uint8."
     m = mask[..., None]
     return (source.astype(np.float32) * m + target.astype(np.float32) * (1 - m)).round().astype(np.uint8)
 
+# %% ../nbs/03_blend.ipynb #6931fee9
 def self_blend(img, landmarks, rng=None, params=None):
-    "A self-blended pseudo-fake of one uint8 RGB face crop: a dict with blend, source, target, mask and params."
+    """A self-blended pseudo-fake of one uint8 RGB face crop (S, S, 3): a dict with blend, source, target,
+    mask and params."""
     p = params or draw_blend_params(rng if rng is not None else np.random.default_rng(), img.shape[0])
     source, target = (alter(img, p), img) if p['alter_source'] else (img, alter(img, p))
     source = shift_scale(source, p)
@@ -184,15 +217,20 @@ def self_blend(img, landmarks, rng=None, params=None):
 _FIXED = ('alter_source', 'field_seed', 'ratio', 'mask')
 
 def draw_clip_params(rng, size=224, drift=0.15):
-    "Parameters at the first and last frame of a pseudo-fake clip: one draw, drifting `drift` of the way to another."
+    """Parameters at the first and last frame of a pseudo-fake clip: one draw, drifting `drift` of the way to
+    another."""
     p0, p1 = draw_blend_params(rng, size), draw_blend_params(rng, size)
-    end = {k: v if k in _FIXED else (np.array(v) + drift * (np.array(p1[k]) - np.array(v))).tolist() for k, v in p0.items()}
+    end = {k: v if k in _FIXED else (np.array(v) + drift * (np.array(p1[k]) - np.array(v))).tolist()
+           for k, v in p0.items()}
     return p0, end
 
+# %% ../nbs/03_blend.ipynb #206fae31
 def params_at(p0, p1, f):
     "Parameters a fraction `f` of the way from p0 to p1."
-    return {k: v if k in _FIXED else (np.array(v) + f * (np.array(p1[k]) - np.array(v))).tolist() for k, v in p0.items()}
+    return {k: v if k in _FIXED else (np.array(v) + f * (np.array(p1[k]) - np.array(v))).tolist()
+            for k, v in p0.items()}
 
+# %% ../nbs/03_blend.ipynb #c3439630
 def smooth_landmarks(landmarks, k=3):
     "Landmarks (T, K, 2) averaged over a window of k frames (edges repeated)."
     lm = np.asarray(landmarks, np.float32)
@@ -200,10 +238,13 @@ def smooth_landmarks(landmarks, k=3):
     padded = np.concatenate([lm[:1].repeat(k // 2, 0), lm, lm[-1:].repeat(k // 2, 0)])
     return np.stack([padded[t:t + k].mean(0) for t in range(len(lm))])
 
+# %% ../nbs/03_blend.ipynb #404521ca
 def self_blend_clip(clip, landmarks, rng=None, params=None, kind=None, p_mouth=0.0):
-    """A self-blended pseudo-fake of a uint8 clip (T, H, W, 3) with landmarks (T, 5 or 68, 2): (blended clip, masks (T, H, W)).
-    With 68 landmarks the mask kind is drawn too (one of `DENSE_KINDS`, for the whole clip), unless `kind` sets it;
-    with probability `p_mouth` the clip blends only the lower face (`mouth`), as lip-sync does."""
+    """A self-blended pseudo-fake of a uint8 clip (T, H, W, 3) with landmarks (T, 5 or 68, 2): (blended clip,
+    masks (T, H, W)). With 68 landmarks the mask kind is drawn too (one of `DENSE_KINDS`, for the whole clip),
+    unless `kind` sets it; with probability `p_mouth` the clip blends only the lower face (`mouth`), as
+    lip-sync does."""
+
     clip = np.asarray(clip)
     rng = rng if rng is not None else np.random.default_rng()
     if params is None:
@@ -212,25 +253,29 @@ def self_blend_clip(clip, landmarks, rng=None, params=None, kind=None, p_mouth=0
         if dense or kind:   # drawn after the rest, so 5-point draws stay what they were
             drawn = str(rng.choice(DENSE_KINDS)) if dense else 'ellipse'
             params = tuple(dict(q, mask=kind or drawn) for q in params)
-        if p_mouth and kind is None and rng.random() < p_mouth:   # last, so draws without it stay what they were
+        # last, so draws without it stay what they were
+        if p_mouth and kind is None and rng.random() < p_mouth:
             params = tuple(dict(q, mask='mouth') for q in params)
     p0, p1 = params
     lms, T = smooth_landmarks(landmarks), len(clip)
-    out = [self_blend(f, lm, params=params_at(p0, p1, t / max(T - 1, 1))) for t, (f, lm) in enumerate(zip(clip, lms))]
+    out = [self_blend(f, lm, params=params_at(p0, p1, t / max(T - 1, 1)))
+           for t, (f, lm) in enumerate(zip(clip, lms))]
     return np.stack([o['blend'] for o in out]), np.stack([o['mask'] for o in out])
 
 # %% ../nbs/03_blend.ipynb #e9374ce5
 class SelfBlendDataset(FaceClipDataset):
     """Real clips (label 0), a fresh self-blend of each real clip (label 1), and any genuine fakes (label 1).
-    With `dense_masks` the blends use 68 landmarks per frame (dlib) and any of the whole-face outlines, not only
-    ellipses; `p_mouth` of them blend only the lower face (lip-sync's region); `mask_kind` fixes one kind (e.g. to
-    measure how well a model finds the seams of each kind)."""
+    With `dense_masks` the blends use 68 landmarks per frame (dlib) and any of the whole-face outlines, not
+    only ellipses; `p_mouth` of them blend only the lower face (lip-sync's region); `mask_kind` fixes one kind
+    (e.g. to measure how well a model finds the seams of each kind)."""
     def __init__(self, index, dense_masks=False, mask_kind=None, p_mouth=0.0, **kwargs):
         super().__init__(index, **kwargs)
         self.dense_masks, self.mask_kind, self.p_mouth = dense_masks, mask_kind, p_mouth
         if dense_masks: landmark_model_path()   # fail now, not inside a data-loader worker
         real = [i for i in range(len(self.index)) if self.index.label[i] == 'real']
-        self.items = [(i, 'real' if self.index.label[i] == 'real' else 'fake') for i in range(len(self.index))]
+        self.items = [(i, 'real' if self.index.label[i] == 'real' else 'fake')
+                      for i in range(len(self.index))]
+
         self.items += [(i, 'blend') for i in real]
 
     def __len__(self): return len(self.items)

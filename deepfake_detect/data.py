@@ -23,6 +23,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import torch
+from fastcore.basics import patch
 
 from .video import VideoError, VIDEO_EXTENSIONS, codec_name
 from .faces import extract_face_clips, FaceDetector
@@ -39,32 +40,41 @@ def _index(rows, dataset):
 def _videos(folder):
     "Video files under `folder`, recursively, sorted."
     folder = Path(folder)
-    return sorted(p for p in folder.rglob('*') if p.suffix.lower() in VIDEO_EXTENSIONS and p.is_file()) if folder.is_dir() else []
+    if not folder.is_dir(): return []
+    return sorted(p for p in folder.rglob('*') if p.suffix.lower() in VIDEO_EXTENSIONS and p.is_file())
 
+# %% ../nbs/02_data.ipynb #956a22af
 def index_folder(root, dataset=None):
     "Index `root/real/*` and `root/fake/*` (optionally `root/fake/<method>/*`); each video is its own group."
     root = Path(root)
-    if not (root/'real').is_dir() and not (root/'fake').is_dir(): raise FileNotFoundError(f"{root} has no real/ or fake/ folder")
+    if not (root/'real').is_dir() and not (root/'fake').is_dir():
+        raise FileNotFoundError(f"{root} has no real/ or fake/ folder")
     rows = []
     for label in ('real', 'fake'):
         for p in _videos(root/label):
             sub = p.parent.relative_to(root/label).parts
-            rows.append((p, label, sub[0] if sub else ('original' if label == 'real' else 'unknown'), f'{label}/{p.stem}', None))
+            method = sub[0] if sub else ('original' if label == 'real' else 'unknown')
+            rows.append((p, label, method, f'{label}/{p.stem}', None))
     return _index(rows, dataset or root.name)
 
+# %% ../nbs/02_data.ipynb #5fe9fc60
 def index_manifest(csv, root=None, dataset=None):
     "Index a manifest CSV with at least `clip,label` (clip relative to the manifest's folder, or to `root`)."
     csv = Path(csv)
     df = pd.read_csv(csv)
     missing = {'clip', 'label'} - set(df.columns)
-    if missing: raise ValueError(f"{csv.name} lacks the column(s) {sorted(missing)}: a manifest needs at least clip,label")
+    if missing:
+        raise ValueError(f"{csv.name} lacks the column(s) {sorted(missing)}: "
+                         "a manifest needs at least clip,label")
     labels = df.label.astype(str).str.strip().str.lower()
     if not labels.isin(['real', 'fake']).all():
-        raise ValueError(f"{csv.name}: label must be real or fake, found {sorted(set(labels) - {'real', 'fake'})}")
+        others = sorted(set(labels) - {'real', 'fake'})
+        raise ValueError(f"{csv.name}: label must be real or fake, found {others}")
     base = Path(root) if root is not None else csv.parent
-    rows = [(base/c, l, m, g, s) for c, l, m, g, s in zip(
-        df['clip'], labels, df.get('method', pd.Series(['unknown'] * len(df))).fillna('unknown'),
-        df.get('group', df['clip'].map(lambda c: Path(c).stem)), df.get('split', pd.Series([None] * len(df))))]
+    methods = df.get('method', pd.Series(['unknown'] * len(df))).fillna('unknown')
+    groups = df.get('group', df['clip'].map(lambda c: Path(c).stem))
+    splits = df.get('split', pd.Series([None] * len(df)))
+    rows = [(base/c, l, m, g, s) for c, l, m, g, s in zip(df['clip'], labels, methods, groups, splits)]
     out = _index(rows, dataset or csv.parent.name)
     extra = [c for c in ('pair_group', 'trust') if c in df.columns]
     if extra:   # keep pairing and trust, aligned by path
@@ -78,13 +88,14 @@ FAMILIES = ('face swap', 'reenactment', 'lip-sync', 'talking head', 'avatar')
 FAMILY_RULES = (
     (('wav2lip', 'video-retalking', 'lipsync', 'lip-sync', 'musetalk'), 'lip-sync'),
     (('face2face', 'first-order', 'fomm', 'neuraltextures', 'liveportrait', 'reenact'), 'reenactment'),
-    (('edtalk', 'sadtalker', 'aniportrait', 'anitalker', 'hallo', 'emo ', 'vasa', 'talking head', 'geneface', 'dreamtalk'),
-     'talking head'),
+    (('edtalk', 'sadtalker', 'aniportrait', 'anitalker', 'hallo', 'emo ', 'vasa', 'talking head', 'geneface',
+      'dreamtalk'), 'talking head'),
     (('avatar', 'synthesia', 'heygen'), 'avatar'),
-    (('deepfacelive', 'deepfacelab', 'deepfakes', 'faceswap', 'face swap', 'ghost', 'insightface', 'simswap', 'roop',
-      'inswapper', 'faceshifter', 'dfm'), 'face swap'),
+    (('deepfacelive', 'deepfacelab', 'deepfakes', 'faceswap', 'face swap', 'ghost', 'insightface', 'simswap',
+      'roop', 'inswapper', 'faceshifter', 'dfm'), 'face swap'),
 )
 
+# %% ../nbs/02_data.ipynb #c1db620b
 def family_of(method, label='fake'):
     "The generator family of a fake's `method` (one of FAMILIES, or 'unknown'); 'real' for real videos."
     if str(label).lower() == 'real': return 'real'
@@ -93,11 +104,14 @@ def family_of(method, label='fake'):
 
 # %% ../nbs/02_data.ipynb #db3a8e38
 def union_groups(links):
-    "Connected components of `links` (an iterable of tuples of names): {name: component name (its smallest member)}."
+    """Connected components of `links` (an iterable of tuples of names): {name: component name (its smallest
+    member)}."""
     parent = {}
     def find(x):
         parent.setdefault(x, x)
-        while parent[x] != x: parent[x] = parent[parent[x]]; x = parent[x]
+        while parent[x] != x:
+            parent[x] = parent[parent[x]]
+            x = parent[x]
         return x
     for names in links:
         names = [n for n in names if n is not None and n == n and n != '']
@@ -107,6 +121,7 @@ def union_groups(links):
             if ra != rb: parent[max(ra, rb)] = min(ra, rb)
     return {n: find(n) for n in parent}
 
+# %% ../nbs/02_data.ipynb #8f9ac200
 def index_ffpp(root, compression='c23'):
     "Index FaceForensics++ (`original_sequences`, `manipulated_sequences`) at one compression level."
     root, rows = Path(root), []
@@ -119,6 +134,7 @@ def index_ffpp(root, compression='c23'):
     comp = union_groups(r[3] for r in rows)
     return _index([(p, l, m, 'ffpp/' + comp[ids[0]], s) for p, l, m, ids, s in rows], 'ffpp')
 
+# %% ../nbs/02_data.ipynb #d30cc9f2
 def index_celebdf(root):
     "Index Celeb-DF v2; `split` is 'test' for the videos in List_of_testing_videos.txt, else 'train'."
     root, rows = Path(root), []
@@ -135,6 +151,7 @@ def index_celebdf(root):
     return _index([(p, l, m, 'celebdf/' + comp[ids[0]], 'test' if rel in test else 'train')
                    for p, l, m, ids, rel in rows], 'celebdf')
 
+# %% ../nbs/02_data.ipynb #5808727b
 def index_dfdc(root):
     "Index DFDC parts: every `metadata.json` under `root` (a fake shares its original's group)."
     rows = []
@@ -148,6 +165,7 @@ def index_dfdc(root):
     if not rows: raise FileNotFoundError(f"no DFDC metadata.json under {root}")
     return _index(rows, 'dfdc')
 
+# %% ../nbs/02_data.ipynb #cd8bd633
 def index_videos(source, **kwargs):
     "Index any supported source: a manifest CSV, an FF++ / Celeb-DF / DFDC root, or a real/ + fake/ folder."
     source = Path(source)
@@ -164,14 +182,16 @@ CACHE_VERSION = 1
 
 def preprocess_params(n_frames=32, size=224, margin=1.3, read_max_side=1280, **detector):
     "The parameters that decide a cached face clip (the cache key is their hash)."
-    return dict(version=CACHE_VERSION, n_frames=n_frames, size=size, margin=margin, read_max_side=read_max_side,
-                detector=dict(sorted(detector.items())))
+    return dict(version=CACHE_VERSION, n_frames=n_frames, size=size, margin=margin,
+                read_max_side=read_max_side, detector=dict(sorted(detector.items())))
 
+# %% ../nbs/02_data.ipynb #dde25e69
 def cache_dir_for(root, params):
     "The cache folder for one set of preprocessing parameters: `root/faces-<hash>`."
     key = hashlib.sha1(json.dumps(params, sort_keys=True).encode()).hexdigest()[:10]
     return Path(root)/f'faces-{key}'
 
+# %% ../nbs/02_data.ipynb #aa8e59af
 def video_fingerprint(path, chunk=65536):
     "A short hash of a file's size and its first and last 64 kB: cheap, and stable across copies and renames."
     path = Path(path)
@@ -179,9 +199,12 @@ def video_fingerprint(path, chunk=65536):
     h.update(str(size).encode())
     with open(path, 'rb') as f:
         h.update(f.read(chunk))
-        if size > chunk: f.seek(max(size - chunk, chunk)); h.update(f.read(chunk))
+        if size > chunk:
+            f.seek(max(size - chunk, chunk))
+            h.update(f.read(chunk))
     return h.hexdigest()[:16]
 
+# %% ../nbs/02_data.ipynb #ac0f2121
 def cache_path(cache_dir, video):
     "Where the face clip of `video` lives in `cache_dir`."
     video = Path(video)
@@ -189,20 +212,24 @@ def cache_path(cache_dir, video):
     except OSError: fp = 'missing'
     return Path(cache_dir)/f'{video.stem[:60]}-{fp}.pt'
 
+# %% ../nbs/02_data.ipynb #29e12f26
 def face_clips_record(fc, source, params):
     "A FaceClips (chapter 01) as a dict of tensors and plain values, ready for torch.save."
     t = lambda a, dt=None: torch.as_tensor(np.ascontiguousarray(a), dtype=dt)
-    return dict(source=str(source), params=params, error='', reason=fc.reason or '', warnings=list(fc.warnings),
-                info=fc.info.to_dict(), frame_indices=t(fc.frame_indices), timestamps=t(fc.timestamps, torch.float64),
+    return dict(source=str(source), params=params, error='', reason=fc.reason or '',
+                warnings=list(fc.warnings), info=fc.info.to_dict(), frame_indices=t(fc.frame_indices),
+                timestamps=t(fc.timestamps, torch.float64),
                 tracks=[dict(crops=t(tr.crops).permute(0, 3, 1, 2).contiguous(), boxes=t(tr.boxes),
                              landmarks=t(tr.landmarks), frame_indices=t(tr.frame_indices),
                              timestamps=t(tr.timestamps, torch.float64), scores=t(tr.scores, torch.float32),
                              missing=t(tr.missing)) for tr in fc.tracks])
 
+# %% ../nbs/02_data.ipynb #766d0120
 def load_record(path):
     "A cached face clip, loaded safely (tensors and plain containers only)."
     rec = torch.load(path, map_location='cpu', weights_only=True)
-    if not isinstance(rec, dict) or 'tracks' not in rec: raise ValueError(f"{path} is not a face-clip cache file")
+    if not isinstance(rec, dict) or 'tracks' not in rec:
+        raise ValueError(f"{path} is not a face-clip cache file")
     return rec
 
 def _status(rec):
@@ -220,8 +247,9 @@ def _process_one(job):
     "Extract and cache the face clips of one video; never raises (a failure becomes an error record)."
     video, out, params = job
     try:
-        fc = extract_face_clips(video, n_frames=params['n_frames'], size=params['size'], margin=params['margin'],
-                                read_max_side=params['read_max_side'], detector=_worker_detector)
+        fc = extract_face_clips(video, n_frames=params['n_frames'], size=params['size'],
+                                margin=params['margin'], read_max_side=params['read_max_side'],
+                                detector=_worker_detector)
         rec = face_clips_record(fc, video, params)
     except (VideoError, OSError) as e:
         rec = dict(source=str(video), params=params, error=str(e), reason=str(e), warnings=[], tracks=[])
@@ -230,16 +258,22 @@ def _process_one(job):
     os.replace(tmp_out, out)   # atomic: an interrupted run never leaves half a file
     return out
 
-CACHE_COLUMNS = ('cache', 'status', 'reason', 'n_faces', 'n_tracks', 'codec')   # what `preprocess` adds to an index
+# %% ../nbs/02_data.ipynb #0094bc0c
+# what `preprocess` adds to an index
+CACHE_COLUMNS = ('cache', 'status', 'reason', 'n_faces', 'n_tracks', 'codec')
 
 def _summary_row(path):
     rec = load_record(path)
     return dict(cache=str(path), status=_status(rec), reason=rec['reason'],
-                n_faces=len(rec['tracks'][0]['frame_indices']) if rec['tracks'] else 0, n_tracks=len(rec['tracks']),
-                codec=codec_name(rec.get('info', {}).get('codec', '')))   # what training saw, for the Predictor's warning
+                n_faces=len(rec['tracks'][0]['frame_indices']) if rec['tracks'] else 0,
+                n_tracks=len(rec['tracks']),
+                # what training saw, for the Predictor's warning
+                codec=codec_name(rec.get('info', {}).get('codec', '')))
 
+# %% ../nbs/02_data.ipynb #ba00a69e
 def preprocess(index, cache_root, workers=2, progress=True, **param_kwargs):
-    "Cache the face clips of every video in `index` under `cache_root`; returns the index with cache, status, reason."
+    """Cache the face clips of every video in `index` under `cache_root`; returns the index with the
+    `CACHE_COLUMNS` (cache, status, reason, n_faces, n_tracks, codec) added."""
     from tqdm.auto import tqdm
     params = preprocess_params(**param_kwargs)
     cdir = cache_dir_for(cache_root, params)
@@ -257,12 +291,17 @@ def preprocess(index, cache_root, workers=2, progress=True, **param_kwargs):
         else:
             global _worker_detector
             _worker_detector = FaceDetector(**params['detector'])
-            for job in jobs: _process_one(job); bar.update()
+            for job in jobs:
+                _process_one(job)
+                bar.update()
         bar.close()
-    old = [c for c in CACHE_COLUMNS if c in index]   # an index preprocessed before gets fresh columns, not twice the same
-    out = pd.concat([index.drop(columns=old).reset_index(drop=True), pd.DataFrame([_summary_row(o) for o in outs])], axis=1)
+    # an index preprocessed before gets fresh columns, not twice the same
+    old = [c for c in CACHE_COLUMNS if c in index]
+    out = pd.concat([index.drop(columns=old).reset_index(drop=True),
+                     pd.DataFrame([_summary_row(o) for o in outs])], axis=1)
     with open(cdir/'preprocess.log', 'a') as f:
-        for r in out[out.status != 'ok'].itertuples(): f.write(f"{time.strftime('%F %T')}\t{r.status}\t{r.path}\t{r.reason}\n")
+        for r in out[out.status != 'ok'].itertuples():
+            f.write(f"{time.strftime('%F %T')}\t{r.status}\t{r.path}\t{r.reason}\n")
     return out
 
 # %% ../nbs/02_data.ipynb #0533516a
@@ -273,6 +312,7 @@ def merged_groups(index):
     comp = union_groups(links)
     return pd.Series([comp[l[0]][2:] for l in links], index=index.index, name='split_group')
 
+# %% ../nbs/02_data.ipynb #0fb43dbb
 def assign_folds(index, n_splits=5, seed=0):
     "The index with a `fold` column (0..n_splits-1): stratified by label, no merged group in two folds."
     from sklearn.model_selection import StratifiedGroupKFold
@@ -284,25 +324,32 @@ def assign_folds(index, n_splits=5, seed=0):
     for k, (_, valid) in enumerate(cv.split(np.zeros(len(index)), index.label, groups)): folds[valid] = k
     return index.assign(split_group=groups.values, fold=folds)
 
+# %% ../nbs/02_data.ipynb #d244325a
 def split_by_fold(index, valid_fold=0, n_splits=5, seed=0):
     "The index with `split` = 'valid' for one fold and 'train' for the rest (folds assigned if missing)."
     if 'fold' not in index: index = assign_folds(index, n_splits, seed)
     return index.assign(split=np.where(index.fold == valid_fold, 'valid', 'train'))
 
+# %% ../nbs/02_data.ipynb #ddda3d56
 def split_table(index):
     "Counts of videos per split × label × method."
-    return index.pivot_table(index=['label', 'method'], columns='split', values='path', aggfunc='count', fill_value=0)
+    return index.pivot_table(index=['label', 'method'], columns='split', values='path', aggfunc='count',
+                             fill_value=0)
 
 # %% ../nbs/02_data.ipynb #3e8a6c86
 def split_by_method(index, valid_frac=0.3, holdout=(), seed=0):
-    "The index with `split` train/valid: about `valid_frac` of each fake method's groups in valid, `holdout` methods all in valid."
+    """The index with `split` train/valid: about `valid_frac` of each fake method's groups in valid, `holdout`
+    methods all in valid."""
     groups = merged_groups(index)
     df = index.assign(split_group=groups.values)
     fakes = df[df.label == 'fake']
     valid = set(fakes[fakes.method.isin(holdout)].split_group)   # any group with a held-out method's fake
-    # every other group is drawn once, under its most common fake method (ties: alphabetical), or 'real' without fakes
-    primary = fakes.groupby('split_group').method.agg(lambda s: sorted(s.value_counts().items(), key=lambda kv: (-kv[1], kv[0]))[0][0])
-    kind = pd.Series('real', index=pd.Index(sorted(df.split_group.unique()))); kind[primary.index] = primary
+    # every other group is drawn once, under its most common fake method (ties: alphabetical), or 'real'
+    # without fakes
+    most_common = lambda s: sorted(s.value_counts().items(), key=lambda kv: (-kv[1], kv[0]))[0][0]
+    primary = fakes.groupby('split_group').method.agg(most_common)
+    kind = pd.Series('real', index=pd.Index(sorted(df.split_group.unique())))
+    kind[primary.index] = primary
     kind = kind[~kind.index.isin(valid)]
     rng = np.random.default_rng(seed)
     for method, gs in kind.groupby(kind):
@@ -312,11 +359,12 @@ def split_by_method(index, valid_frac=0.3, holdout=(), seed=0):
     return df.assign(split=np.where(df.split_group.isin(valid), 'valid', 'train'))
 
 # %% ../nbs/02_data.ipynb #b533db20
-# The shipped model's validation protocol on the shared clips: the one-shot talking heads (EDTalk, one group of 17
-# fakes with their driving videos) are held out entirely, as an unseen generator family.
+# The shipped model's validation protocol on the shared clips: the one-shot talking heads (EDTalk, one group
+# of 17 fakes with their driving videos) are held out entirely, as an unseen generator family.
 SHARED_HOLDOUT = ('EDTalk (audio/video-driven one-shot talking head)',
                   'EDTalk (audio/video-driven one-shot talking head) + GFPGAN face SR')
 
+# %% ../nbs/02_data.ipynb #73f0601c
 def default_cache_root():
     "Where face-clip caches go: $DEEPFAKE_CACHE, else ~/.cache/deepfake_detect."
     return Path(os.environ.get('DEEPFAKE_CACHE', Path.home()/'.cache'/'deepfake_detect'))
@@ -328,28 +376,36 @@ import warnings
 from .video import ffmpeg
 
 def transcode(src, dst, crf=23, scale=1.0, preset='veryfast'):
-    "Re-encode `src` as H.264 at `crf`, its frame scaled by `scale` (even sizes), without audio; returns `dst`."
-    dst = Path(dst); dst.parent.mkdir(parents=True, exist_ok=True)
-    part = dst.with_name(dst.stem + '.part.mp4')   # renamed when complete: an interrupted run leaves no half file
-    ffmpeg('-i', src, '-an', '-vf', f'scale=trunc(iw*{scale}/2)*2:trunc(ih*{scale}/2)*2', '-pix_fmt', 'yuv420p',
-           '-c:v', 'libx264', '-crf', int(crf), '-preset', preset, part)
+    """Re-encode `src` as H.264 at `crf`, its frame scaled by `scale` (even sizes), without audio; returns
+    `dst`. Raises RuntimeError with ffmpeg's message when it fails."""
+    dst = Path(dst)
+    dst.parent.mkdir(parents=True, exist_ok=True)
+    # renamed when complete: an interrupted run leaves no half file
+    part = dst.with_name(dst.stem + '.part.mp4')
+    ffmpeg('-i', src, '-an', '-vf', f'scale=trunc(iw*{scale}/2)*2:trunc(ih*{scale}/2)*2',
+           '-pix_fmt', 'yuv420p', '-c:v', 'libx264', '-crf', int(crf), '-preset', preset, part)
     os.replace(part, dst)
     return dst
 
+# %% ../nbs/02_data.ipynb #8f606fe4
 def is_copy(index):
-    "True for the rows of `index` that are re-encoded copies (a `variant` is named), False for original videos."
+    """A boolean Series: True for the rows of `index` that are re-encoded copies (a `variant` is named), False
+    for original videos."""
     return index.get('variant', pd.Series('', index=index.index, dtype=object)).fillna('') != ''
 
+# %% ../nbs/02_data.ipynb #08c39054
 def reencoded_copies(index, folder, copies=1, crf=(23, 40), scales=(1.0, 0.75, 0.5), seed=0):
-    """`copies` re-encoded copies of each `train` row of `index`, written to `folder` (a second call reuses them).
-    Each draws a CRF in `crf` and a frame scale from `scales`, keeps its source's label, method, group and split, and
-    names the source in `source` and the settings in `variant`. A video ffmpeg cannot read is left out, with a warning;
-    rows that are copies already are not copied again."""
+    """`copies` re-encoded copies of each `train` row of `index`, written to `folder` (a second call reuses
+    them). Each draws a CRF in `crf` and a frame scale from `scales`, keeps its source's label, method, group
+    and split, and names the source in `source` and the settings in `variant`. A video ffmpeg cannot read is
+    left out, with a warning; rows that are copies already are not copied again."""
     rng = np.random.default_rng(seed)
     keep = [c for c in index.columns if c not in CACHE_COLUMNS + ('source', 'variant')]
     rows = []
-    for r in index[(index.split == 'train') & ~is_copy(index)].to_dict('records'):   # copies of originals, never of copies
-        tag = hashlib.sha1(str(r['path']).encode()).hexdigest()[:8]   # sources in different folders may share a name
+    # copies of originals, never of copies
+    for r in index[(index.split == 'train') & ~is_copy(index)].to_dict('records'):
+        # sources in different folders may share a name
+        tag = hashlib.sha1(str(r['path']).encode()).hexdigest()[:8]
         for k in range(copies):
             q, s = int(rng.integers(crf[0], crf[1] + 1)), float(rng.choice(scales))
             variant = f'h264-crf{q}-x{s:g}'
@@ -357,13 +413,17 @@ def reencoded_copies(index, folder, copies=1, crf=(23, 40), scales=(1.0, 0.75, 0
             try:
                 if not dst.exists(): transcode(r['path'], dst, q, s)
             except (RuntimeError, subprocess.SubprocessError) as e:
-                warnings.warn(f"{r['path']}: not re-encoded ({str(e)[-200:]})"); continue
-            rows.append({**{c: r[c] for c in keep}, 'path': str(dst), 'source': r['path'], 'variant': variant})
+                warnings.warn(f"{r['path']}: not re-encoded ({str(e)[-200:]})")
+                continue
+            rows.append({**{c: r[c] for c in keep}, 'path': str(dst), 'source': r['path'],
+                         'variant': variant})
     return pd.DataFrame(rows, columns=keep + ['source', 'variant'])
 
+# %% ../nbs/02_data.ipynb #a8f5dc68
 def with_reencoded_copies(index, cache_root, copies=1, seed=0, workers=2, progress=True, **param_kwargs):
     """The original videos of `index` plus `copies` fresh re-encoded copies of each training video (made under
-    `cache_root/reencoded` once), their faces cached under `cache_root` like any video's; copies already in `index` are replaced."""
+    `cache_root/reencoded` once), their faces cached under `cache_root` like any video's; copies already in
+    `index` are replaced."""
     orig = index[~is_copy(index)]
     new = reencoded_copies(orig, Path(cache_root)/'reencoded', copies=copies, seed=seed)
     new = preprocess(new, cache_root, workers=workers, progress=progress, **param_kwargs)
@@ -377,45 +437,53 @@ def _chance(g, p): return torch.rand((), generator=g).item() < p
 
 class ClipAugment:
     "Augmentations with one parameter draw per clip, applied identically to all its frames."
-    def __init__(self, size=224, scale=(0.75, 1.0), ratio=(0.9, 1.1), p_flip=0.5, max_rotate=10.0, brightness=0.2,
-                 contrast=0.2, saturation=0.2, hue=0.03, p_blur=0.2, blur_sigma=(0.3, 1.5), p_jpeg=0.5,
-                 jpeg_quality=(30, 95), p_downscale=0.3, downscale=(0.3, 0.9)):
+    def __init__(self, size=224, scale=(0.75, 1.0), ratio=(0.9, 1.1), p_flip=0.5, max_rotate=10.0,
+                 brightness=0.2, contrast=0.2, saturation=0.2, hue=0.03, p_blur=0.2, blur_sigma=(0.3, 1.5),
+                 p_jpeg=0.5, jpeg_quality=(30, 95), p_downscale=0.3, downscale=(0.3, 0.9)):
         self.__dict__.update({k: v for k, v in locals().items() if k != 'self'})
 
-    def params(self, h, w, g=None):
-        "One random draw for a clip of h×w frames."
-        g = g or torch.Generator().manual_seed(int(torch.randint(0, 2**31, ())))
-        area = _uniform(g, *self.scale) * h * w
-        ar = math.exp(_uniform(g, math.log(self.ratio[0]), math.log(self.ratio[1])))
-        ch, cw = min(h, round(math.sqrt(area / ar))), min(w, round(math.sqrt(area * ar)))
-        return dict(top=int(_uniform(g, 0, h - ch + 1)) if h > ch else 0, left=int(_uniform(g, 0, w - cw + 1)) if w > cw else 0,
-                    height=ch, width=cw, flip=_chance(g, self.p_flip), angle=_uniform(g, -self.max_rotate, self.max_rotate),
-                    brightness=_uniform(g, 1 - self.brightness, 1 + self.brightness),
-                    contrast=_uniform(g, 1 - self.contrast, 1 + self.contrast),
-                    saturation=_uniform(g, 1 - self.saturation, 1 + self.saturation), hue=_uniform(g, -self.hue, self.hue),
-                    blur=_uniform(g, *self.blur_sigma) if _chance(g, self.p_blur) else 0.0,
-                    downscale=_uniform(g, *self.downscale) if _chance(g, self.p_downscale) else 1.0,
-                    jpeg=int(_uniform(g, *self.jpeg_quality)) if _chance(g, self.p_jpeg) else 0)
-
-    def apply(self, clip, p):
-        "Apply one draw `p` to a uint8 clip (T, 3, H, W); returns uint8 (T, 3, size, size)."
-        x = TF.resized_crop(clip, p['top'], p['left'], p['height'], p['width'], [self.size, self.size], antialias=True)
-        if p['flip']: x = TF.hflip(x)
-        if p['angle']: x = TF.rotate(x, p['angle'], interpolation=TF.InterpolationMode.BILINEAR)
-        x = TF.adjust_brightness(x, p['brightness'])
-        x = TF.adjust_contrast(x, p['contrast'])
-        x = TF.adjust_saturation(x, p['saturation'])
-        if p['hue']: x = TF.adjust_hue(x, p['hue'])
-        if p['downscale'] < 1:
-            small = max(8, round(self.size * p['downscale']))
-            x = TF.resize(TF.resize(x, [small, small], antialias=True), [self.size, self.size], antialias=False)
-        if p['blur']:
-            k = 2 * math.ceil(3 * p['blur']) + 1
-            x = TF.gaussian_blur(x, [k, k], [p['blur'], p['blur']])
-        if p['jpeg']: x = TF.jpeg(x, p['jpeg'])
-        return x
-
     def __call__(self, clip, g=None): return self.apply(clip, self.params(*clip.shape[-2:], g))
+
+# %% ../nbs/02_data.ipynb #e1c3f292
+@patch
+def params(self: ClipAugment, h, w, g=None):
+    "One random draw for a clip of h×w frames."
+    g = g or torch.Generator().manual_seed(int(torch.randint(0, 2**31, ())))
+    area = _uniform(g, *self.scale) * h * w
+    ar = math.exp(_uniform(g, math.log(self.ratio[0]), math.log(self.ratio[1])))
+    ch, cw = min(h, round(math.sqrt(area / ar))), min(w, round(math.sqrt(area * ar)))
+    return dict(top=int(_uniform(g, 0, h - ch + 1)) if h > ch else 0,
+                left=int(_uniform(g, 0, w - cw + 1)) if w > cw else 0,
+                height=ch, width=cw, flip=_chance(g, self.p_flip),
+                angle=_uniform(g, -self.max_rotate, self.max_rotate),
+                brightness=_uniform(g, 1 - self.brightness, 1 + self.brightness),
+                contrast=_uniform(g, 1 - self.contrast, 1 + self.contrast),
+                saturation=_uniform(g, 1 - self.saturation, 1 + self.saturation),
+                hue=_uniform(g, -self.hue, self.hue),
+                blur=_uniform(g, *self.blur_sigma) if _chance(g, self.p_blur) else 0.0,
+                downscale=_uniform(g, *self.downscale) if _chance(g, self.p_downscale) else 1.0,
+                jpeg=int(_uniform(g, *self.jpeg_quality)) if _chance(g, self.p_jpeg) else 0)
+
+# %% ../nbs/02_data.ipynb #26c23db8
+@patch
+def apply(self: ClipAugment, clip, p):
+    "Apply one draw `p` to a uint8 clip (T, 3, H, W); returns uint8 (T, 3, size, size)."
+    x = TF.resized_crop(clip, p['top'], p['left'], p['height'], p['width'], [self.size, self.size],
+                        antialias=True)
+    if p['flip']: x = TF.hflip(x)
+    if p['angle']: x = TF.rotate(x, p['angle'], interpolation=TF.InterpolationMode.BILINEAR)
+    x = TF.adjust_brightness(x, p['brightness'])
+    x = TF.adjust_contrast(x, p['contrast'])
+    x = TF.adjust_saturation(x, p['saturation'])
+    if p['hue']: x = TF.adjust_hue(x, p['hue'])
+    if p['downscale'] < 1:
+        small = max(8, round(self.size * p['downscale']))
+        x = TF.resize(TF.resize(x, [small, small], antialias=True), [self.size, self.size], antialias=False)
+    if p['blur']:
+        k = 2 * math.ceil(3 * p['blur']) + 1
+        x = TF.gaussian_blur(x, [k, k], [p['blur'], p['blur']])
+    if p['jpeg']: x = TF.jpeg(x, p['jpeg'])
+    return x
 
 # %% ../nbs/02_data.ipynb #d909febe
 IMAGENET_MEAN, IMAGENET_STD = (0.485, 0.456, 0.406), (0.229, 0.224, 0.225)
@@ -425,22 +493,29 @@ def normalize_clip(clip, mean=IMAGENET_MEAN, std=IMAGENET_STD):
     m, s = torch.tensor(mean).view(3, 1, 1), torch.tensor(std).view(3, 1, 1)
     return (clip.float() / 255 - m) / s
 
+# %% ../nbs/02_data.ipynb #60495ab1
 def pick_frames(n_avail, n, g=None, train=False):
-    "`n` positions in a track of `n_avail` faces, in time order: even (or a random subset when training); repeats when short."
+    """`n` positions (int64 tensor) in a track of `n_avail` faces, in time order: even (or a random subset
+    when training); repeats when short."""
+
     if n_avail >= n:
         if train: return torch.randperm(n_avail, generator=g)[:n].sort().values
         return torch.from_numpy(((np.arange(n) + 0.5) * n_avail / n).astype(np.int64))
     return torch.arange(n) * n_avail // n
 
+# %% ../nbs/02_data.ipynb #7a3637e4
 def load_face_clip(cache, n_frames=32, g=None, train=False, track=0):
     "(crops uint8 (n, 3, S, S), landmarks (n, 5, 2)) of one track of a cached video."
     tr = load_record(cache)['tracks'][track]
     pos = pick_frames(len(tr['crops']), n_frames, g, train)
     return tr['crops'][pos], tr['landmarks'][pos]
 
+# %% ../nbs/02_data.ipynb #74925bd5
 class FaceClipDataset(torch.utils.data.Dataset):
     "Face clips from the cache, as normalised float tensors (T, 3, size, size) with a float label (1 = fake)."
-    def __init__(self, index, n_frames=32, size=224, mean=IMAGENET_MEAN, std=IMAGENET_STD, augment=None, train=False, seed=0):
+    def __init__(self, index, n_frames=32, size=224, mean=IMAGENET_MEAN, std=IMAGENET_STD, augment=None,
+                 train=False, seed=0):
+
         self.index = (index[index.status == 'ok'] if 'status' in index else index).reset_index(drop=True)
         self.n_frames, self.size, self.mean, self.std = n_frames, size, mean, std
         self.augment, self.train, self.seed, self.epoch = augment, train, seed, 0
@@ -461,6 +536,7 @@ class FaceClipDataset(torch.utils.data.Dataset):
         clip, _ = load_face_clip(self.index.cache[i], self.n_frames, g, self.train)
         return self.finish(clip, g), torch.tensor(self.label(i)), i
 
+# %% ../nbs/02_data.ipynb #49f812d9
 def _worker_init(_): torch.set_num_threads(1)   # 2 loader workers + the model share 2 cores
 
 def make_loader(ds, batch_size=8, shuffle=False, workers=2, seed=0, drop_last=False):

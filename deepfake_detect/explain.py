@@ -5,7 +5,7 @@
 # %% auto #0
 __all__ = ['UPLOAD_ACCEPT', 'GRADCAM_NOTE', 'cam_layer', 'gradcam', 'overlay', 'explain', 'plot_explanation', 'upload_widget']
 
-# %% ../nbs/08_explain.ipynb #f540ec9a
+# %% ../nbs/08_explain.ipynb #d52295e3
 import tempfile
 from pathlib import Path
 
@@ -15,22 +15,27 @@ import torch.nn.functional as F
 
 from .video import VIDEO_EXTENSIONS, IMAGE_EXTENSIONS
 from .data import normalize_clip
-from .predict import Predictor, Prediction, plot_timeline, result_card_html, crops_strip, png_bytes
+from .predict import (Predictor, Prediction, plot_timeline, result_card_html, crops_strip,
+                                     png_bytes)
 
-# %% ../nbs/08_explain.ipynb #b5582234
+# %% ../nbs/08_explain.ipynb #ed2b79d3
 def cam_layer(model):
-    "The backbone block Grad-CAM looks at: the last one in the registry's block list."
+    "The backbone block (an nn.Module) Grad-CAM looks at: the last one in the registry's block list."
     return model.spec.blocks(model.backbone)[-1]
 
+# %% ../nbs/08_explain.ipynb #a7123188
 def gradcam(model, cfg, crops):
-    "(heatmaps (N, S, S) in [0, 1], frame logits (N,)) for uint8 crops (N, 3, S, S)."
+    """(heatmaps (N, S, S) float32 in [0, 1], frame logits (N,)) for uint8 crops (N, 3, S, S), as numpy
+    arrays. Puts the model in eval mode."""
     import torchvision.transforms.v2.functional as TF
     crops = torch.as_tensor(crops)
     S = crops.shape[-1]
     x = crops if S == cfg['input_size'] else TF.resize(crops, [cfg['input_size']] * 2, antialias=True)
     x = normalize_clip(x, cfg['mean'], cfg['std']).requires_grad_(True)
     acts = {}
-    def hook(_, __, out): out.retain_grad(); acts['a'] = out
+    def hook(_, __, out):
+        out.retain_grad()
+        acts['a'] = out
     h = cam_layer(model).register_forward_hook(hook)
     model.eval()
     try:
@@ -44,55 +49,72 @@ def gradcam(model, cfg, crops):
     cam = cam / cam.flatten(1).max(1).values.clamp(min=1e-8)[:, None, None]
     return cam.detach().numpy(), logits.detach().numpy()
 
+# %% ../nbs/08_explain.ipynb #784121bd
 def overlay(crop, cam, alpha=0.45):
-    "A uint8 RGB crop (S, S, 3) with a heatmap (S, S) in [0, 1] laid over it (jet colours)."
+    "A uint8 RGB crop (S, S, 3) with a heatmap (S, S) in [0, 1] laid over it (jet colours): uint8 (S, S, 3)."
     import matplotlib
     heat = (matplotlib.colormaps['jet'](cam)[..., :3] * 255)
     return (crop.astype(np.float32) * (1 - alpha) + heat * alpha).clip(0, 255).astype(np.uint8)
 
-# %% ../nbs/08_explain.ipynb #a532ecbf
+# %% ../nbs/08_explain.ipynb #0207fdfa
 def explain(predictor, pred: Prediction, k=4):
-    "Heatmaps of the k highest-scoring frames of the most suspicious face: a list of dicts (time, p_fake, crop, cam, overlay)."
+    """Heatmaps of the k highest-scoring frames of the most suspicious face, in time order: a list of dicts
+    (track, time, p_fake, crop, cam, overlay); [] when there is no face."""
     if not pred.tracks: return []
     t = max(range(len(pred.tracks)), key=lambda i: pred.tracks[i]['p_fake'])
     frames = pred.tracks[t]['frames']
     top = sorted(np.argsort([-f['p_fake'] for f in frames])[:k])
     crops = pred.crops[t][top]
-    with predictor.model_lock:   # Grad-CAM hooks the shared model: no other prediction may run through it meanwhile
+    # Grad-CAM hooks the shared model: no other prediction may run through it meanwhile
+    with predictor.model_lock:
         cams, _ = gradcam(predictor.model, predictor.cfg, torch.from_numpy(crops).permute(0, 3, 1, 2))
-    return [dict(track=t, time=frames[i]['time'], p_fake=frames[i]['p_fake'], crop=c, cam=m, overlay=overlay(c, m))
-            for i, c, m in zip(top, crops, cams)]
+    return [dict(track=t, time=frames[i]['time'], p_fake=frames[i]['p_fake'], crop=c, cam=m,
+                 overlay=overlay(c, m)) for i, c, m in zip(top, crops, cams)]
 
+# %% ../nbs/08_explain.ipynb #fd3f84de
 def plot_explanation(pred, items):
-    "The timeline, then each explained frame: crop and heatmap overlay."
+    "The timeline, then each explained frame (crop and heatmap overlay): a matplotlib figure."
     import matplotlib.pyplot as plt
     fig = plt.figure(figsize=(2.2 * max(len(items), 3), 4.6))
     plot_timeline(pred, fig.add_subplot(2, 1, 1))
     for j, it in enumerate(items):
         ax = fig.add_subplot(2, len(items), len(items) + j + 1)
-        ax.imshow(it['overlay']); ax.axis('off'); ax.set_title(f"{it['time']:.2f}s · P(fake) {it['p_fake']:.2f}", fontsize=8)
+        ax.imshow(it['overlay'])
+        ax.axis('off')
+        ax.set_title(f"{it['time']:.2f}s · P(fake) {it['p_fake']:.2f}", fontsize=8)
     fig.tight_layout()
     return fig
 
-# %% ../nbs/08_explain.ipynb #8593372e
+# %% ../nbs/08_explain.ipynb #bd2e2367
 UPLOAD_ACCEPT = ','.join(VIDEO_EXTENSIONS + IMAGE_EXTENSIONS)
+
+# %% ../nbs/08_explain.ipynb #908f48e9
+GRADCAM_NOTE = ("Heatmaps (Grad-CAM) show where in each face the model's evidence for “manipulated” sits, "
+                "for the frames it found most suspicious. They are a hint where to look, not proof: "
+                "they do not show what was changed, and they light up wherever the model looks, "
+                "background included.")
+
+# %% ../nbs/08_explain.ipynb #89f14185
 _STAGE_TEXT = dict(frames='Reading frames…', faces='Finding faces…', model='Scoring faces…', done='Done')
-GRADCAM_NOTE = ("Heatmaps (Grad-CAM) show where in each face the model's evidence for “manipulated” sits, for the "
-                "frames it found most suspicious. They are a hint where to look, not proof: they do not show what was "
-                "changed, and they light up wherever the model looks, background included.")
+
+def _stage(bar, status, stage, done):
+    bar.value = done
+    status.value = _STAGE_TEXT[stage]
 
 def upload_widget(predictor=None):
-    """An ipywidgets upload cell: FileUpload (video or photo) → progress through the stages → result card, timeline,
-    face strip, and Grad-CAM heatmaps (drawn at once for a manipulated verdict, on request otherwise)."""
+    """An ipywidgets upload cell: FileUpload (video or photo) → progress through the stages → result card,
+    timeline, face strip, and Grad-CAM heatmaps (drawn at once for a manipulated verdict, on request
+    otherwise). Returns the VBox; its `prediction` is the last Prediction."""
     import ipywidgets as W
     up = W.FileUpload(accept=UPLOAD_ACCEPT, multiple=False, description='Upload')
     bar = W.IntProgress(min=0, max=3, value=0, description='')
     status, card, note = W.HTML(''), W.HTML(''), W.HTML('')
-    hidden = lambda: W.Layout(max_width='760px', display='none')   # no broken-image icon before there is a picture
+    # hidden: no broken-image icon before there is a picture
+    hidden = lambda: W.Layout(max_width='760px', display='none')
     timeline, strip, heat = (W.Image(format='png', layout=hidden()) for _ in range(3))
     more = W.Button(description='Show heatmaps', layout=W.Layout(display='none'))
-    box = W.VBox([W.HTML('<b>Is this face manipulated?</b> Upload a video or a photo.'), up, W.HBox([bar, status]),
-                  card, timeline, strip, more, heat, note])
+    box = W.VBox([W.HTML('<b>Is this face manipulated?</b> Upload a video or a photo.'), up,
+                  W.HBox([bar, status]), card, timeline, strip, more, heat, note])
     state = dict(predictor=predictor)
 
     def show(img, data):
@@ -116,7 +138,8 @@ def upload_widget(predictor=None):
             path.write_bytes(bytes(f['content']))
             try:
                 state['predictor'] = state['predictor'] or Predictor()
-                pred = state['predictor'].predict(path, progress=lambda stage, done: _stage(bar, status, stage, done))
+                pred = state['predictor'].predict(
+                    path, progress=lambda stage, done: _stage(bar, status, stage, done))
             except Exception as e:   # the cell stays usable whatever is uploaded
                 pred = Prediction(path=f['name'], label='ERROR', error=str(e))
         pred.path, box.prediction = f['name'], pred
@@ -130,9 +153,7 @@ def upload_widget(predictor=None):
 
     more.on_click(draw_heatmaps)
     up.observe(on_upload, names='value')
-    box.upload, box.card, box.timeline, box.strip, box.heatmaps, box.more = up, card, timeline, strip, heat, more
-    box.note = note
+    box.upload, box.card, box.timeline, box.strip = up, card, timeline, strip
+    box.heatmaps, box.more, box.note = heat, more, note
     box.status, box.progress, box.prediction = status, bar, None
     return box
-
-def _stage(bar, status, stage, done): bar.value, status.value = done, _STAGE_TEXT[stage]

@@ -17,6 +17,7 @@ from pathlib import Path
 import cv2
 import numpy as np
 import torch
+from fastcore.basics import patch
 
 from .video import VideoInfo, FrameSample, sample_frames, read_frames_at, is_photo, read_photo
 
@@ -31,8 +32,10 @@ class Detections:
     def __len__(self): return len(self.boxes)
 
     @classmethod
-    def empty(cls): return cls(np.zeros((0, 4), np.float32), np.zeros(0, np.float32), np.zeros((0, 5, 2), np.float32))
+    def empty(cls):
+        return cls(np.zeros((0, 4), np.float32), np.zeros(0, np.float32), np.zeros((0, 5, 2), np.float32))
 
+# %% ../nbs/01_faces.ipynb #9ae8c088
 def iou(a, b):
     "Intersection over union of boxes a (n, 4) and b (m, 4): an (n, m) matrix."
     a, b = np.asarray(a, np.float32).reshape(-1, 4), np.asarray(b, np.float32).reshape(-1, 4)
@@ -41,51 +44,66 @@ def iou(a, b):
     area = lambda x: np.prod(x[:, 2:] - x[:, :2], -1)
     return inter / (area(a)[:, None] + area(b)[None] - inter + 1e-9)
 
+# %% ../nbs/01_faces.ipynb #a72388ae
 def downscale(frames, max_side):
-    "Frames (N, H, W, 3) array or list of equal-size (H, W, 3) frames, resized so the long side is at most `max_side`, and the factor applied."
+    """Frames (N, H, W, 3) array or list of equal-size (H, W, 3) frames, resized so the long side is at most
+    `max_side`, and the factor applied."""
     h, w = frames[0].shape[:2]
     s = min(1.0, max_side / max(h, w))
     if s == 1.0: return np.asarray(frames), 1.0
     size = (max(1, round(w * s)), max(1, round(h * s)))
     return np.stack([cv2.resize(f, size, interpolation=cv2.INTER_AREA) for f in frames]), s
 
+# %% ../nbs/01_faces.ipynb #f2d13057
 class FaceDetector:
     "MTCNN run batched on a downscaled copy of the frames; boxes and landmarks come back at full resolution."
-    def __init__(self, max_side=640, min_face=40, min_score=0.95, retry_min_face=20, batch_size=4, device='cpu'):
+    def __init__(self, max_side=640, min_face=40, min_score=0.95, retry_min_face=20, batch_size=4,
+                 device='cpu'):
         from facenet_pytorch import MTCNN
         self.max_side, self.min_face, self.min_score = max_side, min_face, min_score
         self.retry_min_face, self.batch_size = retry_min_face, batch_size
         self.mtcnn = MTCNN(keep_all=True, min_face_size=min_face, post_process=False, device=device)
 
-    def _detect(self, frames, min_face):
-        "MTCNN's raw (boxes, probs, points, scale) per frame, downscaling one batch at a time."
-        self.mtcnn.min_face_size = min_face
-        out = []
-        for i in range(0, len(frames), self.batch_size):
-            small, s = downscale(frames[i:i + self.batch_size], self.max_side)
-            if min(small.shape[1:3]) < max(min_face, 12):   # smaller than MTCNN's first pyramid level: no face fits
-                out += [(None, None, None, s)] * len(small); continue
-            with torch.inference_mode():
-                boxes, probs, points = self.mtcnn.detect(small, landmarks=True)
-            out += [(b, p, l, s) for b, p, l in zip(boxes, probs, points)]
-        return out
+# %% ../nbs/01_faces.ipynb #8a7beb7d
+@patch
+def _detect(self: FaceDetector, frames, min_face):
+    "MTCNN's raw (boxes, probs, points, scale) per frame, downscaling one batch at a time."
+    self.mtcnn.min_face_size = min_face
+    out = []
+    for i in range(0, len(frames), self.batch_size):
+        small, s = downscale(frames[i:i + self.batch_size], self.max_side)
+        # smaller than MTCNN's first pyramid level: no face fits
+        if min(small.shape[1:3]) < max(min_face, 12):
+            out += [(None, None, None, s)] * len(small)
+            continue
+        with torch.inference_mode():
+            boxes, probs, points = self.mtcnn.detect(small, landmarks=True)
+        out += [(b, p, l, s) for b, p, l in zip(boxes, probs, points)]
+    return out
 
-    def __call__(self, frames) -> list:
-        "One `Detections` per frame of `frames`: (N, H, W, 3) RGB uint8, or a list of equal-size (H, W, 3) frames."
-        shapes = sorted({np.shape(f) for f in frames})
-        if len(shapes) != 1 or len(shapes[0]) != 3 or shapes[0][-1] != 3:
-            raise ValueError(f"expected (N, H, W, 3) RGB frames of one size, got frames of shapes {shapes}")
-        raw = self._detect(frames, self.min_face)
-        if self.retry_min_face and all(b is None for b, *_ in raw):
-            raw = self._detect(frames, self.retry_min_face)
-        return [self._to_detections(*r) for r in raw]
+# %% ../nbs/01_faces.ipynb #d653e848
+@patch
+def _to_detections(self: FaceDetector, boxes, probs, points, s):
+    if boxes is None: return Detections.empty()
+    keep = np.asarray(probs, np.float32) >= self.min_score
+    return Detections(boxes=(np.asarray(boxes, np.float32)[keep] / s),
+                      scores=np.asarray(probs, np.float32)[keep],
+                      landmarks=(np.asarray(points, np.float32)[keep] / s))
 
-    def _to_detections(self, boxes, probs, points, s):
-        if boxes is None: return Detections.empty()
-        keep = np.asarray(probs, np.float32) >= self.min_score
-        return Detections(boxes=(np.asarray(boxes, np.float32)[keep] / s), scores=np.asarray(probs, np.float32)[keep],
-                          landmarks=(np.asarray(points, np.float32)[keep] / s))
+# %% ../nbs/01_faces.ipynb #06f6ef6a
+@patch
+def __call__(self: FaceDetector, frames) -> list:
+    """One `Detections` per frame of `frames`: (N, H, W, 3) RGB uint8, or a list of equal-size (H, W, 3)
+    frames. Raises ValueError for anything else."""
+    shapes = sorted({np.shape(f) for f in frames})
+    if len(shapes) != 1 or len(shapes[0]) != 3 or shapes[0][-1] != 3:
+        raise ValueError(f"expected (N, H, W, 3) RGB frames of one size, got frames of shapes {shapes}")
+    raw = self._detect(frames, self.min_face)
+    if self.retry_min_face and all(b is None for b, *_ in raw):
+        raw = self._detect(frames, self.retry_min_face)
+    return [self._to_detections(*r) for r in raw]
 
+# %% ../nbs/01_faces.ipynb #13de8546
 @lru_cache(maxsize=None)
 def default_detector():
     "One shared FaceDetector with default settings (MTCNN loads once per process)."
@@ -105,9 +123,9 @@ def _size_ratio(a, b):
     return np.maximum(r, 1 / r.clip(1e-6))
 
 def link_tracks(dets, min_iou=0.2, max_dist=1.5, max_size_ratio=1.6, min_frac=0.15, frames=None):
-    """Link per-frame `Detections` into tracks: a list of [(frame position, detection index), ...], longest first.
-    Tracks present in fewer than `min_frac` of the frames that have any face are dropped. With the `frames`, tracks
-    that never meet and look alike are joined first (`merge_disjoint`)."""
+    """Link per-frame `Detections` into tracks: a list of [(frame position, detection index), ...], longest
+    first. Tracks present in fewer than `min_frac` of the frames that have any face are dropped. With the
+    `frames`, tracks that never meet and look alike are joined first (`merge_disjoint`)."""
     from scipy.optimize import linear_sum_assignment
     tracks, last = [], []
     for t, d in enumerate(dets):
@@ -119,9 +137,14 @@ def link_tracks(dets, min_iou=0.2, max_dist=1.5, max_size_ratio=1.6, min_frac=0.
             ok = (ov >= min_iou) | ((dist <= max_dist) & (_size_ratio(prev, d.boxes) <= max_size_ratio))
             rows, cols = linear_sum_assignment(np.where(ok, dist - ov, 1e6))
             for r, c in zip(rows, cols):
-                if ok[r, c]: tracks[r].append((t, c)); last[r] = d.boxes[c]; matched.add(c)
+                if ok[r, c]:
+                    tracks[r].append((t, c))
+                    last[r] = d.boxes[c]
+                    matched.add(c)
         for c in range(len(d)):
-            if c not in matched: tracks.append([(t, c)]); last.append(d.boxes[c])
+            if c not in matched:
+                tracks.append([(t, c)])
+                last.append(d.boxes[c])
     if frames is not None: tracks = merge_disjoint(tracks, dets, frames, max_size_ratio)
     n_with_face = sum(d is not None and len(d) > 0 for d in dets)
     keep = [tr for tr in tracks if len(tr) >= max(1, math.ceil(min_frac * n_with_face))]
@@ -130,19 +153,25 @@ def link_tracks(dets, min_iou=0.2, max_dist=1.5, max_size_ratio=1.6, min_frac=0.
 
 # %% ../nbs/01_faces.ipynb #57ba937d
 def appearance(frame, box):
-    "A cheap look of a face: mean L, a, b (OpenCV's 8-bit Lab) of the central half of `box` (x0, y0, x1, y1) in `frame`."
+    """A cheap look of a face: mean L, a, b (OpenCV's 8-bit Lab, float32 (3,)) of the central half of `box`
+    (x0, y0, x1, y1) in `frame`; NaN when the box lies outside the frame."""
     x0, y0, x1, y1 = box
     cx, cy, hw, hh = (x0 + x1) / 2, (y0 + y1) / 2, (x1 - x0) / 4, (y1 - y0) / 4
     h, w = frame.shape[:2]
-    patch = frame[int(max(cy - hh, 0)):int(min(cy + hh, h)) + 1, int(max(cx - hw, 0)):int(min(cx + hw, w)) + 1]
+    rows = slice(int(max(cy - hh, 0)), int(min(cy + hh, h)) + 1)
+    cols = slice(int(max(cx - hw, 0)), int(min(cx + hw, w)) + 1)
+    patch = frame[rows, cols]
     if not patch.size: return np.full(3, np.nan, np.float32)
-    return cv2.cvtColor(np.ascontiguousarray(patch), cv2.COLOR_RGB2LAB).reshape(-1, 3).mean(0).astype(np.float32)
+    lab = cv2.cvtColor(np.ascontiguousarray(patch), cv2.COLOR_RGB2LAB)
+    return lab.reshape(-1, 3).mean(0).astype(np.float32)
 
+# %% ../nbs/01_faces.ipynb #4a1a9d84
 def merge_disjoint(tracks, dets, frames, max_size_ratio=1.6, max_colour=12.0):
-    """Join tracks that are never in the same frame and look alike (box size within `max_size_ratio`, mean Lab colour
-    within `max_colour`): one person whom a long gap between samples or a camera cut split in two."""
+    """Join tracks that are never in the same frame and look alike (box size within `max_size_ratio`, mean Lab
+    colour within `max_colour`): one person whom a long gap between samples or a camera cut split in two."""
     look = lambda tr: np.nanmean([appearance(frames[t], dets[t].boxes[c]) for t, c in tr], 0)
-    size = lambda tr: np.median([np.sqrt(np.prod(dets[t].boxes[c, 2:] - dets[t].boxes[c, :2])) for t, c in tr])
+    side = lambda t, c: np.sqrt(np.prod(dets[t].boxes[c, 2:] - dets[t].boxes[c, :2]))
+    size = lambda tr: np.median([side(t, c) for t, c in tr])
     kept = []
     for tr in sorted(tracks, key=len, reverse=True):
         t_look, t_size, frames_of = look(tr), size(tr), {t for t, _ in tr}
@@ -151,7 +180,8 @@ def merge_disjoint(tracks, dets, frames, max_size_ratio=1.6, max_colour=12.0):
             apart = not (frames_of & {t for t, _ in other})
             if apart and ratio <= max_size_ratio and np.linalg.norm(t_look - o_look) <= max_colour:
                 merged = sorted(other + tr)
-                kept[k] = (merged, look(merged), size(merged)); break
+                kept[k] = (merged, look(merged), size(merged))
+                break
         else: kept.append((tr, look(tr), size(tr)))
     return [tr for tr, _, _ in kept]
 
@@ -162,8 +192,10 @@ def square_box(box, margin=1.3):
     side = max(x1 - x0, y1 - y0) * margin
     return (x0 + x1 - side) / 2, (y0 + y1 - side) / 2, side
 
+# %% ../nbs/01_faces.ipynb #b71e871d
 def crop_face(frame, box, landmarks=None, size=224, margin=1.3):
-    "Square crop of `frame` around `box`, resized to `size`; returns (crop, landmarks in crop coordinates)."
+    """Square crop of `frame` around `box`, resized to `size`; returns (crop (size, size, 3) uint8, landmarks
+    (5, 2) float32 in crop coordinates, or None)."""
     sx, sy, side = square_box(box, margin)
     x0, y0, s = int(round(sx)), int(round(sy)), max(1, int(round(side)))
     h, w = frame.shape[:2]
@@ -172,17 +204,21 @@ def crop_face(frame, box, landmarks=None, size=224, margin=1.3):
     if any(pad): patch = cv2.copyMakeBorder(patch, *pad, cv2.BORDER_CONSTANT, value=0)
     interp = cv2.INTER_AREA if s > size else cv2.INTER_LINEAR
     crop = cv2.resize(patch, (size, size), interpolation=interp)
-    pts = None if landmarks is None else ((np.asarray(landmarks, np.float32) - [x0, y0]) * (size / s)).astype(np.float32)
-    return crop, pts
+    if landmarks is None: return crop, None
+    pts = (np.asarray(landmarks, np.float32) - [x0, y0]) * (size / s)
+    return crop, pts.astype(np.float32)
 
 # %% ../nbs/01_faces.ipynb #080ef6cc
 def detect_frames(detector, frames, every=1):
-    "Per-frame Detections, running `detector` on every `every`-th frame and the last; `None` for the frames skipped."
+    """Per-frame Detections, running `detector` on every `every`-th frame and the last; `None` for the frames
+    skipped."""
     keep = sorted(set(range(0, len(frames), max(1, every))) | {len(frames) - 1})
     out = [None] * len(frames)
-    for i, d in zip(keep, detector([frames[i] for i in keep])): out[i] = d   # views: `frames[keep]` would copy them
+    # views: `frames[keep]` would copy them
+    for i, d in zip(keep, detector([frames[i] for i in keep])): out[i] = d
     return out
 
+# %% ../nbs/01_faces.ipynb #b7276f89
 def fill_skipped(dets, tracks):
     "(dets, tracks) with each track interpolated onto skipped (`None`) frames between two of its detections."
     skipped = {t for t, d in enumerate(dets) if d is None}
@@ -203,14 +239,19 @@ def fill_skipped(dets, tracks):
         filled.append(out)
     dets = list(dets)
     for t, rows in extra.items():
-        dets[t] = Detections(np.array([r[0] for r in rows], np.float32).reshape(-1, 4), np.array([r[1] for r in rows], np.float32),
-                             np.array([r[2] for r in rows], np.float32).reshape(-1, 5, 2)) if rows else Detections.empty()
+        if not rows:
+            dets[t] = Detections.empty()
+            continue
+        dets[t] = Detections(np.array([r[0] for r in rows], np.float32).reshape(-1, 4),
+                             np.array([r[1] for r in rows], np.float32),
+                             np.array([r[2] for r in rows], np.float32).reshape(-1, 5, 2))
     return dets, filled
 
 # %% ../nbs/01_faces.ipynb #58f3b041
 @dataclass
 class FaceTrack:
-    "One person's face over the sampled frames: crops (T, S, S, 3) uint8 and, per crop, its box, frame, time, landmarks (crop coordinates) and score."
+    """One person's face over the sampled frames: crops (T, S, S, 3) uint8 and, per crop, its box, frame,
+    time, landmarks (crop coordinates) and score."""
     crops: np.ndarray
     boxes: np.ndarray
     frame_indices: np.ndarray
@@ -221,6 +262,7 @@ class FaceTrack:
 
     def __len__(self): return len(self.frame_indices)
 
+# %% ../nbs/01_faces.ipynb #0c6c84e4
 @dataclass
 class FaceClips:
     "Everything chapter 01 knows about one video: its info, the sampled frames and the face tracks."
@@ -232,48 +274,57 @@ class FaceClips:
     warnings: list = field(default_factory=list)
     timings: dict = field(default_factory=dict)
     params: dict = field(default_factory=dict)
-    turned: int = 0             # degrees the frames were turned counter-clockwise to find the faces (0, 90, 180, 270)
+    turned: int = 0             # degrees turned counter-clockwise to find the faces (0, 90, 180, 270)
     photo: bool = False         # a still image (one frame), not a video
 
     @property
     def has_face(self): return len(self.tracks) > 0
 
-    def summary(self):
-        "One line per track, for people."
-        head = (f"{Path(self.info.path).name}: {self.info.width}×{self.info.height}, {self.info.duration:.1f} s, "
-                f"{len(self.frame_indices)} frames sampled, {len(self.tracks)} face track(s)")
-        lines = [head] + [f"  track {i}: {len(t)} faces, mean score {t.scores.mean():.3f}, "
-                          f"{len(t.missing)} frames without this face" for i, t in enumerate(self.tracks)]
-        if self.reason: lines.append(f"  {self.reason}")
-        return '\n'.join(lines + [f"  warning: {w}" for w in self.warnings])
+# %% ../nbs/01_faces.ipynb #68e6e2f5
+@patch
+def summary(self: FaceClips):
+    "One line per track, for people."
+    head = (f"{Path(self.info.path).name}: {self.info.width}×{self.info.height}, {self.info.duration:.1f} s, "
+            f"{len(self.frame_indices)} frames sampled, {len(self.tracks)} face track(s)")
+    lines = [head] + [f"  track {i}: {len(t)} faces, mean score {t.scores.mean():.3f}, "
+                      f"{len(t.missing)} frames without this face" for i, t in enumerate(self.tracks)]
+    if self.reason: lines.append(f"  {self.reason}")
+    return '\n'.join(lines + [f"  warning: {w}" for w in self.warnings])
 
+# %% ../nbs/01_faces.ipynb #537df9ac
 def _source_scale(sample, turn=0):
-    "Pixels of the sampled frames per pixel of the source (1 when read at full size), for frames turned `turn` times."
+    """Pixels of the sampled frames per pixel of the source (1 when read at full size), for frames turned
+    `turn` times."""
     w = sample.info.height if turn % 2 else sample.info.width
     return min(1.0, sample.frames.shape[2] / w) if w else 1.0
 
 def _full_res_crops(path, sample, dets, links, s, turn, size, margin):
-    "{(track, position): (crop, landmarks)} cut from the source's full-resolution frames, read again one at a time."
+    """{(track, position): (crop, landmarks)} cut from the source's full-resolution frames, read again one at
+    a time."""
     need = {}
     for k, tr in enumerate(links):
         for t, c in tr: need.setdefault(int(sample.indices[t]), []).append((k, t, c))
     out = {}
     def cut(i, frame):
         frame = np.rot90(frame, turn) if turn else frame
-        for k, t, c in need[i]: out[k, t] = crop_face(frame, dets[t].boxes[c] / s, dets[t].landmarks[c] / s, size, margin)
+        for k, t, c in need[i]:
+            out[k, t] = crop_face(frame, dets[t].boxes[c] / s, dets[t].landmarks[c] / s, size, margin)
     read_frames_at(path, need, cut)
     return out
 
+# %% ../nbs/01_faces.ipynb #e5bc9daa
 def build_tracks(sample: FrameSample, dets, size=224, margin=1.3, min_frac=0.15, path=None, turn=0):
     """Crop every tracked detection of `sample` into `FaceTrack`s (frames the detector skipped, `None`, are
-    interpolated). With the video's `path`, faces found on a downscaled sample are cropped from the full-resolution
-    frames, and boxes are given in source pixels (so face sizes are true ones)."""
+    interpolated). With the video's `path`, faces found on a downscaled sample are cropped from the
+    full-resolution frames, and boxes are given in source pixels (so face sizes are true ones)."""
     dets, links = fill_skipped(dets, link_tracks(dets, min_frac=min_frac, frames=sample.frames))
     s = _source_scale(sample, turn)
-    full = _full_res_crops(path, sample, dets, links, s, turn, size, margin) if path is not None and s < 0.99 else {}
+    full = {}
+    if path is not None and s < 0.99: full = _full_res_crops(path, sample, dets, links, s, turn, size, margin)
     tracks = []
     for k, tr in enumerate(links):
-        crops, pts = zip(*(full.get((k, t)) or crop_face(sample.frames[t], dets[t].boxes[c], dets[t].landmarks[c], size, margin)
+        crops, pts = zip(*(full.get((k, t)) or
+                           crop_face(sample.frames[t], dets[t].boxes[c], dets[t].landmarks[c], size, margin)
                            for t, c in tr))
         pos = np.array([t for t, _ in tr])
         tracks.append(FaceTrack(crops=np.stack(crops), boxes=np.stack([dets[t].boxes[c] / s for t, c in tr]),
@@ -282,22 +333,29 @@ def build_tracks(sample: FrameSample, dets, size=224, margin=1.3, min_frac=0.15,
                                 missing=np.setdiff1d(sample.indices, sample.indices[pos])))
     return tracks
 
+# %% ../nbs/01_faces.ipynb #0ae64c4b
 TURNS = {1: '90° counter-clockwise', 2: '180° (upside down)', 3: '90° clockwise'}
 
 def find_orientation(detector, frames, n=8):
-    "How many quarter turns (np.rot90, counter-clockwise) show the most faces in up to `n` of `frames`; 0 if none do."
+    """How many quarter turns (np.rot90, counter-clockwise) show the most faces in up to `n` of `frames`
+    ((N, H, W, 3) uint8); 0 if none do."""
     pick = frames[np.unique(np.linspace(0, len(frames) - 1, min(n, len(frames))).astype(int))]
-    found = {k: sum(len(d) for d in detector(np.ascontiguousarray(np.rot90(pick, k, axes=(1, 2))))) for k in TURNS}
+    turned = lambda k: np.ascontiguousarray(np.rot90(pick, k, axes=(1, 2)))
+    found = {k: sum(len(d) for d in detector(turned(k))) for k in TURNS}
     best = max(found, key=found.get)
     return best if found[best] else 0
 
-MAX_INTERP_GAP = 0.5   # s: samples further apart than this are all searched (a face moves too far to interpolate)
+# %% ../nbs/01_faces.ipynb #5730ded8
+# s: samples further apart than this are all searched (a face moves too far to interpolate)
+MAX_INTERP_GAP = 0.5
 
+# %% ../nbs/01_faces.ipynb #fcff0725
 def extract_face_clips(path, n_frames=32, size=224, margin=1.3, detector=None, read_max_side=1280,
                        min_frac=0.15, detect_every=1, progress=None) -> FaceClips:
-    """Sample `n_frames` over the video at `path` (or read the photo there), detect and track faces, and crop them to
-    `size` px squares from the full-resolution frames. When no face is upright, the other three orientations are tried (`FaceClips.turned`).
-    `progress(stage)` is called with 'frames' and 'faces' as each stage starts (for user interfaces)."""
+    """Sample `n_frames` over the video at `path` (or read the photo there), detect and track faces, and crop
+    them to `size` px squares from the full-resolution frames. When no face is upright, the other three
+    orientations are tried (`FaceClips.turned`). `progress(stage)` is called with 'frames' and 'faces' as each
+    stage starts (for user interfaces). Raises VideoError for a file that is no readable video or photo."""
     progress = progress or (lambda stage: None)
     detector = detector or default_detector()
     t0 = time.perf_counter()
@@ -309,19 +367,25 @@ def extract_face_clips(path, n_frames=32, size=224, margin=1.3, detector=None, r
     gap = np.median(np.diff(sample.timestamps)) if len(sample) > 1 else 0.0
     every = detect_every if gap <= MAX_INTERP_GAP else 1
     dets, turn = detect_frames(detector, sample.frames, every), 0
-    if not any(d is not None and len(d) for d in dets) and (turn := find_orientation(detector, sample.frames)):
+    found_any = any(d is not None and len(d) for d in dets)
+    if not found_any and (turn := find_orientation(detector, sample.frames)):
         sample.frames = np.ascontiguousarray(np.rot90(sample.frames, turn, axes=(1, 2)))
         dets = detect_frames(detector, sample.frames, every)
     t2 = time.perf_counter()
     tracks = build_tracks(sample, dets, size, margin, min_frac, path=path, turn=turn)
     t3 = time.perf_counter()
     warnings = list(sample.warnings)
-    if turn and tracks: warnings.append(f"faces found only after turning the frames {TURNS[turn]}: the video is "
-                                        "sideways or upside down (a rotation flag lost in editing?)")
-    if len(tracks) > 1: warnings.append(f"{len(tracks)} people: each face is scored, the video takes the highest score")
-    reason = None if tracks else ("no face found in the photo" if photo else
-                                  f"no face found in {len(sample)} frames sampled over {sample.info.duration:.1f} s")
-    return FaceClips(info=sample.info, frame_indices=sample.indices, timestamps=sample.timestamps, tracks=tracks,
-                     reason=reason, warnings=warnings, timings=dict(decode=t1 - t0, detect=t2 - t1, crop=t3 - t2),
+    if turn and tracks:
+        warnings.append(f"faces found only after turning the frames {TURNS[turn]}: the video is "
+                        "sideways or upside down (a rotation flag lost in editing?)")
+    if len(tracks) > 1:
+        warnings.append(f"{len(tracks)} people: each face is scored, the video takes the highest score")
+    reason = None if tracks else (
+        "no face found in the photo" if photo else
+        f"no face found in {len(sample)} frames sampled over {sample.info.duration:.1f} s")
+    return FaceClips(info=sample.info, frame_indices=sample.indices, timestamps=sample.timestamps,
+                     tracks=tracks, reason=reason, warnings=warnings,
+                     timings=dict(decode=t1 - t0, detect=t2 - t1, crop=t3 - t2),
+
                      params=dict(n_frames=n_frames, size=size, margin=margin, read_max_side=read_max_side,
                                  detect_every=every), turned=90 * turn if tracks else 0, photo=photo)

@@ -28,6 +28,7 @@ def astronaut():
     from skimage import data
     return data.astronaut()
 
+# %% ../nbs/00a_fixtures.ipynb #a3f6e16f
 def cat():
     "A face that is not human (Chelsea the cat, from scikit-image): the 'no face' fixture."
     from skimage import data
@@ -38,6 +39,7 @@ ONE_FACE = [((.30, .10, .55), (.45, .05, .75))]   # one face drifting right and 
 TWO_FACES = [((.02, .15, .70), (.05, .15, .70)),   # two faces side by side
              ((.52, .15, .70), (.49, .15, .70))]
 
+# %% ../nbs/00a_fixtures.ipynb #948dbf52
 def backdrop(width, height, t=0.0):
     "A smooth, slowly shifting colour gradient: a background with no faces and no flat regions."
     y, x = np.mgrid[0:height, 0:width].astype(np.float32)
@@ -46,6 +48,7 @@ def backdrop(width, height, t=0.0):
     b = 140 + 40 * np.sin((x + y) / 151 + 2 * t)
     return np.stack([r, g, b], -1).clip(0, 255).astype(np.uint8)
 
+# %% ../nbs/00a_fixtures.ipynb #1ddf2d58
 def paste(canvas, img, x, y, scale):
     "Paste `img` resized by `scale` with its top-left corner at pixel (x, y), clipped to the canvas."
     h, w = img.shape[:2]
@@ -57,6 +60,7 @@ def paste(canvas, img, x, y, scale):
     if x1 > x0 and y1 > y0: canvas[y0:y1, x0:x1] = im[y0 - y:y1 - y, x0 - x:x1 - x]
     return canvas
 
+# %% ../nbs/00a_fixtures.ipynb #1306aa16
 def _sprite_at(sprite, i, n_frames, width, height, img_h):
     "Pixel position and scale of one sprite at frame i."
     (xa, ya, ha), (xb, yb, hb) = sprite
@@ -72,8 +76,10 @@ def face_scene(n_frames=48, width=640, height=360, sprites=ONE_FACE, image=None)
         for s in sprites: paste(frame, image, *_sprite_at(s, i, n_frames, width, height, image.shape[0]))
         yield frame
 
+# %% ../nbs/00a_fixtures.ipynb #9ee571fa
 def scene_face_boxes(n_frames=48, width=640, height=360, sprites=ONE_FACE):
-    "The astronaut's true face box in every frame of the matching `face_scene`: shape (n_sprites, n_frames, 4)."
+    """The astronaut's true face box (x0, y0, x1, y1, pixels) in every frame of the matching `face_scene`:
+    float32, shape (n_sprites, n_frames, 4)."""
     out = np.zeros((len(sprites), n_frames, 4), np.float32)
     for s, sprite in enumerate(sprites):
         for i in range(n_frames):
@@ -85,7 +91,8 @@ def scene_face_boxes(n_frames=48, width=640, height=360, sprites=ONE_FACE):
 _FOURCC = {'.avi': 'MJPG', '.mp4': 'mp4v', '.mov': 'mp4v', '.mkv': 'MJPG', '.webm': 'VP80'}
 
 def write_video(path, frames, fps=25.0, fourcc=None, gray=False):
-    "Write RGB frames with OpenCV's VideoWriter (codec from the extension unless `fourcc` is given); returns the path."
+    """Write RGB frames with OpenCV's VideoWriter (codec from the extension unless `fourcc` is given); returns
+    the path. Raises ValueError when `frames` is empty."""
     path, writer = Path(path), None
     path.parent.mkdir(parents=True, exist_ok=True)
     for frame in frames:
@@ -99,15 +106,18 @@ def write_video(path, frames, fps=25.0, fourcc=None, gray=False):
     writer.release()
     return path
 
+# %% ../nbs/00a_fixtures.ipynb #bfbc58d3
 def write_h264(path, frames, fps=30.0, crf=23, preset='veryfast'):
     "Write RGB frames as H.264 (libx264, yuv420p) through imageio-ffmpeg; returns the path."
     import imageio_ffmpeg
-    path = Path(path); path.parent.mkdir(parents=True, exist_ok=True)
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
     frames = iter(frames)
     first = next(frames)
     h, w = first.shape[:2]
-    gen = imageio_ffmpeg.write_frames(str(path), (w, h), fps=fps, codec='libx264', quality=None, macro_block_size=1,
-                                      pix_fmt_out='yuv420p', output_params=['-crf', str(crf), '-preset', preset],
+    gen = imageio_ffmpeg.write_frames(str(path), (w, h), fps=fps, codec='libx264', quality=None,
+                                      macro_block_size=1, pix_fmt_out='yuv420p',
+                                      output_params=['-crf', str(crf), '-preset', preset],
                                       ffmpeg_log_level='error')
     gen.send(None)
     gen.send(np.ascontiguousarray(first))
@@ -121,13 +131,16 @@ def write_rotated(path, src, degrees=90):
     ffmpeg('-display_rotation', degrees, '-i', src, '-c', 'copy', path)
     return Path(path)
 
+# %% ../nbs/00a_fixtures.ipynb #8d5dbb69
 def write_phone_video(path, frames, fps=30.0):
     "H.264 stored sideways with a rotation flag that turns it upright again, as phones record portrait video."
-    side = write_h264(Path(path).with_suffix('.sideways.mp4'), (np.ascontiguousarray(np.rot90(f)) for f in frames), fps)
+    sideways = (np.ascontiguousarray(np.rot90(f)) for f in frames)
+    side = write_h264(Path(path).with_suffix('.sideways.mp4'), sideways, fps)
     write_rotated(path, side, -90)
     side.unlink()
     return Path(path)
 
+# %% ../nbs/00a_fixtures.ipynb #cfca4b59
 def _avi_frame_count_offsets(data):
     "Byte offsets of the two frame counts in an AVI header: avih.dwTotalFrames and strh.dwLength."
     avih, strh = data.find(b'avih'), data.find(b'strh')
@@ -145,7 +158,8 @@ def write_lying_avi(path, frames, claimed, fps=25.0):
 # %% ../nbs/00a_fixtures.ipynb #bc93af8a
 def write_bad_files(folder):
     "Write one file per kind of bad upload into `folder`; returns {kind: path}."
-    folder = Path(folder); folder.mkdir(parents=True, exist_ok=True)
+    folder = Path(folder)
+    folder.mkdir(parents=True, exist_ok=True)
     out = {'empty': folder/'empty.mp4', 'text': folder/'notes.mp4', 'truncated': folder/'truncated.mp4',
            'audio_only': folder/'audio_only.mp4', 'unknown_codec': folder/'unknown_codec.avi'}
     out['empty'].write_bytes(b'')
@@ -161,16 +175,21 @@ def write_bad_files(folder):
 
 # %% ../nbs/00a_fixtures.ipynb #6374dc4b
 def write_vfr(path, fast=(60, 2.0), slow=(5, 8.0), width=320, height=180):
-    "A variable frame rate H.264 clip: `fast` (fps, seconds) then `slow` (fps, seconds), with true timestamps."
+    """A variable frame rate H.264 clip: `fast` (fps, seconds) then `slow` (fps, seconds), with true
+    timestamps."""
     (f1, s1), (f2, s2) = fast, slow
-    src = write_h264(Path(path).with_suffix('.src.mp4'), face_scene(int(f1 * (s1 + s2)), width, height), fps=f1)
+    frames = face_scene(int(f1 * (s1 + s2)), width, height)
+    src = write_h264(Path(path).with_suffix('.src.mp4'), frames, fps=f1)
     keep = f"lt(t\\,{s1})+not(mod(n\\,{round(f1 / f2)}))"   # every frame of the fast part, then one in f1/f2
-    ffmpeg('-i', src, '-vf', f"select='{keep}'", '-fps_mode', 'vfr', '-c:v', 'libx264', '-preset', 'veryfast', path)
+    ffmpeg('-i', src, '-vf', f"select='{keep}'", '-fps_mode', 'vfr', '-c:v', 'libx264', '-preset', 'veryfast',
+           path)
     src.unlink()
     return Path(path)
 
+# %% ../nbs/00a_fixtures.ipynb #a8291f9d
 def write_damaged(path, frames, fps=30.0, start=0.35, stop=0.65, seed=0):
-    "H.264 with a keyframe every 15 frames (as cameras write) whose bytes from `start` to `stop` (fractions) are noise."
+    """H.264 with a keyframe every 15 frames (as cameras write) whose bytes from `start` to `stop` (fractions)
+    are noise."""
     good = write_h264(Path(path).with_suffix('.good.mp4'), frames, fps)
     ffmpeg('-i', good, '-c:v', 'libx264', '-g', 15, '-preset', 'veryfast', path)
     good.unlink()
@@ -180,20 +199,24 @@ def write_damaged(path, frames, fps=30.0, start=0.35, stop=0.65, seed=0):
     Path(path).write_bytes(bytes(data))
     return Path(path)
 
+# %% ../nbs/00a_fixtures.ipynb #7fa09029
 def write_photo(path, image=None):
-    "`image` (default: the astronaut) saved as a still image in the format of `path`'s extension (.jpg, .png, .webp)."
+    """`image` (default: the astronaut) saved as a still image in the format of `path`'s extension (.jpg,
+    .png, .webp; anything else is written as JPEG)."""
     image = astronaut() if image is None else image
-    ok, buf = cv2.imencode(Path(path).suffix if Path(path).suffix.lower() in ('.jpg', '.jpeg', '.png', '.webp') else '.jpg',
-                           cv2.cvtColor(image, cv2.COLOR_RGB2BGR))
+    ext = Path(path).suffix if Path(path).suffix.lower() in ('.jpg', '.jpeg', '.png', '.webp') else '.jpg'
+    ok, buf = cv2.imencode(ext, cv2.cvtColor(image, cv2.COLOR_RGB2BGR))
     Path(path).write_bytes(buf.tobytes())
     return Path(path)
 
+# %% ../nbs/00a_fixtures.ipynb #35269f78
 def write_cover_art_audio(path, seconds=20):
     "An audio file (.mp3 or .mp4) whose only picture is attached cover art (the astronaut), as podcasts ship."
     cover = write_photo(Path(path).with_suffix('.cover.png'))
     audio = 'libmp3lame' if Path(path).suffix.lower() == '.mp3' else 'aac'
-    ffmpeg('-f', 'lavfi', '-i', f'sine=frequency=440:duration={seconds}', '-i', cover, '-map', '0:a', '-map', '1:v',
-           '-c:a', audio, '-c:v', 'mjpeg' if audio == 'libmp3lame' else 'png', '-disposition:v', 'attached_pic', path)
+    ffmpeg('-f', 'lavfi', '-i', f'sine=frequency=440:duration={seconds}', '-i', cover, '-map', '0:a',
+           '-map', '1:v', '-c:a', audio, '-c:v', 'mjpeg' if audio == 'libmp3lame' else 'png',
+           '-disposition:v', 'attached_pic', path)
     cover.unlink()
     return Path(path)
 
@@ -201,10 +224,13 @@ def write_cover_art_audio(path, seconds=20):
 SHOTS = [(.30, .10, .55), (.05, .05, .70), (.60, .15, .50), (.20, .00, .80), (.50, .05, .65), (.10, .20, .45)]
 
 def write_long_talk(path, minutes=3.0, fps=1.0, width=640, height=360, shot_s=20.0):
-    "A long talk by one person (the astronaut): the camera cuts to a new framing of her (`SHOTS`) every `shot_s` s."
+    """A long talk by one person (the astronaut): the camera cuts to a new framing of her (`SHOTS`) every
+    `shot_s` s."""
     n = int(minutes * 60 * fps)
     def frames():
         for i in range(n):
             x, y, h = SHOTS[int(i / fps // shot_s) % len(SHOTS)]
-            yield paste(backdrop(width, height, t=i / n), astronaut(), x * width, y * height, h * height / 512)
+            frame = backdrop(width, height, t=i / n)
+            yield paste(frame, astronaut(), x * width, y * height, h * height / 512)
+
     return write_h264(path, frames(), fps=fps)

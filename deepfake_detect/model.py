@@ -8,7 +8,7 @@ __all__ = ['BACKBONES', 'CHECKPOINT_FORMAT', 'REQUIRED_CONFIG', 'BackboneSpec', 
            'CheckpointError', 'model_config', 'save_checkpoint', 'load_config', 'load_checkpoint', 'default_model_path',
            'load_default', 'score_track', 'sigmoid']
 
-# %% ../nbs/04_model.ipynb #db66a47b
+# %% ../nbs/04_model.ipynb #6409774e
 import contextlib
 import io
 import json
@@ -20,10 +20,11 @@ import torch
 import torch.nn as nn
 
 import numpy as np
+from fastcore.basics import patch
 
 from .data import IMAGENET_MEAN, IMAGENET_STD, normalize_clip, pick_frames
 
-# %% ../nbs/04_model.ipynb #c37726c9
+# %% ../nbs/04_model.ipynb #e2e11bd2
 @dataclass
 class BackboneSpec:
     "What a backbone needs and gives: feature size, input size, normalisation, and a builder."
@@ -33,8 +34,10 @@ class BackboneSpec:
     mean: tuple
     std: tuple
     build: callable = field(repr=False)
-    blocks: callable = field(repr=False, default=None)   # module -> list of blocks, last = closest to the output
+    # module -> list of blocks, last = closest to the output
+    blocks: callable = field(repr=False, default=None)
 
+# %% ../nbs/04_model.ipynb #6b2fa3c8
 BACKBONES = {}
 
 def register_backbone(name, features, input_size=224, mean=IMAGENET_MEAN, std=IMAGENET_STD, blocks=None):
@@ -44,12 +47,16 @@ def register_backbone(name, features, input_size=224, mean=IMAGENET_MEAN, std=IM
         return build
     return deco
 
+# %% ../nbs/04_model.ipynb #5c1441de
 class BackboneWeightsError(RuntimeError):
     "Pretrained backbone weights are not available here (offline, no cached file)."
 
 def build_backbone(name, pretrained=True, weights_path=None):
-    "The backbone registered as `name`, with pretrained weights (or an explicit weights file) if asked."
-    if name not in BACKBONES: raise KeyError(f"unknown backbone {name!r}; known: {sorted(BACKBONES)}")
+    """The backbone registered as `name` (an nn.Module, images (N, 3, H, W) → features (N, F)), with
+    pretrained weights (or an explicit weights file) if asked. KeyError for an unknown name;
+    BackboneWeightsError when the pretrained weights cannot be had."""
+    if name not in BACKBONES:
+        raise KeyError(f"unknown backbone {name!r}; known: {sorted(BACKBONES)}")
     return BACKBONES[name].build(pretrained, weights_path)
 
 # %% ../nbs/04_model.ipynb #023825ce
@@ -77,9 +84,10 @@ def _efficientnet_lite0(pretrained=True, weights_path=None):
     else: net = EfficientNet.from_name('efficientnet-lite0')
     return _EfficientNetTrunk(net)
 
-# %% ../nbs/04_model.ipynb #0cce5426
+# %% ../nbs/04_model.ipynb #8bda80c8
 def _torchvision_trunk(ctor, weights_enum, pretrained, weights_path):
-    "A torchvision classifier without its fc layer, with ImageNet weights from a file, the hub cache or a download."
+    """A torchvision classifier without its fc layer, with ImageNet weights from a file, the hub cache or a
+    download."""
     net = ctor(weights=None)
     if weights_path is not None:
         net.load_state_dict(torch.load(weights_path, map_location='cpu', weights_only=True))
@@ -88,8 +96,9 @@ def _torchvision_trunk(ctor, weights_enum, pretrained, weights_path):
         except Exception as e:
             hub = Path(torch.hub.get_dir())/'checkpoints'
             raise BackboneWeightsError(
-                f"could not load {weights_enum} ImageNet weights ({type(e).__name__}: {str(e)[:120]}). Offline? Put "
-                f"{Path(weights_enum.url).name} (from {weights_enum.url}) in {hub}, or pass weights_path=") from None
+                f"could not load {weights_enum} ImageNet weights ({type(e).__name__}: {str(e)[:120]}). "
+                f"Offline? Put {Path(weights_enum.url).name} (from {weights_enum.url}) in {hub}, "
+                "or pass weights_path=") from None
     net.fc = nn.Identity()
     return net
 
@@ -98,78 +107,97 @@ def _resnet_blocks(m): return [m.conv1, m.bn1, m.layer1, m.layer2, m.layer3, m.l
 @register_backbone('resnext50_32x4d', features=2048, blocks=_resnet_blocks)
 def _resnext50(pretrained=True, weights_path=None):
     from torchvision.models import resnext50_32x4d, ResNeXt50_32X4D_Weights
-    return _torchvision_trunk(resnext50_32x4d, ResNeXt50_32X4D_Weights.IMAGENET1K_V2, pretrained, weights_path)
+    weights = ResNeXt50_32X4D_Weights.IMAGENET1K_V2
+    return _torchvision_trunk(resnext50_32x4d, weights, pretrained, weights_path)
 
+# %% ../nbs/04_model.ipynb #fa5154ca
 @register_backbone('resnet18', features=512, blocks=_resnet_blocks)
 def _resnet18(pretrained=False, weights_path=None):
     "Random-init ResNet-18 unless given weights: a mid-size backbone for tests."
     from torchvision.models import resnet18, ResNet18_Weights
     return _torchvision_trunk(resnet18, ResNet18_Weights.IMAGENET1K_V1, pretrained, weights_path)
 
+# %% ../nbs/04_model.ipynb #baa323e0
 class TinyCNN(nn.Module):
-    "A 4-layer CNN (random init) for tests that must train in seconds."
+    "A 4-layer CNN (random init) for tests that must train in seconds: images (N, 3, H, W) → (N, features)."
     def __init__(self, features=32):
         super().__init__()
         ch = [3, 8, 16, 32, features]
-        self.layers = nn.Sequential(*[nn.Sequential(nn.Conv2d(a, b, 3, 2, 1), nn.BatchNorm2d(b), nn.ReLU()) for a, b in zip(ch, ch[1:])])
+        self.layers = nn.Sequential(*[nn.Sequential(nn.Conv2d(a, b, 3, 2, 1), nn.BatchNorm2d(b), nn.ReLU())
+                                      for a, b in zip(ch, ch[1:])])
     def forward(self, x): return self.layers(x).mean((2, 3))
 
+# %% ../nbs/04_model.ipynb #554abd83
 @register_backbone('tiny_cnn', features=32, input_size=64, blocks=lambda m: list(m.layers))
 def _tiny(pretrained=False, weights_path=None):
     net = TinyCNN()
-    if weights_path is not None: net.load_state_dict(torch.load(weights_path, map_location='cpu', weights_only=True))
+    if weights_path is not None:
+        net.load_state_dict(torch.load(weights_path, map_location='cpu', weights_only=True))
     return net
 
-# %% ../nbs/04_model.ipynb #5b066139
+# %% ../nbs/04_model.ipynb #8236577f
 class DeepfakeDetector(nn.Module):
-    """CNN features per frame → 2-layer LSTM → FC: one logit per clip, plus per-frame logits from the features.
-    `input_size` overrides the backbone's usual face size (e.g. 128 px: about 3x cheaper to train on a CPU, at a cost
-    in accuracy). With `pooled`, a second clip head reads the mean and spread over time of the frame features (a
-    logistic regression, the linear probe of the features) and the clip logit is `mix[0]` × the LSTM's + `mix[1]` ×
-    the pooled head's: an ensemble of a temporal and an order-free expert."""
-    def __init__(self, backbone='efficientnet_lite0', hidden=256, layers=2, dropout=0.3, pretrained=True, weights_path=None,
-                 input_size=None, pooled=False):
+    """CNN features per frame → 2-layer LSTM → FC: one logit per clip, plus per-frame logits from the
+    features. `input_size` overrides the backbone's usual face size (e.g. 128 px: about 3x cheaper to train
+    on a CPU, at a cost in accuracy). With `pooled`, a second clip head reads the mean and spread over time of
+    the frame features (a logistic regression, the linear probe of the features) and the clip logit is
+    `mix[0]` × the LSTM's + `mix[1]` × the pooled head's: an ensemble of a temporal and an order-free
+    expert."""
+    def __init__(self, backbone='efficientnet_lite0', hidden=256, layers=2, dropout=0.3, pretrained=True,
+                 weights_path=None, input_size=None, pooled=False):
         super().__init__()
         self.spec = BACKBONES[backbone]
         self.input_size = int(input_size or self.spec.input_size)
         self.backbone = build_backbone(backbone, pretrained, weights_path)
         F = self.spec.features
         self.frame_head = nn.Linear(F, 1)
-        self.lstm = nn.LSTM(F, hidden, num_layers=layers, batch_first=True, dropout=dropout if layers > 1 else 0.0)
+        self.lstm = nn.LSTM(F, hidden, num_layers=layers, batch_first=True,
+                            dropout=dropout if layers > 1 else 0.0)
         self.head = nn.Sequential(nn.Dropout(dropout), nn.Linear(hidden, 1))
         self.pooled = pooled
         if pooled:
             self.pool_head = nn.Linear(2 * F, 1)
             self.register_buffer('mix', torch.tensor([1.0, 0.0]))
 
-    def features(self, x, chunk=8):
-        """Frame features (B, T, F) of clips x (B, T, 3, H, W). Without gradients, `chunk` frames per backbone call:
-        the activations of 32 frames at once would add ~0.3 GB to a prediction's peak memory for no speed."""
-        B, T = x.shape[:2]
-        flat = x.reshape(B * T, *x.shape[2:]).contiguous(memory_format=torch.channels_last)
-        parts = [flat] if torch.is_grad_enabled() else flat.split(chunk)
-        return torch.cat([self.backbone(p).float() for p in parts]).reshape(B, T, -1)
+# %% ../nbs/04_model.ipynb #4792d711
+@patch
+def features(self: DeepfakeDetector, x, chunk=8):
+    """Frame features (B, T, F) float32 of clips x (B, T, 3, H, W). Without gradients, `chunk` frames per
+    backbone call: the activations of 32 frames at once would add ~0.3 GB to a prediction's peak memory for
+    no speed."""
+    B, T = x.shape[:2]
+    flat = x.reshape(B * T, *x.shape[2:]).contiguous(memory_format=torch.channels_last)
+    parts = [flat] if torch.is_grad_enabled() else flat.split(chunk)
+    return torch.cat([self.backbone(p).float() for p in parts]).reshape(B, T, -1)
 
-    def temporal(self, feats):
-        "Clip logits (B,) and frame logits (B, T) from frame features (B, T, F)."
-        out, _ = self.lstm(feats)
-        logit = self.head(out.mean(1)).squeeze(-1)
-        if self.pooled:
-            stats = torch.cat([feats.mean(1), feats.std(1, unbiased=False)], -1)
-            logit = self.mix[0] * logit + self.mix[1] * self.pool_head(stats).squeeze(-1)
-        return logit, self.frame_head(feats).squeeze(-1)
+# %% ../nbs/04_model.ipynb #8e52654d
+@patch
+def temporal(self: DeepfakeDetector, feats):
+    "Clip logits (B,) and frame logits (B, T) from frame features (B, T, F)."
+    out, _ = self.lstm(feats)
+    logit = self.head(out.mean(1)).squeeze(-1)
+    if self.pooled:
+        stats = torch.cat([feats.mean(1), feats.std(1, unbiased=False)], -1)
+        logit = self.mix[0] * logit + self.mix[1] * self.pool_head(stats).squeeze(-1)
+    return logit, self.frame_head(feats).squeeze(-1)
 
-    def forward(self, x):
-        logit, frame_logits = self.temporal(self.features(x))
-        return dict(logit=logit, frame_logits=frame_logits)
+# %% ../nbs/04_model.ipynb #4c9a2341
+@patch
+def forward(self: DeepfakeDetector, x):
+    "{'logit': (B,), 'frame_logits': (B, T)} of clips x (B, T, 3, H, W), float32."
+    logit, frame_logits = self.temporal(self.features(x))
+    return dict(logit=logit, frame_logits=frame_logits)
 
-    def train(self, mode=True):
-        "As nn.Module.train, but batch-norm layers listed in `_frozen` (chapter 05's frozen blocks) stay in eval mode."
-        super().train(mode)
-        for m in getattr(self, '_frozen', []): m.eval()
-        return self
+# %% ../nbs/04_model.ipynb #2d92cdd7
+@patch
+def train(self: DeepfakeDetector, mode=True):
+    """As nn.Module.train, but batch-norm layers listed in `_frozen` (chapter 05's frozen blocks) stay in eval
+    mode. Returns the model."""
+    super(DeepfakeDetector, self).train(mode)
+    for m in getattr(self, '_frozen', []): m.eval()
+    return self
 
-# %% ../nbs/04_model.ipynb #598eaaba
+# %% ../nbs/04_model.ipynb #a89c0425
 def cpu_has_bf16():
     "True when this CPU computes bfloat16 natively (AVX-512 BF16 or AMX)."
     try:
@@ -177,6 +205,7 @@ def cpu_has_bf16():
         return any(f in flags for f in ('avx512_bf16', 'amx_bf16'))
     except OSError: return False
 
+# %% ../nbs/04_model.ipynb #55896320
 def autocast(device='cpu', enabled=True):
     "The mixed-precision context for `device`: bf16 on capable CPUs, fp16 on CUDA, nothing elsewhere."
     device = torch.device(device)
@@ -184,47 +213,56 @@ def autocast(device='cpu', enabled=True):
     if enabled and device.type == 'cpu' and cpu_has_bf16(): return torch.autocast('cpu', dtype=torch.bfloat16)
     return contextlib.nullcontext()
 
+# %% ../nbs/04_model.ipynb #8dce7c35
 def set_threads(n=None):
-    "Set torch's CPU threads once: `n`, else $DETECTOR_THREADS, else all cores."
+    "Set torch's CPU threads once: `n`, else $DETECTOR_THREADS, else all cores; returns the number (int)."
     n = int(n or os.environ.get('DETECTOR_THREADS', 0) or os.cpu_count() or 1)
     if torch.get_num_threads() != n: torch.set_num_threads(n)
     return n
 
-# %% ../nbs/04_model.ipynb #7db65bc1
+# %% ../nbs/04_model.ipynb #b4552b2f
 CHECKPOINT_FORMAT = 'deepfake_detect/1'
-REQUIRED_CONFIG = ('format', 'backbone', 'hidden', 'layers', 'input_size', 'mean', 'std', 'n_frames', 'threshold')
+REQUIRED_CONFIG = ('format', 'backbone', 'hidden', 'layers', 'input_size', 'mean', 'std', 'n_frames',
+                   'threshold')
 
 class CheckpointError(ValueError):
     "A checkpoint that cannot be loaded, with the reason."
 
 def _paths(path):
+    "(weights path, config path) of a checkpoint named by its stem, either file, or its folder."
     p = Path(path)
     if p.is_dir():
         jsons = sorted(p.glob('*.json'))
-        if len(jsons) != 1: raise CheckpointError(f"{p} should hold exactly one .json config, found {len(jsons)}")
+        if len(jsons) != 1:
+            raise CheckpointError(f"{p} should hold exactly one .json config, found {len(jsons)}")
         p = jsons[0]
     stem = p.with_suffix('') if p.suffix in ('.json', '.safetensors') else p
     return stem.with_suffix('.safetensors'), stem.with_suffix('.json')
 
+# %% ../nbs/04_model.ipynb #cde3d0a1
 def model_config(model, **extra):
-    "The architecture part of a checkpoint config."
+    "The architecture part of a checkpoint config (a JSON-serialisable dict), plus `extra`."
     return dict(format=CHECKPOINT_FORMAT, backbone=model.spec.name, hidden=model.lstm.hidden_size,
                 layers=model.lstm.num_layers, dropout=model.head[0].p, input_size=model.input_size,
                 mean=list(model.spec.mean), std=list(model.spec.std), pooled=model.pooled, **extra)
 
+# %% ../nbs/04_model.ipynb #e07a9ef4
 def save_checkpoint(model, path, half=True, **config):
-    "Write `path`.safetensors and `path`.json; returns the two paths."
+    "Write `path`.safetensors (fp16 floats when `half`) and `path`.json; returns the two paths."
     from safetensors.torch import save_file
     st, js = _paths(path)
     st.parent.mkdir(parents=True, exist_ok=True)
-    cfg = dict(dict(n_frames=32, threshold=0.5, uncertain_band=0.1, temperature=1.0), **model_config(model), **config)
-    sd = {k: (v.half() if half and v.is_floating_point() else v).contiguous() for k, v in model.state_dict().items()}
+    defaults = dict(n_frames=32, threshold=0.5, uncertain_band=0.1, temperature=1.0)
+    cfg = dict(defaults, **model_config(model), **config)
+    sd = {k: (v.half() if half and v.is_floating_point() else v).contiguous()
+          for k, v in model.state_dict().items()}
     save_file(sd, str(st), metadata={'format': CHECKPOINT_FORMAT})
     js.write_text(json.dumps(cfg, indent=1, default=float))
     return st, js
 
+# %% ../nbs/04_model.ipynb #20e88ba7
 def load_config(path):
-    "The validated JSON config of a checkpoint."
+    "The validated JSON config (a dict) of a checkpoint; CheckpointError when a file, key or name is wrong."
     st, js = _paths(path)
     for p in (st, js):
         if not p.exists(): raise CheckpointError(f"checkpoint file missing: {p}")
@@ -232,47 +270,59 @@ def load_config(path):
     except json.JSONDecodeError as e: raise CheckpointError(f"{js.name} is not valid JSON: {e}") from None
     missing = [k for k in REQUIRED_CONFIG if k not in cfg]
     if missing: raise CheckpointError(f"{js.name} lacks {missing}")
-    if cfg['format'] != CHECKPOINT_FORMAT: raise CheckpointError(f"{js.name}: unknown format {cfg['format']!r}")
-    if cfg['backbone'] not in BACKBONES: raise CheckpointError(f"{js.name}: unknown backbone {cfg['backbone']!r}")
+    if cfg['format'] != CHECKPOINT_FORMAT:
+        raise CheckpointError(f"{js.name}: unknown format {cfg['format']!r}")
+    if cfg['backbone'] not in BACKBONES:
+        raise CheckpointError(f"{js.name}: unknown backbone {cfg['backbone']!r}")
     return cfg
 
+# %% ../nbs/04_model.ipynb #53930b23
 def load_checkpoint(path, device='cpu'):
     "(model in eval mode, config) from a safetensors + JSON checkpoint; CheckpointError when anything is off."
     from safetensors.torch import load_file
     from safetensors import SafetensorError
     st, _ = _paths(path)
     cfg = load_config(path)
-    model = DeepfakeDetector(cfg['backbone'], hidden=cfg['hidden'], layers=cfg['layers'], dropout=cfg.get('dropout', 0.3),
-                             pretrained=False, input_size=cfg['input_size'], pooled=cfg.get('pooled', False))
+    model = DeepfakeDetector(cfg['backbone'], hidden=cfg['hidden'], layers=cfg['layers'],
+                             dropout=cfg.get('dropout', 0.3), pretrained=False, input_size=cfg['input_size'],
+                             pooled=cfg.get('pooled', False))
     try: sd = load_file(str(st), device=str(device))
-    except (SafetensorError, OSError) as e: raise CheckpointError(f"{st.name} is not a readable safetensors file: {e}") from None
+    except (SafetensorError, OSError) as e:
+        raise CheckpointError(f"{st.name} is not a readable safetensors file: {e}") from None
     own = model.state_dict()
     missing, extra = sorted(set(own) - set(sd)), sorted(set(sd) - set(own))
-    if missing or extra: raise CheckpointError(f"{st.name} does not match a {cfg['backbone']} detector: missing {missing[:3]}, unexpected {extra[:3]}")
+    if missing or extra:
+        raise CheckpointError(f"{st.name} does not match a {cfg['backbone']} detector: "
+                              f"missing {missing[:3]}, unexpected {extra[:3]}")
     bad = [k for k in own if own[k].shape != sd[k].shape]
-    if bad: raise CheckpointError(f"{st.name}: shape mismatch for {bad[:3]} (e.g. {tuple(sd[bad[0]].shape)} vs {tuple(own[bad[0]].shape)})")
+    if bad:
+        raise CheckpointError(f"{st.name}: shape mismatch for {bad[:3]} "
+                              f"(e.g. {tuple(sd[bad[0]].shape)} vs {tuple(own[bad[0]].shape)})")
     model.load_state_dict({k: v.to(own[k].dtype) for k, v in sd.items()})
     return model.to(device).eval(), cfg
 
-# %% ../nbs/04_model.ipynb #f3b4baa0
+# %% ../nbs/04_model.ipynb #c3ad85ee
 def default_model_path():
-    "Where the shipped default checkpoint lives inside the package."
+    "Where the shipped default checkpoint lives inside the package (a Path to the stem, without suffix)."
     import deepfake_detect
     return Path(deepfake_detect.__file__).resolve().parent/'models'/'default'
 
+# %% ../nbs/04_model.ipynb #25469564
 def load_default(device='cpu'):
-    "(model, config) of the shipped default checkpoint."
+    "(model, config) of the shipped default checkpoint; CheckpointError when it is missing."
     p = default_model_path()
     if not p.with_suffix('.json').exists():
-        raise CheckpointError(f"the default model is missing ({p}.json): reinstall deepfake_detect or pass a checkpoint path")
+        raise CheckpointError(f"the default model is missing ({p}.json): "
+                              "reinstall deepfake_detect or pass a checkpoint path")
     return load_checkpoint(p, device)
 
-# %% ../nbs/04_model.ipynb #7928b541
+# %% ../nbs/04_model.ipynb #978bb9b4
 @torch.inference_mode()
 def score_track(model, cfg, crops):
-    """(clip logit, per-frame logits) of one face track: uint8 crops (T, 3, S, S) → the model, as its config says.
-    The backbone runs in bf16 where the CPU has it, unless the config's `autocast` is false: heads trained on fp32
-    features must be fed fp32 features (a linear head over 1280 features amplifies bf16's rounding)."""
+    """(clip logit (float), per-frame logits (T,) float32 array) of one face track: uint8 crops (T, 3, S, S) →
+    the model, as its config says. The backbone runs in bf16 where the CPU has it, unless the config's
+    `autocast` is false: heads trained on fp32 features must be fed fp32 features (a linear head over 1280
+    features amplifies bf16's rounding)."""
     import torchvision.transforms.v2.functional as TF
     crops = torch.as_tensor(crops)
     pos = pick_frames(len(crops), cfg['n_frames'])
@@ -282,7 +332,11 @@ def score_track(model, cfg, crops):
     with autocast('cpu', enabled=cfg.get('autocast', True)): out = model(x)
     fl = out['frame_logits'][0].float()
     # frame logits for each crop of the track (a crop repeated to fill n_frames gets its mean)
-    per_crop = torch.zeros(len(crops)).index_add_(0, pos, fl) / torch.bincount(pos, minlength=len(crops)).clamp(min=1)
+    counts = torch.bincount(pos, minlength=len(crops)).clamp(min=1)
+    per_crop = torch.zeros(len(crops)).index_add_(0, pos, fl) / counts
     return float(out['logit'][0]), per_crop.numpy()
 
-def sigmoid(z): return 1 / (1 + np.exp(-np.asarray(z, np.float64)))
+# %% ../nbs/04_model.ipynb #aaedb392
+def sigmoid(z):
+    "The logistic function of logits `z` (a number or an array): probabilities as a float64 array."
+    return 1 / (1 + np.exp(-np.asarray(z, np.float64)))

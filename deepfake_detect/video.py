@@ -21,9 +21,11 @@ import numpy as np
 # %% ../nbs/00_video.ipynb #0a605717
 VIDEO_EXTENSIONS = ('.mp4', '.avi', '.mov', '.mkv', '.webm', '.m4v', '.mpg', '.mpeg', '.wmv', '.flv', '.gif')
 
+# %% ../nbs/00_video.ipynb #c5fbf435
 class VideoError(ValueError):
     "A file that cannot be read as a video, with a message a user understands."
 
+# %% ../nbs/00_video.ipynb #24dcfe59
 def _looks_like_text(head: bytes):
     "True when the first bytes of a file are printable text (a renamed document, not a video)."
     if not head: return False
@@ -36,8 +38,8 @@ def _ffmpeg_report(path, timeout=10):
     "What ffmpeg says about a file's streams (empty when ffmpeg is unavailable)."
     try:
         import imageio_ffmpeg
-        r = subprocess.run([imageio_ffmpeg.get_ffmpeg_exe(), '-hide_banner', '-nostdin', '-i', os.path.abspath(path)],
-                           capture_output=True, text=True, timeout=timeout)
+        cmd = [imageio_ffmpeg.get_ffmpeg_exe(), '-hide_banner', '-nostdin', '-i', os.path.abspath(path)]
+        r = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout)
         return r.stderr
     except Exception: return ''
 
@@ -48,7 +50,8 @@ def diagnose(path):
     if _looks_like_text(head): return f"{path.name} is a text file, not a video"
     report = _ffmpeg_report(path)
     if 'moov atom not found' in report:
-        return f"{path.name} is truncated or incomplete (its MP4 index is missing): was the download or upload finished?"
+        return (f"{path.name} is truncated or incomplete (its MP4 index is missing): "
+                "was the download or upload finished?")
     if 'Stream #' in report and 'Video:' not in report:
         return f"{path.name} has no video stream (audio only?)"
     if 'unknown codec' in report or 'Video: none' in report:
@@ -61,6 +64,7 @@ def ffmpeg_exe():
     import imageio_ffmpeg
     return imageio_ffmpeg.get_ffmpeg_exe()
 
+# %% ../nbs/00_video.ipynb #af4ed2c2
 def ffmpeg(*args, timeout=600):
     "Run ffmpeg quietly with `args`; raise with its message on failure."
     r = subprocess.run([ffmpeg_exe(), '-y', '-nostdin', '-loglevel', 'error', *map(str, args)],
@@ -70,7 +74,8 @@ def ffmpeg(*args, timeout=600):
 # %% ../nbs/00_video.ipynb #b4febf22
 @dataclass
 class VideoInfo:
-    "What a video file says about itself. `frames` is the header's claim until `frames_exact` says it was counted."
+    """What a video file says about itself. `frames` is the header's claim until `frames_exact` says it was
+    counted."""
     path: str
     frames: int
     fps: float
@@ -83,6 +88,7 @@ class VideoInfo:
 
     def to_dict(self): return asdict(self)
 
+# %% ../nbs/00_video.ipynb #1c79a664
 def _check_file(path):
     "Raise VideoError for a path that cannot even be a video file."
     path = Path(path)
@@ -95,7 +101,8 @@ def open_video(path):
     "An opened `cv2.VideoCapture` on `path`, or a VideoError saying why not."
     path = _check_file(path)
     level = cv2.utils.logging.getLogLevel()
-    cv2.utils.logging.setLogLevel(cv2.utils.logging.LOG_LEVEL_SILENT)   # a failed open is explained by diagnose()
+    # Silent: a failed open is explained by diagnose()
+    cv2.utils.logging.setLogLevel(cv2.utils.logging.LOG_LEVEL_SILENT)
     try: cap = cv2.VideoCapture(os.path.abspath(path), cv2.CAP_FFMPEG)   # absolute: a colon is no protocol
     finally: cv2.utils.logging.setLogLevel(level)
     if not cap.isOpened():
@@ -103,61 +110,73 @@ def open_video(path):
         raise VideoError(diagnose(path))
     return cap
 
-def _fourcc(cap):
-    code = int(cap.get(cv2.CAP_PROP_FOURCC))
-    s = code.to_bytes(4, 'little').decode('ascii', 'replace').strip('\x00 ')
-    return s.lower() if s.isprintable() else f'0x{code:08x}'
-
+# %% ../nbs/00_video.ipynb #e6dc6dc7
 # Containers name one codec by several FourCCs
-_CODEC_NAMES = dict(h264='H.264', avc1='H.264', avc3='H.264', x264='H.264', hevc='H.265', hev1='H.265', hvc1='H.265',
-                    h265='H.265', vp08='VP8', vp80='VP8', vp09='VP9', vp90='VP9', av01='AV1', fmp4='MPEG-4 part 2',
-                    mp4v='MPEG-4 part 2', xvid='MPEG-4 part 2', divx='MPEG-4 part 2', mjpg='Motion JPEG',
-                    apch='ProRes', apcn='ProRes', apcs='ProRes', apco='ProRes', ap4h='ProRes', gif='GIF', mpng='PNG')
+_CODEC_NAMES = dict(h264='H.264', avc1='H.264', avc3='H.264', x264='H.264', hevc='H.265', hev1='H.265',
+                    hvc1='H.265', h265='H.265', vp08='VP8', vp80='VP8', vp09='VP9', vp90='VP9', av01='AV1',
+                    fmp4='MPEG-4 part 2', mp4v='MPEG-4 part 2', xvid='MPEG-4 part 2', divx='MPEG-4 part 2',
+                    mjpg='Motion JPEG', apch='ProRes', apcn='ProRes', apcs='ProRes', apco='ProRes',
+                    ap4h='ProRes', gif='GIF', mpng='PNG')
 
 def codec_name(fourcc):
-    "The codec of a FourCC as people name it ('avc1' → 'H.264', 'hvc1' → 'H.265'); the FourCC itself when unknown."
+    """The codec of a FourCC as people name it ('avc1' → 'H.264', 'hvc1' → 'H.265'); the FourCC itself when
+    unknown."""
     f = str(fourcc or '').strip().lower()
     return _CODEC_NAMES.get(f, f)
 
-def _read_info(cap, path):
-    fps = cap.get(cv2.CAP_PROP_FPS)
-    fps = float(fps) if np.isfinite(fps) and 0 < fps < 1000 else 0.0   # 0 means unknown
-    frames = int(max(cap.get(cv2.CAP_PROP_FRAME_COUNT), 0))
-    return VideoInfo(path=str(path), frames=frames, fps=fps,
-                     width=int(cap.get(cv2.CAP_PROP_FRAME_WIDTH)), height=int(cap.get(cv2.CAP_PROP_FRAME_HEIGHT)),
-                     duration=frames / fps if fps else 0.0, rotation=int(cap.get(cv2.CAP_PROP_ORIENTATION_META)) % 360,
-                     codec=_fourcc(cap))
-
+# %% ../nbs/00_video.ipynb #15119851
 def container_facts(path) -> dict:
-    """What the container says, read with PyAV without decoding: `format` (FFmpeg's demuxer name), `duration` (s, or
-    None), `cover_art` (True when its only video stream is an attached picture: an audio file with cover art) and
-    `image` (a still-image format: JPEG, PNG, WebP, BMP...). Empty when PyAV cannot open the file."""
+    """What the container says, read with PyAV without decoding: `format` (FFmpeg's demuxer name),
+    `duration` (s, or None), `cover_art` (True when its only video stream is an attached picture: an audio
+    file with cover art) and `image` (a still-image format: JPEG, PNG, WebP, BMP...). Empty when PyAV cannot
+    open the file."""
     try:
         import av
         with av.open(os.path.abspath(path)) as c:
             video = list(c.streams.video)
             pics = [s for s in video if s.disposition & av.stream.Disposition.attached_pic]
             name = c.format.name
-            own = video and video[0].duration and video[0].time_base and float(video[0].duration * video[0].time_base)
-            return dict(format=name, duration=own or (c.duration / 1e6 if c.duration else None),   # the video's, not the audio's
+            v0 = video[0] if video else None
+            own = video and v0.duration and v0.time_base and float(v0.duration * v0.time_base)
+            # the video's duration, not the audio's
+            return dict(format=name, duration=own or (c.duration / 1e6 if c.duration else None),
                         cover_art=bool(video) and len(pics) == len(video),
                         image=name == 'image2' or (name.endswith('_pipe') and 'gif' not in name))
     except Exception: return {}   # not a container FFmpeg knows: OpenCV and diagnose() say why
+
+# %% ../nbs/00_video.ipynb #e30bce2b
+def _fourcc(cap):
+    code = int(cap.get(cv2.CAP_PROP_FOURCC))
+    s = code.to_bytes(4, 'little').decode('ascii', 'replace').strip('\x00 ')
+    return s.lower() if s.isprintable() else f'0x{code:08x}'
+
+def _read_info(cap, path):
+    fps = cap.get(cv2.CAP_PROP_FPS)
+    fps = float(fps) if np.isfinite(fps) and 0 < fps < 1000 else 0.0   # 0 means unknown
+    frames = int(max(cap.get(cv2.CAP_PROP_FRAME_COUNT), 0))
+    return VideoInfo(path=str(path), frames=frames, fps=fps,
+                     width=int(cap.get(cv2.CAP_PROP_FRAME_WIDTH)),
+                     height=int(cap.get(cv2.CAP_PROP_FRAME_HEIGHT)),
+                     duration=frames / fps if fps else 0.0,
+                     rotation=int(cap.get(cv2.CAP_PROP_ORIENTATION_META)) % 360, codec=_fourcc(cap))
 
 def probe(path) -> VideoInfo:
     "Metadata of the video at `path` (no decoding); VideoError if it is not a readable video."
     facts = container_facts(_check_file(path))
     if facts.get('cover_art'):
-        raise VideoError(f"{Path(path).name} has no video: its only picture is the cover art of an audio file")
+        raise VideoError(f"{Path(path).name} has no video: "
+                         "its only picture is the cover art of an audio file")
     cap = open_video(path)
     try: info = _read_info(cap, path)
     finally: cap.release()
-    if facts.get('duration') and info.fps: info.duration = facts['duration']   # the container's, true for variable frame rates
+    # the container's duration, true for variable frame rates
+    if facts.get('duration') and info.fps: info.duration = facts['duration']
     return info
 
 # %% ../nbs/00_video.ipynb #b7c01980
 def even_indices(n_total, n, start=0, stop=None):
-    "`n` frame indices spread evenly over [start, stop): the middle of n equal segments (all frames if fewer)."
+    """`n` frame indices spread evenly over [start, stop): the middle of n equal segments (all frames if
+    fewer)."""
     stop = n_total if stop is None else min(stop, n_total)
     span = stop - start
     if span <= 0 or n <= 0: return np.zeros(0, dtype=np.int64)
@@ -176,8 +195,10 @@ class FrameSample:
 
     def __len__(self): return len(self.indices)
 
+# %% ../nbs/00_video.ipynb #9a1bd86c
 MAX_READ = 1_000_000   # frames: ~9 h at 30 fps; a bound, so a stream that never ends cannot hang a caller
 
+# %% ../nbs/00_video.ipynb #8a06943b
 def _to_rgb(frame, max_side, bgr=True):
     "Decoded BGR (or RGB)/gray/BGRA frame → RGB uint8, downscaled so its long side is at most `max_side`."
     if frame.ndim == 2: frame = cv2.cvtColor(frame, cv2.COLOR_GRAY2RGB)
@@ -190,40 +211,51 @@ def _to_rgb(frame, max_side, bgr=True):
         frame = cv2.resize(frame, (max(1, round(w * s)), max(1, round(h * s))), interpolation=cv2.INTER_AREA)
     return frame
 
+# %% ../nbs/00_video.ipynb #dd94d21f
 def covered(t, times, k, period):
-    "How many targets from `times[k]` on a frame at `t` s stands for: it is the last frame starting before them."
+    """How many targets from `times[k]` on a frame at `t` s stands for: it is the last frame starting before
+    them."""
     j = k
     while j < len(times) and t > times[j] - period * (1 - 1e-3): j += 1
     return j - k
 
 # %% ../nbs/00_video.ipynb #50db6e71
 class _Pass:
-    "What one decoding pass kept (frames in one array, filled in place: no second copy) and the time of every frame."
+    """What one decoding pass kept (frames in one array, filled in place: no second copy) and the time of
+    every frame."""
+
     def __init__(self, capacity):
         self.capacity, self.frames, self.indices, self.stamps, self.times = capacity, None, [], [], []
         self.ended, self.gap = False, None   # the stream ended before we stopped; (from, to) s not decodable
 
     def keep(self, frame, i, t):
         if self.frames is None: self.frames = np.empty((self.capacity, *frame.shape), np.uint8)
-        if frame.shape != self.frames.shape[1:]: frame = cv2.resize(frame, self.frames.shape[2:0:-1])   # size changed mid-stream
+        if frame.shape != self.frames.shape[1:]:   # size changed mid-stream
+            frame = cv2.resize(frame, self.frames.shape[2:0:-1])
         self.frames[len(self.indices)] = frame
-        self.indices.append(i); self.stamps.append(t)
+        self.indices.append(i)
+        self.stamps.append(t)
 
+# %% ../nbs/00_video.ipynb #aea2c8d4
 def _frame_time(cap, i, period, times, by_index):
     "The decoder's timestamp of the frame just grabbed, or its index × period when the decoder gives none."
     t = cap.get(cv2.CAP_PROP_POS_MSEC) / 1000
     return t if not by_index and np.isfinite(t) and (not times or t > times[-1]) else i * period
 
-def _read_pass(path, times, period, max_side=None, to_end=False, max_read=None, duration=None, by_index=False):
-    """Decode `path` in order, keeping for each target time in `times` (sorted, s) the frame showing at that time.
-    Only kept frames are converted, each downscaled at once to `max_side`; reading stops after the last target (or at
-    the stream's end with `to_end`, or after `max_read` frames). When OpenCV stops well before `duration` (a damaged
-    stretch), FFmpeg through PyAV decodes on past it (`_continue_with_av`). `by_index`: no clock, t = index × period."""
+def _read_pass(path, times, period, max_side=None, to_end=False, max_read=None, duration=None,
+               by_index=False):
+    """Decode `path` in order, keeping for each target time in `times` (sorted, s) the frame showing at that
+    time. Only kept frames are converted, each downscaled at once to `max_side`; reading stops after the last
+    target (or at the stream's end with `to_end`, or after `max_read` frames). When OpenCV stops well before
+    `duration` (a damaged stretch), FFmpeg through PyAV decodes on past it (`_continue_with_av`).
+    `by_index`: no clock, t = index × period."""
     cap, out, k, i = open_video(path), _Pass(len(times)), 0, 0
     limit = min(max_read or MAX_READ, MAX_READ)
     try:
         while i < limit and (to_end or k < len(times)):
-            if not cap.grab(): out.ended = True; break
+            if not cap.grab():
+                out.ended = True
+                break
             t = _frame_time(cap, i, period, out.times, by_index)
             out.times.append(t)
             if (c := covered(t, times, k, period)):
@@ -236,10 +268,20 @@ def _read_pass(path, times, period, max_side=None, to_end=False, max_read=None, 
     if stopped_early and not by_index: _continue_with_av(path, out, times, k, period, max_side, limit)
     return out
 
+# %% ../nbs/00_video.ipynb #02a11990
+_TURNS = {90: cv2.ROTATE_90_COUNTERCLOCKWISE, 180: cv2.ROTATE_180, 270: cv2.ROTATE_90_CLOCKWISE}
+
+def _upright(frame, rotation):
+    """A PyAV frame turned as its display matrix says (`rotation` degrees, PyAV's sign), as OpenCV does on its
+    own."""
+    turn = _TURNS.get(int(round(rotation or 0)) % 360)
+    return frame if turn is None else cv2.rotate(frame, turn)
+
 # %% ../nbs/00_video.ipynb #99014b32
 def _continue_with_av(path, out, times, k, period, max_side, limit):
-    """OpenCV gives up at the first frame it cannot decode; FFmpeg itself (through PyAV) skips what it cannot decode
-    and goes on. Decode on from where OpenCV stopped, keeping frames for the targets left; record the gap."""
+    """OpenCV gives up at the first frame it cannot decode; FFmpeg itself (through PyAV) skips what it cannot
+    decode and goes on. Decode on from where OpenCV stopped, keeping frames for the targets left; record the
+    gap."""
     last = out.times[-1] if out.times else -1.0
     try:
         import av
@@ -262,13 +304,7 @@ def _continue_with_av(path, out, times, k, period, max_side, limit):
                     last = t
     except Exception: return   # PyAV missing or the container unreadable: keep what OpenCV read
 
-_TURNS = {90: cv2.ROTATE_90_COUNTERCLOCKWISE, 180: cv2.ROTATE_180, 270: cv2.ROTATE_90_CLOCKWISE}
-
-def _upright(frame, rotation):
-    "A PyAV frame turned as its display matrix says (`rotation` degrees, PyAV's sign), as OpenCV does on its own."
-    turn = _TURNS.get(int(round(rotation or 0)) % 360)
-    return frame if turn is None else cv2.rotate(frame, turn)
-
+# %% ../nbs/00_video.ipynb #607aed16
 def count_frames(path, max_read=None):
     "The true number of frames in a video, by decoding it (no pixel conversion)."
     return len(_read_pass(path, [], 1.0, to_end=True, max_read=max_read, by_index=True).times)
@@ -276,7 +312,8 @@ def count_frames(path, max_read=None):
 # %% ../nbs/00_video.ipynb #87e06fc7
 def read_frames_at(path, indices, fn, max_read=MAX_READ):
     """Decode `path` in order and call `fn(index, frame)` for each frame whose index is in `indices`, at full
-    resolution (RGB uint8 (H, W, 3)); one frame in memory at a time. Used to crop faces found on a smaller copy."""
+    resolution (RGB uint8 (H, W, 3)); one frame in memory at a time. Used to crop faces found on a smaller
+    copy."""
     want = set(int(i) for i in indices)
     if not want: return
     cap, i, last = open_video(path), 0, max(want)
@@ -290,22 +327,27 @@ def read_frames_at(path, indices, fn, max_read=MAX_READ):
 
 # %% ../nbs/00_video.ipynb #85a2b794
 def even_times(duration, n, start=0.0, end=None):
-    "`n` times (s) spread evenly over [start, end) of a `duration`-second clip: the middle of n equal segments."
+    """`n` times (s) spread evenly over [start, end) of a `duration`-second clip: the middle of n equal
+    segments."""
     end = duration if end is None else min(end, duration)
     if end <= start or n <= 0: return np.zeros(0)
     return start + (np.arange(n) + 0.5) * (end - start) / n
 
+# %% ../nbs/00_video.ipynb #65468356
 def _pick(times, targets, period):
     "Indices of the frames (at `times`, s) that `_read_pass` keeps for `targets`."
     kept, k = [], 0
     for i, t in enumerate(times):
-        if (c := covered(t, targets, k, period)): kept.append(i); k += c
+        if (c := covered(t, targets, k, period)):
+            kept.append(i)
+            k += c
     return kept
 
 def sample_frames(path, n=32, max_side=None, start=None, end=None, max_read=MAX_READ) -> FrameSample:
-    """`n` RGB frames spread evenly in *time* over the video (or the window `start`–`end` seconds), read in one
-    sequential pass: a variable frame rate clip is sampled by its clock, not by frame count. Damaged stretches are
-    skipped (with a warning). Raises VideoError for files that hold no decodable frame."""
+    """`n` RGB frames spread evenly in *time* over the video (or the window `start`–`end` seconds), read in
+    one sequential pass: a variable frame rate clip is sampled by its clock, not by frame count. Damaged
+    stretches are skipped (with a warning). Returns a `FrameSample`: frames (N, H, W, 3) RGB uint8, N <= n.
+    Raises VideoError for files that hold no decodable frame."""
     info = probe(path)
     claimed, warnings = info.frames, []
     # Without a frame rate we count in frames: period 1, "seconds" = frame numbers.
@@ -318,7 +360,8 @@ def sample_frames(path, n=32, max_side=None, start=None, end=None, max_read=MAX_
         raise VideoError(f"empty time window {start}–{end} s in a {duration:.1f} s video")
     for attempt in range(2):
         targets = even_times(duration, n, start or 0.0, end)
-        if not len(targets): raise VideoError(f"empty time window {start}–{end} s in a {duration:.1f} s video")
+        if not len(targets):
+            raise VideoError(f"empty time window {start}–{end} s in a {duration:.1f} s video")
         # Without a window the last sample sits near the end: reading on to the end costs little and tells us
         # whether the header's length was true.
         verify = not info.frames_exact and start is None and end is None
@@ -327,29 +370,37 @@ def sample_frames(path, n=32, max_side=None, start=None, end=None, max_read=MAX_
         info.frames, info.frames_exact = len(got.times), True
         true = got.times[-1] + (got.times[-1] - got.times[-2] if len(got.times) > 1 else period)
         if abs(true - duration) <= period: break
-        duration = true   # the header lied: we now know the real length, and read again only if the samples move
-        if _pick(got.times, even_times(duration, n), period) == [got.times.index(t) for t in got.stamps]: break
-    if got.gap: warnings.append(f"the video is damaged from {got.gap[0]:.1f} s to {got.gap[1]:.1f} s: frames there "
-                                "could not be decoded and were skipped")
+        # the header lied: we now know the real length, and read again only if the samples move
+        duration = true
+        if _pick(got.times, even_times(duration, n), period) == [got.times.index(t) for t in got.stamps]:
+            break
+    if got.gap:
+        warnings.append(f"the video is damaged from {got.gap[0]:.1f} s to {got.gap[1]:.1f} s: frames there "
+                        "could not be decoded and were skipped")
     elif info.frames_exact and claimed > 0 and claimed != info.frames:
         warnings.append(f"the file's header claims {claimed} frames but {info.frames} decode")
     info.duration = float(duration)
-    if not got.indices: raise VideoError(f"{Path(path).name}: no frame could be decoded (truncated or corrupt video)")
+    if not got.indices:
+        raise VideoError(f"{Path(path).name}: no frame could be decoded (truncated or corrupt video)")
     if len(got.indices) < n:
-        warnings.append(f"only {len(got.indices)} frame{'s' * (len(got.indices) != 1)} available (asked for {n})")
-    return FrameSample(frames=got.frames[:len(got.indices)], indices=np.array(got.indices, np.int64), timestamps=np.array(got.stamps),
-                       info=info, warnings=warnings)
+        plural = 's' * (len(got.indices) != 1)
+        warnings.append(f"only {len(got.indices)} frame{plural} available (asked for {n})")
+    return FrameSample(frames=got.frames[:len(got.indices)], indices=np.array(got.indices, np.int64),
+                       timestamps=np.array(got.stamps), info=info, warnings=warnings)
 
 # %% ../nbs/00_video.ipynb #c59610a5
 IMAGE_EXTENSIONS = ('.jpg', '.jpeg', '.png', '.webp', '.bmp')
 
+# %% ../nbs/00_video.ipynb #9cb5497d
 def is_photo(path):
     "True when the file at `path` holds a still image (JPEG, PNG, WebP, BMP), whatever its extension says."
     return bool(container_facts(_check_file(path)).get('image'))
 
+# %% ../nbs/00_video.ipynb #86551390
 def read_photo(path) -> FrameSample:
-    """A still image as a one-frame `FrameSample` at full resolution (RGB uint8 (1, H, W, 3)), orientation as its EXIF
-    says. Raises VideoError when it cannot be decoded."""
+    """A still image as a one-frame `FrameSample` at full resolution (RGB uint8 (1, H, W, 3)), orientation as
+    its EXIF says. Raises VideoError when it cannot be decoded."""
+
     path = _check_file(path)
     img = cv2.imread(os.path.abspath(path), cv2.IMREAD_COLOR)   # applies the EXIF orientation
     if img is None: raise VideoError(f"{path.name} is not a readable image (corrupt file or unknown format)")

@@ -11,6 +11,7 @@ self-blends) with `--p-swap` of the training self-blends replaced by such self-s
 equally. Held-out self-blends used to pick the epoch stay plain self-blends.
 """
 import argparse
+from dataclasses import replace
 
 import torch
 
@@ -44,9 +45,8 @@ def main():
     a = ap.parse_args()
     SwapBlendDataset.p_swap = a.p_swap
     train.SelfBlendDataset = SwapBlendDataset   # what train_two_stage builds its training data from
-    train.train_default(None, a.out, index=a.index, baseline=False, stages=('finetune',), init=a.init, mouth_blends=0.5,
-                        ft_blocks=20, ft_lr=2e-4, ft_batch=16, ft_frames=8, ft_epochs=a.epochs, ft_patience=100,
-                        select='sbi', workers=a.workers)
+    recipe = replace(train.RECIPES['sbi-mouth'], init=a.init, epochs=a.epochs, workers=a.workers)
+    train.train_default(None, a.out, recipe, index=a.index, stage='finetune')
 
 
 if __name__ == '__main__':

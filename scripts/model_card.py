@@ -52,18 +52,18 @@ def card(cfg):
            + " → one logit per face track, calibrated by a temperature; the video takes its most suspicious face. A linear "
            "frame head scores single frames (the timeline) and photos.",
            '',
-           f"**Recipe** (`{cfg.get('recipe', {}).get('command', '?')}`): the backbone is the earlier shipped model's "
+           f"**Recipe** `shipped` (`{cfg.get('run', {}).get('command', '?')}`): the backbone is the earlier shipped model's "
            "(EfficientNet-Lite0 fine-tuned on whole-face and lower-face self-blended pseudo-fakes and 52 genuine fakes), "
            f"frozen; the clip head (`{cfg.get('recipe', {}).get('head', '?')}`) and the frame head are trained on "
            f"{n('real')} real and {n('fake')} fake videos of the shared data"
            + (", each also once as a degraded copy (its face crops encoded as one H.264 clip at CRF 23–40, half of the "
               "clips shrunk to half size first: a crop-level stand-in for re-encoded files)"
-              if cfg.get('recipe', {}).get('augment') else '')
+              if cfg.get('recipe', {}).get('degraded_copies') else '')
            + (", on features computed in bf16 exactly as the `Predictor` computes them" if cfg.get('autocast', True) else '')
            + ". Fake families in training: " + ', '.join(f'{k} {v}' for k, v in td.get('families', {}).items()) + '.'
            + (f" Cost on 2 CPU cores: faces of every clip ~9 min and frozen features ~4 s a clip (both cached), then the "
-              f"heads, their evaluation and calibration {cfg['recipe']['wall_s'] / 60:.0f} min (this run's wall time)."
-              if cfg.get('recipe', {}).get('wall_s') else ''), '',
+              f"heads, their evaluation and calibration {cfg['run']['wall_s'] / 60:.0f} min (this run's wall time)."
+              if cfg.get('run', {}).get('wall_s') else ''), '',
            '## How it was judged', '',
            "Every number comes from videos the scoring head never saw: 5 folds over person/scene groups (a fake and the "
            "real video it was made from are always in the same fold), each video scored by the head trained on the other "
@@ -86,7 +86,7 @@ def card(cfg):
     comp = m.get('compared', {})
     if comp:
         rec = cfg.get('recipe', {})
-        rows = [dict(name=rec.get('head', 'shipped') + ('+augment' if rec.get('augment') else '') + ' (shipped)',
+        rows = [dict(name=rec.get('head', 'shipped') + ('+augment' if rec.get('degraded_copies') else '') + ' (shipped)',
                      auc=m['auc'], auc_ci=m['auc_ci'], pair=m['pair_win'], lofo=m.get('lofo', []),
                      features=m.get('features', []), degraded=m.get('degraded_auc'))]
         rows += [dict(name=k, auc=v['auc'], auc_ci=v['auc_ci'], pair=v['pair_win'], lofo=v['lofo'], features=v['features'],
@@ -117,7 +117,7 @@ def card(cfg):
                     f"band ±{cfg.get('frame_uncertain_band', float('nan')):.2f}): real frames "
                     + ', '.join(f"{VERDICT[l]} {ph['verdict_mix']['real'][l]:.0%}" for l in VERDICT) + '; fake frames '
                     + ', '.join(f"{VERDICT[l]} {ph['verdict_mix']['fake'][l]:.0%}" for l in VERDICT) + '.', '']
-    rob, run = cfg.get('robustness'), cfg.get('recipe', {}).get('out', 'runs/head')
+    rob, run = cfg.get('robustness'), cfg.get('run', {}).get('out', 'runs/head')
     if rob:
         out += ['## Robustness', '',
                 'Fold 0\'s videos (a head trained without them), re-encoded and scored from the files by the `Predictor` '

@@ -1,7 +1,7 @@
 """The shipped recipe: a new temporal head (and frame head) on the shipped backbone's frozen features, judged
 group-held-out and leave-one-family-out, calibrated so every verdict is reachable, and shipped with its model card.
 
-    python scripts/train_head.py --data ../shared/data/manifest.csv --out runs/head [--head lstm-ship] [--ship]
+    python scripts/train_head.py --data ../shared/data/manifest.csv --out runs/head [--recipe shipped] [--FIELD ...] [--ship]
 
 Steps (each cached, so a rerun resumes): faces of every clip (chapter 02's cache, ~10 min on 2 cores); frozen
 per-frame features of the main face track (the shipped backbone, whole face and lower face; ImageNet's, for the
@@ -22,6 +22,7 @@ import torch
 import torchvision.transforms.v2.functional as TF
 from torch import nn
 
+from deepfake_detect.cli import add_recipe_args, args_recipe
 from deepfake_detect.data import (assign_folds, default_cache_root, family_of, index_manifest, load_record, normalize_clip,
                                   pick_frames, preprocess)
 from deepfake_detect.evaluate import fit_temperature, group_bootstrap, sigmoid
@@ -376,21 +377,24 @@ def main():
     ap.add_argument('--data', default=str(ROOT.parent / 'shared' / 'data' / 'manifest.csv'))
     ap.add_argument('--out', default='runs/head'); ap.add_argument('--cache', default=None)
     ap.add_argument('--features', default=None, help='feature folder (default OUT/features)')
-    ap.add_argument('--head', default='ens', choices=['ens'] + [h for h in HEADS if HEADS[h][0] is LSTM and HEADS[h][1] == ('ship_full',)],
-                    help="the shipped head: 'ens' (LSTM + pooled logistic head, PLAN.md) or the LSTM alone")
     ap.add_argument('--compare', nargs='*', default=['probe', 'lstm-ship', 'lr-ship'], help='heads reported beside it (same protocol)')
     ap.add_argument('--boot', type=int, default=300); ap.add_argument('--model-id', default=None, help='default: default-efficientnet_lite0-sbi-HEAD-558')
     ap.add_argument('--ship', action='store_true', help='copy the model into the package and write docs/model_card.md')
-    ap.add_argument('--bf16', action='store_true', help='features under bf16 autocast (as the Predictor then runs)')
-    ap.add_argument('--augment', action='store_true', help='train on each clip and its degraded copy (ship_aug)')
+    add_recipe_args(ap)   # chapter 05's Recipe: --recipe NAME, then --FIELD overrides (heads use head, degraded_copies)
+    ap.set_defaults(recipe='shipped')
     a = ap.parse_args()
+    recipe = args_recipe(a)
+    if not (recipe.heads_only and recipe.init == 'default' and recipe.backbone == 'efficientnet_lite0'):
+        ap.error(f"recipe {a.recipe!r} is not a heads-only recipe on the shipped backbone: train it with "
+                 "`deepfake-detect train` (chapter 05)")
+    a.head, a.augment = ('lstm-ship' if recipe.head == 'lstm' else 'ens'), recipe.degraded_copies
     set_threads(2)
-    a.model_id = a.model_id or f'default-efficientnet_lite0-sbi-{a.head}-558'
+    a.model_id = a.model_id or f"default-efficientnet_lite0-sbi-{a.head}{'-aug' * a.augment}-558"
     t_start, out = time.time(), Path(a.out)
     out.mkdir(parents=True, exist_ok=True)
     index = preprocess(index_manifest(a.data), a.cache or default_cache_root(), workers=2, progress=False)
     features = Path(a.features or out / 'features')
-    clip_features(index, features, sets=('ship_full', 'ship_aug'), bf16=a.bf16)
+    clip_features(index, features, sets=('ship_full', 'ship_aug'), bf16=True)   # as the Predictor computes them
     ix, X = load_features(index, features)
     y = (ix.label == 'fake').values.astype(int)
     print(f"{len(ix)} clips with a face ({y.sum()} fake); fake families {ix[ix.label == 'fake'].family.value_counts().to_dict()}", flush=True)
@@ -422,10 +426,10 @@ def main():
                    photo=dict(verdict_mix=fcal['verdict_mix'], frame_auc=roc_auc(np.repeat(y, F.shape[1]), frame_oof.reshape(-1))))
     cfg = dict(n_frames=32, temperature=cal['temperature'], threshold=cal['threshold'], uncertain_band=cal['uncertain_band'],
                frame_temperature=fcal['temperature'], frame_threshold=fcal['threshold'], frame_uncertain_band=fcal['uncertain_band'],
-               head_used='lstm', model_id=a.model_id, mix_scale=scale, autocast=a.bf16, metrics=metrics,
-               training_data=dict(training_counts(ix), degraded_copies=a.augment),
-               recipe=dict(command=' '.join(['python scripts/train_head.py', '--bf16'] * a.bf16 + ['--augment'] * a.augment + ['--ship']),
-                           head=a.head, bf16=a.bf16, augment=a.augment, out=str(a.out), wall_s=round(time.time() - t_start)))
+               head_used='lstm', model_id=a.model_id, mix_scale=scale, autocast=True, metrics=metrics,
+               training_data=dict(training_counts(ix), degraded_copies=a.augment), recipe=recipe.to_dict(),
+               run=dict(command='python ' + ' '.join(['scripts/train_head.py'] + sys.argv[1:]), out=str(a.out),
+                        wall_s=round(time.time() - t_start)))
     save_checkpoint(build_model(head, frame, pool, scale), out / 'model', **cfg)
     # without fold 0, for scripts/robustness.py on fold 0's files (OUT/index.csv marks them 'valid')
     k0 = (ix.fold != 0).values
