@@ -125,7 +125,7 @@ RECIPES = {
                          patience=100, mouth_blends=0.5, baseline=False, workers=1),
     # The shipped model: sbi-mouth's backbone, frozen, with new clip and frame heads fitted on every shared
     # clip's features (`python scripts/train_head.py --recipe shipped --ship`; research/generalise/PLAN.md).
-    'shipped': Recipe(init='default', heads_only=True, head='ens', degraded_copies=True, baseline=False),
+    'shipped': Recipe(init='default', heads_only=True, head='ens', baseline=False),
 }
 
 # %% ../nbs/05_train.ipynb #8c1d577f

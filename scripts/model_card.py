@@ -61,8 +61,9 @@ def card(cfg):
               if cfg.get('recipe', {}).get('degraded_copies') else '')
            + (", on features computed in bf16 exactly as the `Predictor` computes them" if cfg.get('autocast', True) else '')
            + ". Fake families in training: " + ', '.join(f'{k} {v}' for k, v in td.get('families', {}).items()) + '.'
-           + (f" Cost on 2 CPU cores: faces of every clip ~9 min and frozen features ~4 s a clip (both cached), then the "
-              f"heads, their evaluation and calibration {cfg['run']['wall_s'] / 60:.0f} min (this run's wall time)."
+           + (f" Wall time of this run on 2 CPU cores: {cfg['run']['wall_s'] / 60:.0f} min, including the frozen features "
+              "of any clip not yet cached (the faces of every clip are cached first by chapter 02's preprocessing; "
+              "the log prints the time per clip of each step)."
               if cfg.get('run', {}).get('wall_s') else ''), '',
            '## How it was judged', '',
            "Every number comes from videos the scoring head never saw: 5 folds over person/scene groups (a fake and the "
