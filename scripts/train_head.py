@@ -76,7 +76,8 @@ def degradation(row, seed=0):
 
 
 def clip_features(index, out, n_frames=32, log=print, sets=SETS, bf16=False):
-    """Write OUT/<row>.npz ({set: (T, 1280) fp16} for `sets`) for each clip with a face. Sets: ship_/img_ (the shipped
+    """Write OUT/<row>.npz ({set: (T, 1280) fp16} for `sets`) for each clip with a face; returns the seconds per
+    clip computed now (None when all were cached). Sets: ship_/img_ (the shipped
     or ImageNet backbone) × full/mouth (whole face, lower face), and ship_aug (the whole face after `degrade`).
     With `bf16`, the backbones run under bf16 autocast where the CPU has it, as the Predictor does."""
     from deepfake_detect.model import autocast
@@ -102,6 +103,7 @@ def clip_features(index, out, n_frames=32, log=print, sets=SETS, bf16=False):
         np.savez(dst, **feats, path=r.path)
         done += 1
         if done % 50 == 0: log(f"features: {done} clips, {(time.time() - t0) / done:.1f} s/clip", flush=True)
+    return (time.time() - t0) / done if done else None
 
 
 def load_features(index, features):
@@ -394,7 +396,7 @@ def main():
     out.mkdir(parents=True, exist_ok=True)
     index = preprocess(index_manifest(a.data), a.cache or default_cache_root(), workers=2, progress=False)
     features = Path(a.features or out / 'features')
-    clip_features(index, features, sets=('ship_full', 'ship_aug'), bf16=True)   # as the Predictor computes them
+    s_per_clip = clip_features(index, features, sets=('ship_full', 'ship_aug'), bf16=True)   # as the Predictor does
     ix, X = load_features(index, features)
     y = (ix.label == 'fake').values.astype(int)
     print(f"{len(ix)} clips with a face ({y.sum()} fake); fake families {ix[ix.label == 'fake'].family.value_counts().to_dict()}", flush=True)
@@ -421,7 +423,7 @@ def main():
     (head, pool) = fit_heads(a.head, F, y, g, Fd)
     frame = FrameLR().fit(*((F, y) if Fd is None else (np.concatenate([F, Fd]), np.tile(y, 2))))
     metrics = dict({k: v for k, v in results[main_key].items()}, verdict_mix=cal['verdict_mix'], protocol='5-fold group-held-out, out-of-fold',
-                   compared={k: {m: v[m] for m in ('auc', 'auc_ci', 'pair_win', 'lofo', 'features') if m in v}
+                   compared={k: {m: v[m] for m in ('auc', 'auc_ci', 'pair_win', 'lofo', 'features', 'degraded_auc') if m in v}
                              for k, v in results.items() if k != main_key},
                    photo=dict(verdict_mix=fcal['verdict_mix'], frame_auc=roc_auc(np.repeat(y, F.shape[1]), frame_oof.reshape(-1))))
     cfg = dict(n_frames=32, temperature=cal['temperature'], threshold=cal['threshold'], uncertain_band=cal['uncertain_band'],
@@ -429,7 +431,7 @@ def main():
                head_used='lstm', model_id=a.model_id, mix_scale=scale, autocast=True, metrics=metrics,
                training_data=dict(training_counts(ix), degraded_copies=a.augment), recipe=recipe.to_dict(),
                run=dict(command='python ' + ' '.join(['scripts/train_head.py'] + sys.argv[1:]), out=str(a.out),
-                        wall_s=round(time.time() - t_start)))
+                        wall_s=round(time.time() - t_start), features_s_per_clip=s_per_clip))
     save_checkpoint(build_model(head, frame, pool, scale), out / 'model', **cfg)
     # without fold 0, for scripts/robustness.py on fold 0's files (OUT/index.csv marks them 'valid')
     k0 = (ix.fold != 0).values

@@ -115,3 +115,18 @@ def test_run_notebooks_end_to_end(tmp_path):
     nb = read_nb(nb_path)
     _nbdev_clean(nb, path=None)
     assert nb2str(nb) == nb_path.read_text(encoding='utf-8')
+
+
+def test_readme_model_summary_is_the_shipped_checkpoints():
+    "The README's model paragraph names the shipped model and quotes its own numbers (they go stale when it changes)."
+    cfg = json.loads((ROOT/'deepfake_detect'/'models'/'default.json').read_text())
+    m = cfg['metrics']
+    model = README.read_text(encoding='utf-8').split('## Model', 1)[1].split('\n## ', 1)[0]
+    assert f"`{cfg['model_id']}`" in model
+    lo, hi = m['auc_ci']
+    assert f"AUC {m['auc']:.2f} [{lo:.2f}, {hi:.2f}]" in model
+    assert f"paired win rate {m['pair_win']:.2f}" in model
+    mix = m['verdict_mix']
+    assert f"{mix['real']['REAL']:.0%}".replace('%', ' %') in model and f"{mix['fake']['FAKE']:.0%}".replace('%', ' %') in model
+    lofo = sorted(m['lofo'], key=lambda r: r['auc'])
+    assert f"{lofo[0]['auc']:.2f} ({lofo[0]['family']})" in model
