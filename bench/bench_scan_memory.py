@@ -5,7 +5,8 @@ last quarter's peak must be no higher than the first quarter's).
 
 Generates a pool of mixed clips (256 px to 1080p, one or two faces, no face, variable frame rate, 10 to 60 fps) in
 bench/out/memory_pool, hard-links them under distinct names up to --videos files, and scans them with the local
-engine in a child process while this process samples the child's VmRSS from /proc every 0.2 s. `--no-trim` replaces
+engine in a child process while this process samples the child's VmRSS (and RssAnon: the part not backed by files,
+i.e. without the shared libraries' pages) from /proc every 0.2 s. `--no-trim` replaces
 `scale.release_memory` with a no-op, to see what it saves. Prints the peak overall and per quarter of the scan.
 """
 import argparse, os, subprocess, sys, tempfile, time
@@ -32,10 +33,10 @@ def pool():
 
 
 def rss_kb(pid):
-    try:
-        for line in Path(f'/proc/{pid}/status').read_text().splitlines():
-            if line.startswith('VmRSS:'): return int(line.split()[1])
+    "(VmRSS, RssAnon) of process `pid` in kB: all resident pages, and those not backed by a file (heap, tensors)."
+    try: st = dict(l.split(':', 1) for l in Path(f'/proc/{pid}/status').read_text().splitlines() if ':' in l)
     except OSError: return None
+    return int(st['VmRSS'].split()[0]), int(st['RssAnon'].split()[0])
 
 
 def main():
@@ -53,22 +54,24 @@ def main():
                 + ("s.release_memory = lambda: None\n" if a.no_trim else "")
                 + f"s.scan({str(d)!r}, {str(out)!r}, threads={a.threads}, progress=False)\n")
         child = subprocess.Popen([sys.executable, '-c', code], stderr=subprocess.DEVNULL)
-        samples = []   # (rows done, rss MB)
+        samples = []   # (rows done, rss MB, anonymous rss MB)
         try:
             while child.poll() is None:
                 r = rss_kb(child.pid)
                 done = max(sum(1 for _ in open(out)) - 1, 0) if out.exists() else 0
-                if r: samples.append((done, r / 1024))
+                if r: samples.append((done, r[0] / 1024, r[1] / 1024))
                 time.sleep(0.2)
         finally:
             if child.poll() is None: child.kill()   # never leave the scan running behind an interrupted benchmark
     s = np.array(samples)
-    q = [s[(s[:, 0] >= a.videos * i / 4) & (s[:, 0] < a.videos * (i + 1) / 4), 1] for i in range(4)]
-    peaks = [float(x.max()) if len(x) else float('nan') for x in q]
+    quarter = [(s[:, 0] >= a.videos * i / 4) & (s[:, 0] < a.videos * (i + 1) / 4) for i in range(4)]
+    peaks = [float(s[q, 1].max()) if q.any() else float('nan') for q in quarter]
+    anon = [float(s[q, 2].max()) if q.any() else float('nan') for q in quarter]
     print(f"{a.videos} videos ({len(src)} distinct clips), release_memory {'off' if a.no_trim else 'on'}, "
           f"{a.threads} threads, exit {child.returncode}")
     print('| quarter | 1 | 2 | 3 | 4 | overall |\n|---|---|---|---|---|---|')
     print('| peak RSS (MB) | ' + ' | '.join(f'{p:.0f}' for p in peaks) + f' | {s[:, 1].max():.0f} |')
+    print('| peak anonymous RSS (MB) | ' + ' | '.join(f'{p:.0f}' for p in anon) + f' | {s[:, 2].max():.0f} |')
     print(f"last / first quarter peak: {peaks[3] / peaks[0]:.3f}")
 
 
