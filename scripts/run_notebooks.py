@@ -25,6 +25,7 @@ import re
 import subprocess
 import sys
 import time
+import traceback
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -177,7 +178,9 @@ def run_one(path, cwd, skip_flags, force_flags, max_lines, max_bytes, max_width)
         outs = shell.run(rc.source)
         ran += 1
         if shell.exc:
-            sys.stderr.write(shell.prettytb(fname=path) + '\n')
+            try: tb = shell.prettytb(fname=path)
+            except AttributeError: tb = ''.join(traceback.format_exception(shell.exc))   # execnb before 0.1.7
+            sys.stderr.write(tb + '\n')
             sys.exit(f'{path.name}: cell {cell.idx_} raised {type(shell.exc).__name__}; notebook left as it was')
         direc = getattr(rc, 'directives_', {}) or {}
         if direc.get('output:', [''])[0].lower() == 'false': continue
