@@ -26,7 +26,9 @@ def cam_layer(model):
 # %% ../nbs/08_explain.ipynb #a7123188
 def gradcam(model, cfg, crops):
     """(heatmaps (N, S, S) float32 in [0, 1], frame logits (N,)) for uint8 crops (N, 3, S, S), as numpy
-    arrays. Puts the model in eval mode."""
+    arrays. Puts the model in eval mode. The backbone runs in the precision `score_track` uses (bf16 autocast
+    unless the config turns it off), so the heatmaps explain the logits the prediction was made of."""
+    from deepfake_detect.model import autocast
     import torchvision.transforms.v2.functional as TF
     crops = torch.as_tensor(crops)
     S = crops.shape[-1]
@@ -39,15 +41,15 @@ def gradcam(model, cfg, crops):
     h = cam_layer(model).register_forward_hook(hook)
     model.eval()
     try:
-        with torch.enable_grad():
-            logits = model.frame_head(model.backbone(x)).squeeze(-1)
+        with torch.enable_grad(), autocast('cpu', enabled=cfg.get('autocast', True)):
+            logits = model.frame_head(model.backbone(x).float()).squeeze(-1)
             logits.sum().backward()
     finally: h.remove()
-    a, g = acts['a'], acts['a'].grad
+    a, g = acts['a'].float(), acts['a'].grad.float()
     cam = F.relu((g.mean((2, 3), keepdim=True) * a).sum(1, keepdim=True))
     cam = F.interpolate(cam, size=(S, S), mode='bilinear', align_corners=False)[:, 0]
     cam = cam / cam.flatten(1).max(1).values.clamp(min=1e-8)[:, None, None]
-    return cam.detach().numpy(), logits.detach().numpy()
+    return cam.detach().numpy(), logits.detach().float().numpy()
 
 # %% ../nbs/08_explain.ipynb #784121bd
 def overlay(crop, cam, alpha=0.45):
