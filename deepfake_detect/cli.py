@@ -145,6 +145,11 @@ def cmd_train(args, out=sys.stdout):
     for p in (args.data, args.index):
         if p is not None and not Path(p).exists():
             raise UsageError(f"{p}: no such dataset folder, manifest or index")
+    if args.data is not None and Path(args.data).is_file():   # a bad manifest: one line now, not a traceback later
+        try: clips = index_manifest(args.data)
+        except (ValueError, pd.errors.ParserError, UnicodeDecodeError) as e:
+            raise UsageError(f"{args.data}: not a usable manifest ({e})") from None
+        if not len(clips): raise UsageError(f"{args.data}: the manifest lists no clips")
     train_default(args.data, args.out, recipe, index=args.index, cache=args.cache, stage=args.stage)
     if args.stage == 'split': print(f"faces found and split written to {Path(args.out)/'index.csv'}",
                                     file=out)
@@ -162,12 +167,18 @@ def cmd_average(args, out=sys.stdout):
     return 0
 
 # %% ../nbs/10_cli.ipynb #1fd68469
+def _positive(text):
+    "argparse type: an int >= 1 (0 or a negative count of frames or threads is a usage error, not a default)."
+    n = int(text)
+    if n < 1: raise argparse.ArgumentTypeError(f"{text}: must be a whole number >= 1")
+    return n
+
 def _model_args(p):
     "The options of the commands that score videos: which model, how many frames, how many threads."
     p.add_argument('--model', default=None,
                    help='checkpoint (.json/.safetensors or folder; default: the shipped one)')
-    p.add_argument('--frames', type=int, default=None, help="frames sampled per video (default: the model's)")
-    p.add_argument('--threads', type=int, default=None, help='torch CPU threads (default: all cores)')
+    p.add_argument('--frames', type=_positive, default=None, help="frames sampled per video (default: the model's)")
+    p.add_argument('--threads', type=_positive, default=None, help='torch CPU threads (default: all cores)')
 
 # %% ../nbs/10_cli.ipynb #7fa8c44e
 def parser():
