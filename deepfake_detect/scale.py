@@ -19,7 +19,7 @@ import numpy as np
 import pandas as pd
 from fastcore.basics import patch
 
-from .video import VIDEO_EXTENSIONS
+from .video import VIDEO_EXTENSIONS, IMAGE_EXTENSIONS
 from .data import index_manifest
 from .predict import Predictor, Prediction
 
@@ -28,11 +28,12 @@ class ScanError(ValueError):
     "Bad scan input (no such folder, nothing matches)."
 
 def source_files(src):
-    """Video files of a folder (recursive), a glob, or a manifest CSV; sorted absolute paths (strings), so
+    """Video and photo files of a folder (recursive), a glob, or a manifest CSV; sorted absolute paths (strings), so
     that `x`, `./x/` and `/abs/x` name the same files and a resumed scan recognises them. ScanError when
     none."""
     p = Path(src)
-    if p.is_dir(): files = [f for f in p.rglob('*') if f.is_file() and f.suffix.lower() in VIDEO_EXTENSIONS]
+    media = VIDEO_EXTENSIONS + IMAGE_EXTENSIONS   # the Predictor scores photos too
+    if p.is_dir(): files = [f for f in p.rglob('*') if f.is_file() and f.suffix.lower() in media]
     elif p.is_file() and p.suffix.lower() == '.csv': files = index_manifest(p).path.tolist()
     else: files = [f for f in glob.glob(str(src), recursive=True) if Path(f).is_file()]
     if not files: raise ScanError(f"{src}: no such folder or manifest, and no file matches it")
