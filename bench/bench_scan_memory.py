@@ -36,6 +36,7 @@ def rss_kb(pid):
     "(VmRSS, RssAnon) of process `pid` in kB: all resident pages, and those not backed by a file (heap, tensors)."
     try: st = dict(l.split(':', 1) for l in Path(f'/proc/{pid}/status').read_text().splitlines() if ':' in l)
     except OSError: return None
+    if 'VmRSS' not in st or 'RssAnon' not in st: return None   # a child that has exited (a zombie) has no memory
     return int(st['VmRSS'].split()[0]), int(st['RssAnon'].split()[0])
 
 
