@@ -46,7 +46,7 @@ def mouth_crops(crops, landmarks, out=224):
     return torch.stack(views)
 
 
-def degrade(crops, crf, half, seed=0):
+def degrade(crops, crf, half):
     """Face crops (T, 3, S, S) uint8 as a re-encoded source would give them: with `half`, shrunk to S/2 px (the face of
     a half-resolution copy) and scaled back up after decoding; then the track encoded as one H.264 clip at `crf`
     (libx264, veryfast) and decoded. A crop-level stand-in for re-encoding whole files (compression erases blend
@@ -222,6 +222,12 @@ def feats(X, sets, T):
 
 
 # ---------------------------------------------------------------- protocol
+def with_copies(F, y, groups, extra=None):
+    "(features, labels, groups) of clips `F`, and of their degraded copies `extra` (same labels and groups) if given."
+    if extra is None: return F, y, groups
+    return np.concatenate([F, extra]), np.tile(y, 2), np.tile(groups, 2)
+
+
 def out_of_fold(ix, F, make, drop=None, extra=None, also=None):
     """Scores of every clip from a head trained on the other folds (without the fakes of family `drop`). `extra`: other
     features of the same clips (N, T, F), e.g. degraded copies, added to each training fold; `also`: features of the
@@ -232,9 +238,7 @@ def out_of_fold(ix, F, make, drop=None, extra=None, also=None):
         tr = (ix.fold != k).values
         if drop: tr = tr & (ix.family != drop).values
         te = (ix.fold == k).values
-        Xtr, ytr, gtr = F[tr], y[tr], g[tr]
-        if extra is not None: Xtr, ytr, gtr = np.concatenate([Xtr, extra[tr]]), np.tile(ytr, 2), np.tile(gtr, 2)
-        head = make().fit(Xtr, ytr, gtr)
+        head = make().fit(*with_copies(F[tr], y[tr], g[tr], None if extra is None else extra[tr]))
         out = head(F[te])
         if s.ndim < out.ndim: s = np.full((len(ix), *out.shape[1:]), np.nan)
         s[te] = out
@@ -362,7 +366,7 @@ def build_model(head, frame, pool=None, scale=None):
 
 def fit_heads(name, F, y, groups, extra=None):
     "(LSTM head, pooled LR head or None) fitted on every clip given (and on `extra`, their degraded copies)."
-    if extra is not None: F, y, groups = np.concatenate([F, extra]), np.tile(y, 2), np.tile(groups, 2)
+    F, y, groups = with_copies(F, y, groups, extra)
     if name == 'ens': return LSTM().fit(F, y, groups), LR().fit(F, y, groups)
     return HEADS[name][0]().fit(F, y, groups), None
 
@@ -421,7 +425,7 @@ def main():
     fcal = calibrate(np.repeat(y, F.shape[1]), frame_oof.reshape(-1))
     g = ix.split_group.values
     (head, pool) = fit_heads(a.head, F, y, g, Fd)
-    frame = FrameLR().fit(*((F, y) if Fd is None else (np.concatenate([F, Fd]), np.tile(y, 2))))
+    frame = FrameLR().fit(*with_copies(F, y, g, Fd))
     metrics = dict({k: v for k, v in results[main_key].items()}, verdict_mix=cal['verdict_mix'], protocol='5-fold group-held-out, out-of-fold',
                    compared={k: {m: v[m] for m in ('auc', 'auc_ci', 'pair_win', 'lofo', 'features', 'degraded_auc') if m in v}
                              for k, v in results.items() if k != main_key},
@@ -436,7 +440,7 @@ def main():
     # without fold 0, for scripts/robustness.py on fold 0's files (OUT/index.csv marks them 'valid')
     k0 = (ix.fold != 0).values
     (h0, p0) = fit_heads(a.head, F[k0], y[k0], g[k0], None if Fd is None else Fd[k0])
-    f0 = FrameLR().fit(*((F[k0], y[k0]) if Fd is None else (np.concatenate([F[k0], Fd[k0]]), np.tile(y[k0], 2))))
+    f0 = FrameLR().fit(*with_copies(F[k0], y[k0], g[k0], None if Fd is None else Fd[k0]))
     save_checkpoint(build_model(h0, f0, p0, scale), out / 'fold0', **dict(cfg, model_id=a.model_id + '-fold0'))
     ix.assign(split=np.where(ix.fold == 0, 'valid', 'train')).to_csv(out / 'index.csv', index=False)
     print(json.dumps({k: cfg[k] for k in ('temperature', 'threshold', 'uncertain_band', 'frame_threshold')}), cal['verdict_mix'], flush=True)
