@@ -1,13 +1,16 @@
 """Resident memory of one long local scan: does it stay flat? (issue: a 500-video scan must peak <= 1.2 GB, and the
 last quarter's peak must be no higher than the first quarter's).
 
-    python bench/bench_scan_memory.py [--videos 500] [--no-trim]
+    python bench/bench_scan_memory.py [--videos 500] [--no-trim] [--kernel-cache N] [--folder DIR]
 
 Generates a pool of mixed clips (256 px to 1080p, one or two faces, no face, variable frame rate, 10 to 60 fps) in
 bench/out/memory_pool, hard-links them under distinct names up to --videos files, and scans them with the local
 engine in a child process while this process samples the child's VmRSS (and RssAnon: the part not backed by files,
-i.e. without the shared libraries' pages) from /proc every 0.2 s. `--no-trim` replaces
-`scale.release_memory` with a no-op, to see what it saves. Prints the peak overall and per quarter of the scan.
+i.e. without the shared libraries' pages) from /proc every 0.2 s; the peak is the kernel's high-water mark,
+reset at each sample, so short spikes count. `--no-trim` replaces `release_memory` (called by
+the Predictor between its stages and by the scan after each file) with a no-op, and `--kernel-cache N` sets oneDNN's
+kernel cache (the Predictor's default is 64; 1024 is oneDNN's own), to see what each saves. `--folder DIR` scans
+real footage instead (the first --videos videos under DIR, each once). Prints the peak overall and per quarter.
 """
 import argparse, os, subprocess, sys, tempfile, time
 from pathlib import Path
@@ -32,29 +35,50 @@ def pool():
     return sorted(d.glob('*.mp4'))
 
 
+def real_videos(folder, n):
+    "The first `n` video files under `folder` (sorted, recursive): absolute paths."
+    from deepfake_detect.video import VIDEO_EXTENSIONS
+    return sorted(p.resolve() for p in Path(folder).rglob('*') if p.suffix.lower() in VIDEO_EXTENSIONS)[:n]
+
+
 def rss_kb(pid):
-    "(VmRSS, RssAnon) of process `pid` in kB: all resident pages, and those not backed by a file (heap, tensors)."
+    """(peak RSS since the last call, RssAnon now) of process `pid` in kB. The peak is the kernel's VmHWM, reset
+    after each reading (`clear_refs`), so a spike between two samples is not missed; RssAnon is the part not
+    backed by files (heap, tensors), sampled. Falls back to VmRSS where the peak cannot be reset."""
     try: st = dict(l.split(':', 1) for l in Path(f'/proc/{pid}/status').read_text().splitlines() if ':' in l)
     except OSError: return None
     if 'VmRSS' not in st or 'RssAnon' not in st: return None   # a child that has exited (a zombie) has no memory
-    return int(st['VmRSS'].split()[0]), int(st['RssAnon'].split()[0])
+    try:
+        Path(f'/proc/{pid}/clear_refs').write_text('5')
+        peak = st['VmHWM']
+    except OSError: peak = st['VmRSS']
+    return int(peak.split()[0]), int(st['RssAnon'].split()[0])
 
 
 def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument('--videos', type=int, default=500); ap.add_argument('--no-trim', action='store_true')
     ap.add_argument('--threads', type=int, default=2)
+    ap.add_argument('--kernel-cache', type=int, default=None, help="oneDNN's kernel cache capacity (default: the Predictor's)")
+    ap.add_argument('--folder', default=None, help='scan the first --videos videos of this folder (real footage) instead')
     a = ap.parse_args()
-    src = pool()
+    src = real_videos(a.folder, a.videos) if a.folder else pool()
+    if a.folder: a.videos = len(src)
     with tempfile.TemporaryDirectory() as d:
         d = Path(d)
-        for i in range(a.videos):   # hard links: distinct paths (a scan keys on resolved paths), no extra disk
-            os.link(src[i % len(src)], d / f'v{i:04d}_{src[i % len(src)].name}')
+        target = d
+        if a.folder:   # a manifest of the real files: scanned where they are, each once
+            target = d / 'manifest.csv'
+            target.write_text('clip,label\n' + ''.join(f'{p},real\n' for p in src))
+        else:
+            for i in range(a.videos):   # hard links: distinct paths (a scan keys on resolved paths), no extra disk
+                os.link(src[i % len(src)], d / f'v{i:04d}_{src[i % len(src)].name}')
         out = d / 'scan.csv'
-        code = ("import deepfake_detect.scale as s\n"
-                + ("s.release_memory = lambda: None\n" if a.no_trim else "")
-                + f"s.scan({str(d)!r}, {str(out)!r}, threads={a.threads}, progress=False)\n")
-        child = subprocess.Popen([sys.executable, '-c', code], stderr=subprocess.DEVNULL)
+        code = ("import deepfake_detect.scale as s, deepfake_detect.predict as p\n"
+                + ("s.release_memory = p.release_memory = lambda: None\n" if a.no_trim else "")
+                + f"s.scan({str(target)!r}, {str(out)!r}, threads={a.threads}, progress=False)\n")
+        env = dict(os.environ, **({'ONEDNN_PRIMITIVE_CACHE_CAPACITY': str(a.kernel_cache)} if a.kernel_cache else {}))
+        child = subprocess.Popen([sys.executable, '-c', code], stderr=subprocess.DEVNULL, env=env)
         samples = []   # (rows done, rss MB, anonymous rss MB)
         try:
             while child.poll() is None:
@@ -68,7 +92,8 @@ def main():
     quarter = [(s[:, 0] >= a.videos * i / 4) & (s[:, 0] < a.videos * (i + 1) / 4) for i in range(4)]
     peaks = [float(s[q, 1].max()) if q.any() else float('nan') for q in quarter]
     anon = [float(s[q, 2].max()) if q.any() else float('nan') for q in quarter]
-    print(f"{a.videos} videos ({len(src)} distinct clips), release_memory {'off' if a.no_trim else 'on'}, "
+    print(f"{a.videos} videos ({len(src)} distinct clips{' from ' + a.folder if a.folder else ''}), release_memory {'off' if a.no_trim else 'on'}, "
+          f"kernel cache {a.kernel_cache or 'default'}, "
           f"{a.threads} threads, exit {child.returncode}")
     print('| quarter | 1 | 2 | 3 | 4 | overall |\n|---|---|---|---|---|---|')
     print('| peak RSS (MB) | ' + ' | '.join(f'{p:.0f}' for p in peaks) + f' | {s[:, 1].max():.0f} |')

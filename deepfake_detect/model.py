@@ -5,8 +5,8 @@
 # %% auto #0
 __all__ = ['BACKBONES', 'CHECKPOINT_FORMAT', 'REQUIRED_CONFIG', 'BackboneSpec', 'register_backbone', 'BackboneWeightsError',
            'build_backbone', 'TinyCNN', 'DeepfakeDetector', 'cpu_has_bf16', 'autocast', 'set_threads',
-           'CheckpointError', 'model_config', 'save_checkpoint', 'load_config', 'load_checkpoint', 'default_model_path',
-           'load_default', 'score_track', 'sigmoid']
+           'limit_kernel_cache', 'release_memory', 'CheckpointError', 'model_config', 'save_checkpoint', 'load_config',
+           'load_checkpoint', 'default_model_path', 'load_default', 'score_track', 'sigmoid']
 
 # %% ../nbs/04_model.ipynb #6409774e
 import contextlib
@@ -220,6 +220,22 @@ def set_threads(n=None):
     if torch.get_num_threads() != n: torch.set_num_threads(n)
     return n
 
+# %% ../nbs/04_model.ipynb #a1c3e0b2
+def limit_kernel_cache(capacity=256):
+    """Cap oneDNN's cache of compiled CPU kernels at `capacity` (an int; $ONEDNN_PRIMITIVE_CACHE_CAPACITY wins when
+    set). oneDNN reads it once, at the process's first convolution: call this before. Returns the capacity in
+    force (int)."""
+    return int(os.environ.setdefault('ONEDNN_PRIMITIVE_CACHE_CAPACITY', str(int(capacity))))
+
+# %% ../nbs/04_model.ipynb #a1c3e0b5
+def release_memory():
+    """Hand freed heap memory back to the system (glibc's `malloc_trim`; a no-op with other C libraries). Returns
+    None, never raises."""
+    import ctypes
+    import ctypes.util
+    try: ctypes.CDLL(ctypes.util.find_library('c') or 'libc.so.6').malloc_trim(0)
+    except (OSError, AttributeError): pass
+
 # %% ../nbs/04_model.ipynb #b4552b2f
 CHECKPOINT_FORMAT = 'deepfake_detect/1'
 REQUIRED_CONFIG = ('format', 'backbone', 'hidden', 'layers', 'input_size', 'mean', 'std', 'n_frames',
@@ -264,8 +280,13 @@ def save_checkpoint(model, path, half=True, **config):
 def load_config(path):
     "The validated JSON config (a dict) of a checkpoint; CheckpointError when a file, key or name is wrong."
     st, js = _paths(path)
-    for p in (st, js):
-        if not p.exists(): raise CheckpointError(f"checkpoint file missing: {p}")
+    missing = [p for p in (js, st) if not p.exists()]
+    if len(missing) == 2:
+        raise CheckpointError(f"no checkpoint at {path}: a checkpoint is a JSON config and its safetensors weights "
+                              f"({js.name} and {st.name})")
+    if missing:
+        there = st if missing[0] == js else js
+        raise CheckpointError(f"checkpoint file missing: {missing[0]} (next to {there.name})")
     try: cfg = json.loads(js.read_text())
     except json.JSONDecodeError as e: raise CheckpointError(f"{js.name} is not valid JSON: {e}") from None
     missing = [k for k in REQUIRED_CONFIG if k not in cfg]

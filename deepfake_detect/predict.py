@@ -22,7 +22,8 @@ from fastcore.basics import patch
 
 from .video import VideoError, codec_name
 from .faces import FaceDetector, extract_face_clips
-from .model import load_checkpoint, default_model_path, set_threads, score_track, sigmoid
+from .model import (load_checkpoint, default_model_path, set_threads, score_track, sigmoid,
+                                   limit_kernel_cache, release_memory)
 
 # %% ../nbs/07_predict.ipynb #51fedb16
 LABELS = ('REAL', 'FAKE', 'UNCERTAIN', 'NO_FACE')
@@ -56,7 +57,7 @@ class Prediction:
     # the file's facts; `path` is its name only (no server folder)
     video: dict = field(default_factory=dict)
     error: str = None
-    kind: str = 'video'                           # 'video' or 'photo'
+    kind: str = 'video'                           # 'video' or 'photo' (None: a file that could not be read)
     crops: list = field(default_factory=list, repr=False)   # per track: uint8 (T, S, S, 3), for display only
 
     @property
@@ -102,6 +103,7 @@ class Predictor:
     "Loads a checkpoint once; `predict(path)` → Prediction."
     def __init__(self, checkpoint=None, threads=None, n_frames=None, detector=None, device='cpu',
                  detect_every=2):
+        limit_kernel_cache()   # before any convolution: a long run's memory stays flat (chapter 04)
         self.threads = set_threads(threads)
         self.checkpoint = Path(checkpoint) if checkpoint else default_model_path()
         self.model, self.cfg = load_checkpoint(self.checkpoint, device)
@@ -224,6 +226,7 @@ def predict(self: Predictor, path, progress=None, n_frames=None) -> Prediction:
     fc = extract_face_clips(path, n_frames=int(n_frames or self.n_frames), size=self.cfg['input_size'],
                             margin=self.cfg.get('margin', 1.3), detector=self.detector,
                             detect_every=self.detect_every, progress=lambda s: progress(s, stages[s]))
+    release_memory()   # the sampled frames are gone: their memory is not kept while the model runs
     t0 = time.perf_counter()
     progress('model', 2)
     out_tracks = [self._track(k, tr, fc.photo) for k, tr in enumerate(fc.tracks)]
@@ -257,7 +260,9 @@ def predict_many(self: Predictor, paths, progress=True):
         except Exception as e:   # a batch never stops for one file
             if isinstance(e, (VideoError, OSError)): msg = str(e)
             else: msg = f"could not be analysed ({type(e).__name__}: {e})"
-            out.append(Prediction(path=str(p), label='ERROR', model_id=self.model_id, error=msg))
+            threshold, band = self._cut(photo=False)
+            out.append(Prediction(path=str(p), label='ERROR', model_id=self.model_id, error=msg, kind=None,
+                                  threshold=threshold, uncertain_band=band))
     return out
 
 # %% ../nbs/07_predict.ipynb #560a0eab

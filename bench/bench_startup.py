@@ -1,0 +1,63 @@
+"""What a command costs before it scores anything: start-up time and the memory of one small job.
+
+    python bench/bench_startup.py [--runs 5]
+
+Each measure runs in a fresh process, `--runs` times (medians, with min and max): `deepfake-detect --help`
+(argument parsing only imports the package's modules), `import deepfake_detect.predict` (torch, OpenCV, MTCNN), and
+`deepfake-detect predict` on one generated photo and on one generated 10 s 720p clip, each reporting its own peak
+resident memory (VmHWM from /proc/self/status, read by the process itself just before it exits: `ru_maxrss` of a
+child would include pages of the parent it was forked from).
+"""
+import argparse
+import statistics
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+OUT = Path(__file__).resolve().parent / 'out'
+PEAK = ("import atexit\n"
+        "atexit.register(lambda: print('VmHWM', next(l.split()[1] for l in open('/proc/self/status') "
+        "if l.startswith('VmHWM'))))\n")
+
+
+def fixtures():
+    from deepfake_detect.fixtures import astronaut, face_scene, write_h264, write_photo
+    OUT.mkdir(parents=True, exist_ok=True)
+    photo, clip = OUT / 'startup_face.jpg', OUT / 'bench_10s_720p.mp4'
+    if not photo.exists(): write_photo(photo, astronaut())
+    if not clip.exists(): write_h264(clip, face_scene(300, 1280, 720), fps=30)
+    return photo, clip
+
+
+def run(code):
+    "(wall seconds, peak RSS MB) of `python -c code` in a fresh process."
+    t0 = time.perf_counter()
+    r = subprocess.run([sys.executable, '-c', PEAK + code], capture_output=True, text=True)
+    wall = time.perf_counter() - t0
+    if r.returncode != 0: raise SystemExit(f"failed: {code}\n{r.stderr[-2000:]}")
+    kb = [l.split()[1] for l in r.stdout.splitlines() if l.startswith('VmHWM')]
+    return wall, int(kb[-1]) / 1024
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument('--runs', type=int, default=5)
+    a = ap.parse_args()
+    photo, clip = fixtures()
+    cli = "from deepfake_detect.cli import main\nmain({!r})"
+    cases = [('`deepfake-detect --help`', "import contextlib, io\nfrom deepfake_detect.cli import main\n"
+                                           "with contextlib.redirect_stdout(io.StringIO()):\n"
+                                           "    try: main(['--help'])\n    except SystemExit: pass"),
+             ('`import deepfake_detect.predict`', "import deepfake_detect.predict"),
+             ('`predict` one photo', cli.format(['predict', str(photo), '--threads', '2'])),
+             ('`predict` one 10 s 720p clip', cli.format(['predict', str(clip), '--threads', '2']))]
+    print('| command | median s | min s | max s | peak RSS MB (median) |\n|---|---|---|---|---|')
+    for name, code in cases:
+        runs = [run(code) for _ in range(a.runs)]
+        secs = [r[0] for r in runs]
+        print(f"| {name} | {statistics.median(secs):.2f} | {min(secs):.2f} | {max(secs):.2f} | "
+              f"{statistics.median(r[1] for r in runs):.0f} |", flush=True)
+
+
+if __name__ == '__main__': main()
