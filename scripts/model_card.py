@@ -36,6 +36,30 @@ def table(rows, cols):
     return head + '\n' + '\n'.join('| ' + ' | '.join(f(r) for _, f in cols) + ' |' for r in rows)
 
 
+def inverted_families(rows):
+    """Lines saying, for each family scored *lower* with its fakes in training than left out, what the intervals
+    make of it (a reader would otherwise take the two columns for a mistake)."""
+    out = []
+    for r in rows:
+        lo = r.get('lofo')
+        if not lo or missing(r['auc']) or missing(lo['auc']) or r['auc'] >= lo['auc']: continue
+        overlap = r['auc_ci'][1] >= lo['auc_ci'][0]
+        out.append(f"{r['family'].capitalize()} scores lower with its fakes in training ({r['auc']:.2f}) than left out "
+                   f"({lo['auc']:.2f}), on {r['n_fake']} held-out fakes: "
+                   + ("the intervals overlap, so the gap is within the noise of so few videos; what it does show is "
+                      "that these heads gain little from seeing the family's fakes." if overlap else
+                      "the intervals do not overlap: the family's fakes in training mislead the heads."))
+    return out + [''] if out else []
+
+
+def worst_condition(rob):
+    "The sentence on the robustness condition that cost most, with both AUCs to three places (so it adds up)."
+    if 'original' not in rob: return ''
+    worst = min(rob.values(), key=lambda r: r['auc'])
+    a, b = rob['original']['auc'], worst['auc']
+    return f"The worst condition, {worst['condition']}, cost {a - b:.3f} AUC ({a:.3f} → {b:.3f}):"
+
+
 def card(cfg):
     m, td = cfg.get('metrics', {}), cfg.get('training_data', {})
     n = lambda label: sum(v for k, v in td.get('train', {}).items() if k.startswith(label + '/'))
@@ -85,7 +109,7 @@ def card(cfg):
            table(fam_rows, [('family', lambda r: r['family']), ('held-out fakes', lambda r: str(r['n_fake'])),
                             ('AUC, trained with the family', lambda r: ci(r['auc'], r['auc_ci'])),
                             ('AUC, family left out', lambda r: ci(r['lofo']['auc'], r['lofo']['auc_ci']) if r['lofo'] else '—')]),
-           '']
+           ''] + inverted_families(fam_rows)
     comp = m.get('compared', {})
     if comp:
         rec = cfg.get('recipe', {})
@@ -126,8 +150,7 @@ def card(cfg):
                 'Fold 0\'s videos (a head trained without them), re-encoded and scored from the files by the `Predictor` '
                 f"(`python scripts/robustness.py --run {run} --model {run}/fold0 --conditions {' '.join(rob)} --out "
                 f"{run}/robustness.json`, then `python scripts/model_card.py --robustness {run}/robustness.json`). "
-                + (f"The worst condition cost {rob['original']['auc'] - min(r['auc'] for r in rob.values()):.2f} AUC:"
-                   if 'original' in rob else ''), '',
+                + worst_condition(rob), '',
                 table(list(rob.values()), [('condition', lambda r: r['condition']), ('AUC', lambda r: ci(r['auc'], r['auc_ci'])),
                                            ('paired', lambda r: ci(r['pair_win'])), ('real flagged', lambda r: f"{r['real_flagged']:.0%}"),
                                            ('fakes flagged', lambda r: f"{r['fake_flagged']:.0%}")]), '']
