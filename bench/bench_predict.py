@@ -1,6 +1,6 @@
 """End-to-end speed of the Predictor, against a naive pipeline like the original design's app.
 
-    python bench/bench_predict.py [--runs 5] [--naive-frames 300]
+    python bench/bench_predict.py [--runs 5] [--naive-frames 300] [--kernel-cache N]
 
 On a generated 10 s 1280x720 30 fps H.264 clip, 32 frames, after a warm-up: medians of each stage of
 `Predictor.predict` with the shipped model; then once, the naive way: decode every frame into memory, run MTCNN on
@@ -8,6 +8,7 @@ every full-resolution frame, ResNeXt50 in fp32 (+ LSTM) on the first 32 frames w
 and the ratio. Both run on the same machine in the same process, threads set to 2.
 """
 import argparse
+import os
 import statistics
 import time
 from pathlib import Path
@@ -57,7 +58,11 @@ def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument('--runs', type=int, default=5)
     ap.add_argument('--naive-frames', type=int, default=300)
+    ap.add_argument('--kernel-cache', type=int, default=None,
+                    help="oneDNN's kernel cache capacity (default: the Predictor's; 1024 is oneDNN's own)")
     args = ap.parse_args()
+    if args.kernel_cache:   # read by oneDNN at the first convolution, which is the Predictor's warm-up
+        os.environ['ONEDNN_PRIMITIVE_CACHE_CAPACITY'] = str(args.kernel_cache)
     set_threads(2)
     OUT.mkdir(exist_ok=True)
     clip = clip_720p()
