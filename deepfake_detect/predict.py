@@ -22,8 +22,8 @@ from fastcore.basics import patch
 
 from .video import VideoError, codec_name
 from .faces import FaceDetector, extract_face_clips
-from .model import (load_checkpoint, default_model_path, set_threads, score_track, sigmoid,
-                                   limit_kernel_cache, release_memory)
+from .model import load_checkpoint, default_model_path, set_threads, score_track, sigmoid
+from .model import limit_kernel_cache, release_memory
 
 # %% ../nbs/07_predict.ipynb #51fedb16
 LABELS = ('REAL', 'FAKE', 'UNCERTAIN', 'NO_FACE')
