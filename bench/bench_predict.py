@@ -61,7 +61,7 @@ def main():
     ap.add_argument('--kernel-cache', type=int, default=None,
                     help="oneDNN's kernel cache capacity (default: the Predictor's; 1024 is oneDNN's own)")
     args = ap.parse_args()
-    if args.kernel_cache:   # read by oneDNN at the first convolution, which is the Predictor's warm-up
+    if args.kernel_cache is not None:   # read by oneDNN at the first convolution, which is the Predictor's warm-up
         os.environ['ONEDNN_PRIMITIVE_CACHE_CAPACITY'] = str(args.kernel_cache)
     set_threads(2)
     OUT.mkdir(exist_ok=True)

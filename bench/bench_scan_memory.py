@@ -1,7 +1,7 @@
 """Resident memory of one long local scan: does it stay flat? (issue: a 500-video scan must peak <= 1.2 GB, and the
 last quarter's peak must be no higher than the first quarter's).
 
-    python bench/bench_scan_memory.py [--videos 500] [--no-trim] [--kernel-cache N] [--folder DIR]
+    python bench/bench_scan_memory.py [--videos 500] [--no-trim] [--threads 2] [--kernel-cache N] [--folder DIR]
 
 Generates a pool of mixed clips (256 px to 1080p, one or two faces, no face, variable frame rate, 10 to 60 fps) in
 bench/out/memory_pool, hard-links them under distinct names up to --videos files, and scans them with the local
@@ -9,7 +9,7 @@ engine in a child process while this process samples the child's VmRSS (and RssA
 i.e. without the shared libraries' pages) from /proc every 0.2 s; the peak is the kernel's high-water mark,
 reset at each sample, so short spikes count. `--no-trim` replaces `release_memory` (called by
 the Predictor between its stages and by the scan after each file) with a no-op, and `--kernel-cache N` sets oneDNN's
-kernel cache (the Predictor's default is 64; 1024 is oneDNN's own), to see what each saves. `--folder DIR` scans
+kernel cache (the Predictor's default is 256; 1024 is oneDNN's own), to see what each saves. `--folder DIR` scans
 real footage instead (the first --videos videos under DIR, each once). Prints the peak overall and per quarter.
 """
 import argparse, os, subprocess, sys, tempfile, time
@@ -57,10 +57,13 @@ def rss_kb(pid):
 
 def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument('--videos', type=int, default=500); ap.add_argument('--no-trim', action='store_true')
-    ap.add_argument('--threads', type=int, default=2)
-    ap.add_argument('--kernel-cache', type=int, default=None, help="oneDNN's kernel cache capacity (default: the Predictor's)")
-    ap.add_argument('--folder', default=None, help='scan the first --videos videos of this folder (real footage) instead')
+    ap.add_argument('--videos', type=int, default=500, help='files to scan (the pool of 19 clips repeated)')
+    ap.add_argument('--no-trim', action='store_true', help='release_memory off')
+    ap.add_argument('--threads', type=int, default=2, help="the scan's torch threads")
+    ap.add_argument('--kernel-cache', type=int, default=None,
+                    help="oneDNN's kernel cache capacity (default: the Predictor's)")
+    ap.add_argument('--folder', default=None,
+                    help='scan the first --videos videos of this folder (real footage) instead')
     a = ap.parse_args()
     src = real_videos(a.folder, a.videos) if a.folder else pool()
     if a.folder: a.videos = len(src)
@@ -77,8 +80,10 @@ def main():
         code = ("import deepfake_detect.scale as s, deepfake_detect.predict as p\n"
                 + ("s.release_memory = p.release_memory = lambda: None\n" if a.no_trim else "")
                 + f"s.scan({str(target)!r}, {str(out)!r}, threads={a.threads}, progress=False)\n")
-        env = dict(os.environ, **({'ONEDNN_PRIMITIVE_CACHE_CAPACITY': str(a.kernel_cache)} if a.kernel_cache else {}))
-        child = subprocess.Popen([sys.executable, '-c', code], stderr=subprocess.DEVNULL, env=env)
+        env = dict(os.environ)
+        if a.kernel_cache is not None: env['ONEDNN_PRIMITIVE_CACHE_CAPACITY'] = str(a.kernel_cache)
+        errors = open(d / 'stderr.txt', 'w')
+        child = subprocess.Popen([sys.executable, '-c', code], stderr=errors, env=env)
         samples = []   # (rows done, rss MB, anonymous rss MB)
         try:
             while child.poll() is None:
@@ -88,12 +93,17 @@ def main():
                 time.sleep(0.2)
         finally:
             if child.poll() is None: child.kill()   # never leave the scan running behind an interrupted benchmark
+            errors.close()
+        if child.returncode != 0 or not samples:   # a failed scan has no memory worth reporting
+            raise SystemExit(f"the scan failed (exit {child.returncode}):\n" + (d / 'stderr.txt').read_text()[-3000:])
     s = np.array(samples)
     quarter = [(s[:, 0] >= a.videos * i / 4) & (s[:, 0] < a.videos * (i + 1) / 4) for i in range(4)]
     peaks = [float(s[q, 1].max()) if q.any() else float('nan') for q in quarter]
     anon = [float(s[q, 2].max()) if q.any() else float('nan') for q in quarter]
-    print(f"{a.videos} videos ({len(src)} distinct clips{' from ' + a.folder if a.folder else ''}), release_memory {'off' if a.no_trim else 'on'}, "
-          f"kernel cache {a.kernel_cache or 'default'}, "
+    where = f' from {a.folder}' if a.folder else ''
+    print(f"{a.videos} videos ({min(len(src), a.videos)} distinct clips{where}), "
+          f"release_memory {'off' if a.no_trim else 'on'}, "
+          f"kernel cache {'default' if a.kernel_cache is None else a.kernel_cache}, "
           f"{a.threads} threads, exit {child.returncode}")
     print('| quarter | 1 | 2 | 3 | 4 | overall |\n|---|---|---|---|---|---|')
     print('| peak RSS (MB) | ' + ' | '.join(f'{p:.0f}' for p in peaks) + f' | {s[:, 1].max():.0f} |')

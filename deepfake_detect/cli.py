@@ -155,23 +155,31 @@ def _check_training_input(args):
             raise UsageError(f"{p}: no such dataset folder, manifest or index")
     bad = (ValueError, OSError, UnicodeDecodeError)   # pandas' parser errors are ValueErrors
     if args.data is not None:
+        if Path(args.data).is_file() and Path(args.data).suffix.lower() != '.csv':
+            raise UsageError(f"{args.data}: a manifest must be a .csv file (clip,label), a dataset a folder")
         try: clips = index_videos(args.data)
         except bad as e: raise UsageError(f"{args.data}: not a usable dataset or manifest ({e})") from None
         if not len(clips): raise UsageError(f"{args.data}: no clips in it")
+        if not any(Path(p).is_file() for p in clips.path):
+            raise UsageError(f"{args.data}: none of its {len(clips)} clips exists (a manifest's paths are relative "
+                             "to its folder)")
     if args.index is not None:
-        try: missing = [c for c in INDEX_COLUMNS + ['cache'] if c not in pd.read_csv(args.index, nrows=5)]
+        try: idx = pd.read_csv(args.index)
         except bad as e: raise UsageError(f"{args.index}: not a run's index.csv ({e})") from None
+        missing = [c for c in INDEX_COLUMNS + ['cache'] if c not in idx]
         if missing: raise UsageError(f"{args.index}: not a run's index.csv (no column {', '.join(missing)})")
+        if not len(idx): raise UsageError(f"{args.index}: lists no clips")
 
 def cmd_train(args, out=sys.stdout):
     "Train chapter 05's recipe (`--recipe`, fields overridden by options) on a dataset; returns 0."
-    from deepfake_detect.train import train_default
+    from deepfake_detect.train import train_default, NoTrainingClips
     recipe = args_recipe(args)
     if recipe.heads_only:   # fitted on cached features by a research-grade script, not by chapter 05
         raise UsageError(f"recipe {args.recipe!r} fits new heads on a frozen backbone: run "
                          f"`python scripts/train_head.py --recipe {args.recipe}` in a clone of the repository")
     _check_training_input(args)
-    train_default(args.data, args.out, recipe, index=args.index, cache=args.cache, stage=args.stage)
+    try: train_default(args.data, args.out, recipe, index=args.index, cache=args.cache, stage=args.stage)
+    except NoTrainingClips as e: raise UsageError(str(e)) from None
     if args.stage == 'split': print(f"faces found and split written to {Path(args.out)/'index.csv'}",
                                     file=out)
     else: print(f"trained into {args.out}; evaluate and ship with chapter 06 "

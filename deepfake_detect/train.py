@@ -7,7 +7,7 @@ __all__ = ['RECIPES', 'STRONG_AUG', 'Recipe', 'roc_auc', 'fake_pairs', 'paired_w
            'save_run', 'resume', 'score_dataset', 'clip_loss', 'frame_loss', 'default_device', 'train_epoch',
            'valid_epoch', 'Tracker', 'fit', 'plot_history', 'set_trainable', 'clip_features', 'TemporalHead',
            'feature_loader', 'train_lstm', 'finetune_backbone', 'data_summary', 'train_baseline', 'train_two_stage',
-           'average_checkpoints', 'train_default']
+           'average_checkpoints', 'NoTrainingClips', 'train_default']
 
 # %% ../nbs/05_train.ipynb #3a0dcfea
 import json
@@ -523,6 +523,9 @@ def _log_to(logf):
         logf.flush()
     return log
 
+class NoTrainingClips(ValueError):
+    "The dataset or index holds no clip with a face in the training split: nothing to train on."
+
 def _split_index(data, index, cache, recipe, log):
     "The index of an earlier run (`index`, a CSV) or of `data` preprocessed and split; + re-encoded copies."
     from deepfake_detect.data import (default_cache_root, index_videos, preprocess, split_by_method,
@@ -547,11 +550,14 @@ def train_default(data, out, recipe, index=None, cache=None, stage='all'):
     training)."""
     from deepfake_detect.data import split_table
     set_threads(2)
-    out = Path(out)
+    out, source = Path(out), index if index is not None else data
     out.mkdir(parents=True, exist_ok=True)
     with open(out/'train.log', 'a') as logf:
         log = _log_to(logf)
         index = _split_index(data, index, cache, recipe, log)
+        if not (index.split == 'train').any():   # clips unreadable or without faces: say so, not deep in a loader
+            log(msg := f"{source}: no clip with a face to train on ({len(index)} usable clips)")
+            raise NoTrainingClips(msg)
         index.to_csv(out/'index.csv', index=False)
         log('split:\n' + split_table(index).to_string())
         log(f'recipe {json.dumps(recipe.to_dict())}')
