@@ -205,7 +205,7 @@ def _positive(text):
 def _model_args(p):
     "The options of the commands that score videos: which model, how many frames, how many threads."
     p.add_argument('--model', default=None,
-                   help='checkpoint (.json/.safetensors or folder; default: the shipped one)')
+                   help="checkpoint (.json/.safetensors or folder; 'default' or absent: the shipped one)")
     p.add_argument('--frames', type=_positive, default=None, help="frames sampled per video (default: the model's)")
     p.add_argument('--threads', type=_positive, default=None, help='torch CPU threads (default: all cores)')
 

@@ -20,7 +20,7 @@ import numpy as np
 import torch
 from fastcore.basics import patch
 
-from .video import VideoError, codec_name
+from .video import VideoError, codec_name, IMAGE_EXTENSIONS
 from .faces import FaceDetector, extract_face_clips
 from .model import load_checkpoint, default_model_path, set_threads, score_track, sigmoid
 from .model import limit_kernel_cache, release_memory
@@ -105,7 +105,8 @@ class Predictor:
                  detect_every=2):
         limit_kernel_cache()   # before any convolution: a long run's memory stays flat (chapter 04)
         self.threads = set_threads(threads)
-        self.checkpoint = Path(checkpoint) if checkpoint else default_model_path()
+        # 'default' names the shipped model, as in the recipes' `init`
+        self.checkpoint = Path(checkpoint) if checkpoint and str(checkpoint) != 'default' else default_model_path()
         self.model, self.cfg = load_checkpoint(self.checkpoint, device)
         self.n_frames = int(n_frames or self.cfg['n_frames'])
         self.detector = _OneAtATime(detector or FaceDetector())   # MTCNN keeps per-call state on itself
@@ -260,7 +261,8 @@ def predict_many(self: Predictor, paths, progress=True):
         except Exception as e:   # a batch never stops for one file
             if isinstance(e, (VideoError, OSError)): msg = str(e)
             else: msg = f"could not be analysed ({type(e).__name__}: {e})"
-            threshold, band = self._cut(photo=False)
+            # the cut the file would have been judged by: a photo's, if its name says photo
+            threshold, band = self._cut(photo=Path(p).suffix.lower() in IMAGE_EXTENSIONS)
             out.append(Prediction(path=str(p), label='ERROR', model_id=self.model_id, error=msg, kind=None,
                                   threshold=threshold, uncertain_band=band))
     return out
