@@ -35,12 +35,6 @@ def pool():
     return sorted(d.glob('*.mp4'))
 
 
-def real_videos(folder, n):
-    "The first `n` video files under `folder` (sorted, recursive): absolute paths."
-    from deepfake_detect.video import VIDEO_EXTENSIONS
-    return sorted(p.resolve() for p in Path(folder).rglob('*') if p.suffix.lower() in VIDEO_EXTENSIONS)[:n]
-
-
 def rss_kb(pid):
     """(peak RSS since the last call, RssAnon now) of process `pid` in kB. The peak is the kernel's VmHWM, reset
     after each reading (`clear_refs`), so a spike between two samples is not missed; RssAnon is the part not
@@ -65,7 +59,8 @@ def main():
     ap.add_argument('--folder', default=None,
                     help='scan the first --videos videos of this folder (real footage) instead')
     a = ap.parse_args()
-    src = real_videos(a.folder, a.videos) if a.folder else pool()
+    from deepfake_detect.scale import source_files   # the files a scan of the folder would score, in its order
+    src = source_files(a.folder)[:a.videos] if a.folder else pool()
     if a.folder: a.videos = len(src)
     with tempfile.TemporaryDirectory() as d:
         d = Path(d)

@@ -22,12 +22,13 @@ PEAK = ("import atexit\n"
 
 
 def fixtures():
-    from deepfake_detect.fixtures import astronaut, face_scene, write_h264, write_photo
+    "(a face photo, bench_predict.py's 10 s 720p clip), generated once into bench/out."
+    from bench_predict import clip_720p
+    from deepfake_detect.fixtures import write_photo
     OUT.mkdir(parents=True, exist_ok=True)
-    photo, clip = OUT / 'startup_face.jpg', OUT / 'bench_10s_720p.mp4'
-    if not photo.exists(): write_photo(photo, astronaut())
-    if not clip.exists(): write_h264(clip, face_scene(300, 1280, 720), fps=30)
-    return photo, clip
+    photo = OUT / 'startup_face.jpg'
+    if not photo.exists(): write_photo(photo)
+    return photo, clip_720p()
 
 
 def run(code):
