@@ -16,6 +16,9 @@ def _skip_triton_without_gpu():
     if _os.environ.get('DEEPFAKE_DETECT_TRITON') == '1' or 'triton' in _sys.modules: return
     if any(_os.path.exists(p) for p in GPU_DEVICES): return
     _sys.modules['triton'] = None   # `import triton` now raises ImportError, which torch reads as "not installed"
+    # torch.compile's flop counter would then warn "triton not found" on its first use: true, chosen, and no loss on a CPU
+    import logging
+    logging.getLogger('torch.utils.flop_counter').setLevel(logging.ERROR)
 
 
 _skip_triton_without_gpu()

@@ -106,15 +106,28 @@ def _print_report(rep, out):
     print(pd.DataFrame(rep['per_method'])[cols].to_string(index=False), file=out)
 
 # %% ../nbs/10_cli.ipynb #b7e2a1c0
-def recipes_help(width=100):
-    "The named recipes for `train --help` (a str): each with the fields it sets differently from 'default'."
-    import textwrap
+def _as_option(field, value):
+    "The command-line spelling of a recipe field's value: `--batch-size 16`, `--no-baseline`, `--holdout a b`."
+    opt = '--' + field.replace('_', '-')
+    if isinstance(value, bool): return opt if value else '--no-' + opt[2:]
+    if isinstance(value, (tuple, list)): return ' '.join([opt, *map(str, value)])
+    return f"{opt} {value}"
+
+def recipes_help(width=None):
+    """The named recipes for `train --help` (a str): each with the options it sets differently from 'default',
+    wrapped to `width` (default: the terminal's, as argparse does)."""
+    import shutil, textwrap
     from deepfake_detect.train import RECIPES
+    width = width or max(60, shutil.get_terminal_size().columns - 2)
     base = RECIPES['default'].to_dict()
-    lines = ["named recipes (--recipe NAME; fields not listed are as in 'default', options override any):"]
+    lines = ["named recipes (--recipe NAME; options not listed are as in 'default', and any option given overrides):"]
     for name, r in RECIPES.items():
-        diff = ', '.join(f"{k}={v}" for k, v in r.to_dict().items() if v != base[k]) or 'the default of every field'
-        lines += textwrap.wrap(f"{name}: {diff}", width, initial_indent='  ', subsequent_indent='      ')
+        opts = [_as_option(k, v).replace(' ', '\xa0') for k, v in r.to_dict().items() if v != base[k]]   # unbroken
+        if r.heads_only: opts.append("(not run by `train`: scripts/train_head.py fits it)")
+        elif r.init not in (None, 'default'): opts.append("(--init: a path from the folder you run in)")
+        text = textwrap.fill(f"{name}: {' '.join(opts) or 'the default of every option'}", width, initial_indent='  ',
+                             subsequent_indent='      ', break_on_hyphens=False)
+        lines.append(text.replace('\xa0', ' '))
     return '\n'.join(lines)
 
 # %% ../nbs/10_cli.ipynb #5b5a0c07
@@ -146,6 +159,12 @@ def args_recipe(args):
     except ValueError as e: raise UsageError(str(e)) from None
 
 # %% ../nbs/10_cli.ipynb #fc731ae9
+def _unreadable(e):
+    "Why a CSV could not be read, in a few words (a decoder's own text names bytes and positions, not the fault)."
+    if isinstance(e, UnicodeDecodeError): return "not UTF-8 text"
+    if isinstance(e, pd.errors.EmptyDataError): return "an empty file"
+    return str(e)
+
 def _check_training_input(args):
     "UsageError for a dataset, manifest or index that training cannot use: one line, before any folder is made."
     if args.index is None and args.data is None:
@@ -158,17 +177,25 @@ def _check_training_input(args):
         if Path(args.data).is_file() and Path(args.data).suffix.lower() != '.csv':
             raise UsageError(f"{args.data}: a manifest must be a .csv file (clip,label), a dataset a folder")
         try: clips = index_videos(args.data)
-        except bad as e: raise UsageError(f"{args.data}: not a usable dataset or manifest ({e})") from None
+        except bad as e: raise UsageError(f"{args.data}: not a usable dataset or manifest ({_unreadable(e)})") from None
         if not len(clips): raise UsageError(f"{args.data}: no clips in it")
         if not any(Path(p).is_file() for p in clips.path):
             raise UsageError(f"{args.data}: none of its {len(clips)} clips exists (a manifest's paths are relative "
                              "to its folder)")
     if args.index is not None:
         try: idx = pd.read_csv(args.index)
-        except bad as e: raise UsageError(f"{args.index}: not a run's index.csv ({e})") from None
+        except bad as e: raise UsageError(f"{args.index}: not a run's index.csv ({_unreadable(e)})") from None
         missing = [c for c in INDEX_COLUMNS + ['cache'] if c not in idx]
         if missing: raise UsageError(f"{args.index}: not a run's index.csv (no column {', '.join(missing)})")
         if not len(idx): raise UsageError(f"{args.index}: lists no clips")
+        caches = idx.cache[idx.status == 'ok'] if 'status' in idx else idx.cache
+        lost = [c for c in caches if not Path(str(c)).is_file()]
+        if lost: raise UsageError(f"{args.index}: {len(lost)} of its {len(caches)} face caches are missing (first: "
+                                  f"{lost[0]}); run `deepfake-detect train --stage split` on the dataset again")
+    best = Path(args.out)/'finetune'/'best.safetensors'
+    if args.stage == 'lstm' and not best.is_file():
+        raise UsageError(f"--stage lstm continues a run from its tuned backbone, and {best} is missing: "
+                         "run --stage finetune into the same --out first")
 
 def cmd_train(args, out=sys.stdout):
     "Train chapter 05's recipe (`--recipe`, fields overridden by options) on a dataset; returns 0."

@@ -64,8 +64,8 @@ def index_manifest(csv, root=None, dataset=None):
     df = pd.read_csv(csv)
     missing = {'clip', 'label'} - set(df.columns)
     if missing:
-        raise ValueError(f"{csv.name} lacks the column(s) {sorted(missing)}: "
-                         "a manifest needs at least clip,label")
+        raise ValueError(f"{csv.name}: no column {', '.join(sorted(missing))} "
+                         "(a manifest needs at least clip,label)")
     labels = df.label.astype(str).str.strip().str.lower()
     if not labels.isin(['real', 'fake']).all():
         others = sorted(set(labels) - {'real', 'fake'})

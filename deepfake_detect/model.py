@@ -250,7 +250,8 @@ def _paths(path):
     if p.is_dir():
         jsons = sorted(p.glob('*.json'))
         if len(jsons) != 1:
-            raise CheckpointError(f"{p} should hold exactly one .json config, found {len(jsons)}")
+            raise CheckpointError(f"{p} should hold exactly one .json config, found {len(jsons)}"
+                                  + (f" ({', '.join(j.name for j in jsons)}): name one" if jsons else ""))
         p = jsons[0]
     stem = p.with_suffix('') if p.suffix in ('.json', '.safetensors') else p
     return stem.with_suffix('.safetensors'), stem.with_suffix('.json')

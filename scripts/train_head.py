@@ -305,6 +305,17 @@ def lofo(ix, scores, n_boot=300):
     return rows
 
 
+def print_heads(ix, X, names, n_boot=200):
+    "One line per head of `names` (in HEADS): OOF AUC [CI], paired win rate, LOFO AUC per family and their mean."
+    fams = lofo_families(ix)
+    for name in names:
+        s, by_family, _ = head_scores(ix, X, name, fams)
+        r = dict(report(ix, s, n_boot), lofo=lofo(ix, by_family, n_boot))
+        print(f"{name:11} AUC {r['auc']:.3f} [{r['auc_ci'][0]:.2f}, {r['auc_ci'][1]:.2f}] pair {r['pair_win']:.2f} | LOFO "
+              + ' '.join(f"{x['family']} {x['auc']:.2f}" for x in r['lofo'])
+              + f" | mean {np.mean([x['auc'] for x in r['lofo']]):.3f}", flush=True)
+
+
 # ---------------------------------------------------------------- calibration
 def equal_error_threshold(y, p):
     "The probability where the false-positive and false-negative rates meet (the EER point)."

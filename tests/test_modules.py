@@ -51,3 +51,15 @@ def test_triton_skipped_without_gpu():
     assert run({}) == ['True', 'False']   # marked absent, nothing of it loaded
     kept = run({'DEEPFAKE_DETECT_TRITON': '1'})
     assert kept[0] == 'False'   # the user's choice wins: triton imports as usual (where it is installed)
+
+
+def test_compile_quiet_without_triton():
+    "torch.compile still works after the package marked triton absent, without warning that it is missing."
+    import os, subprocess, sys
+    import deepfake_detect
+    if any(os.path.exists(p) for p in deepfake_detect.GPU_DEVICES): pytest.skip('this machine has a GPU: triton stays')
+    code = ("import torch, deepfake_detect\n"
+            "print(torch.compile(lambda x: x * 2 + 1)(torch.ones(2)).tolist())")
+    r = subprocess.run([sys.executable, '-c', code], capture_output=True, text=True, timeout=600)
+    assert r.returncode == 0 and r.stdout.split() == ['[3.0,', '3.0]'], r.stderr[-2000:]
+    assert 'triton' not in r.stderr, r.stderr[-2000:]

@@ -40,13 +40,7 @@ def main():
     torch.set_num_threads(2)
     ix, X = th.load_features(pd.read_csv(a.index), a.features)
     th.HEADS['lr-motion'] = (LRMotion, ('ship_full',), 32)
-    fams = th.lofo_families(ix)
-    for name in ('lr-ship', 'lr-motion'):
-        s, by_family, _ = th.head_scores(ix, X, name, fams)
-        r = dict(th.report(ix, s, 200), lofo=th.lofo(ix, by_family, 200))
-        lofo = [x['auc'] for x in r['lofo']]
-        print(f"{name:10} AUC {r['auc']:.3f} [{r['auc_ci'][0]:.2f}, {r['auc_ci'][1]:.2f}] pair {r['pair_win']:.2f} | LOFO "
-              + ' '.join(f"{x['family']} {x['auc']:.2f}" for x in r['lofo']) + f" | mean {np.mean(lofo):.3f}", flush=True)
+    th.print_heads(ix, X, ('lr-ship', 'lr-motion'))
 
 
 if __name__ == '__main__': main()
