@@ -17,7 +17,7 @@ from typing import Literal, Union, get_args, get_origin
 import pandas as pd
 
 from .video import VideoError
-from .model import CheckpointError
+from .model import CheckpointError, load_config
 from .data import INDEX_COLUMNS, index_manifest, index_videos
 from .evaluate import evaluate_scores
 from .predict import Predictor
@@ -118,13 +118,14 @@ def recipes_help(width=None):
     wrapped to `width` (default: the terminal's, as argparse does)."""
     import shutil, textwrap
     from deepfake_detect.train import RECIPES
-    width = width or max(60, shutil.get_terminal_size().columns - 2)
+    width = width or max(40, shutil.get_terminal_size().columns - 2)
     base = RECIPES['default'].to_dict()
-    lines = ["named recipes (--recipe NAME; options not listed are as in 'default', and any option given overrides):"]
+    lines = [textwrap.fill("named recipes (--recipe NAME; options not listed are as in 'default', and any option "
+                           "given overrides):", width)]
     for name, r in RECIPES.items():
         opts = [_as_option(k, v).replace(' ', '\xa0') for k, v in r.to_dict().items() if v != base[k]]   # unbroken
         if r.heads_only: opts.append("(not run by `train`: scripts/train_head.py fits it)")
-        elif r.init not in (None, 'default'): opts.append("(--init: a path from the folder you run in)")
+        elif r.init not in (None, 'default'): opts.append("(--init: a checkpoint an earlier run made, its path from the folder you run in)")
         text = textwrap.fill(f"{name}: {' '.join(opts) or 'the default of every option'}", width, initial_indent='  ',
                              subsequent_indent='      ', break_on_hyphens=False)
         lines.append(text.replace('\xa0', ' '))
@@ -156,7 +157,9 @@ def args_recipe(args):
     from deepfake_detect.train import RECIPES, Recipe
     given = {f.name: getattr(args, f.name) for f in fields(Recipe) if hasattr(args, f.name)}
     try: return Recipe.from_dict({**RECIPES[args.recipe].to_dict(), **given})
-    except ValueError as e: raise UsageError(str(e)) from None
+    except ValueError as e:   # Recipe names its field; the user typed the option
+        field, _, rest = str(e).partition(' ')
+        raise UsageError(f"--{field.replace('_', '-')} {rest}" if field in given else str(e)) from None
 
 # %% ../nbs/10_cli.ipynb #fc731ae9
 def _unreadable(e):
@@ -165,10 +168,14 @@ def _unreadable(e):
     if isinstance(e, pd.errors.EmptyDataError): return "an empty file"
     return str(e)
 
-def _check_training_input(args):
-    "UsageError for a dataset, manifest or index that training cannot use: one line, before any folder is made."
+def _check_training_input(args, recipe):
+    """UsageError for a dataset, manifest, index, stage or starting checkpoint that training cannot use: one line,
+    before any folder is made."""
     if args.index is None and args.data is None:
         raise UsageError("give --data (a dataset) or --index (an earlier run's split)")
+    if args.stage == 'lstm' and args.index is None:
+        raise UsageError("--stage lstm continues a run: give its split, --index OUT/index.csv (a new split of --data "
+                         "would put clips the backbone was validated on into training)")
     for p in (args.data, args.index):
         if p is not None and not Path(p).exists():
             raise UsageError(f"{p}: no such dataset folder, manifest or index")
@@ -188,6 +195,10 @@ def _check_training_input(args):
         missing = [c for c in INDEX_COLUMNS + ['cache'] if c not in idx]
         if missing: raise UsageError(f"{args.index}: not a run's index.csv (no column {', '.join(missing)})")
         if not len(idx): raise UsageError(f"{args.index}: lists no clips")
+        if 'status' in idx and not (idx.status == 'ok').any():
+            raise UsageError(f"{args.index}: none of its {len(idx)} clips has a face (status ok)")
+        labels = set(idx.label.astype(str)) - {'real', 'fake'}
+        if labels: raise UsageError(f"{args.index}: label must be real or fake, found {sorted(labels)}")
         caches = idx.cache[idx.status == 'ok'] if 'status' in idx else idx.cache
         lost = [c for c in caches if not Path(str(c)).is_file()]
         if lost: raise UsageError(f"{args.index}: {len(lost)} of its {len(caches)} face caches are missing (first: "
@@ -196,15 +207,22 @@ def _check_training_input(args):
     if args.stage == 'lstm' and not best.is_file():
         raise UsageError(f"--stage lstm continues a run from its tuned backbone, and {best} is missing: "
                          "run --stage finetune into the same --out first")
+    if recipe.init not in (None, 'default') and args.stage != 'lstm':
+        try: load_config(recipe.init)
+        except (CheckpointError, ValueError, OSError) as e: raise UsageError(f"--init: {e}") from None
 
 def cmd_train(args, out=sys.stdout):
     "Train chapter 05's recipe (`--recipe`, fields overridden by options) on a dataset; returns 0."
-    from deepfake_detect.train import train_default, NoTrainingClips
+    from deepfake_detect.train import RECIPES, train_default, NoTrainingClips
     recipe = args_recipe(args)
     if recipe.heads_only:   # fitted on cached features by a research-grade script, not by chapter 05
-        raise UsageError(f"recipe {args.recipe!r} fits new heads on a frozen backbone: run "
-                         f"`python scripts/train_head.py --recipe {args.recipe}` in a clone of the repository")
-    _check_training_input(args)
+        what = f"recipe {args.recipe!r}" if RECIPES[args.recipe].heads_only else "--heads-only"
+        raise UsageError(f"{what} fits new heads on a frozen backbone: run `python scripts/train_head.py --recipe "
+                         "shipped` in a clone of the repository")
+    if recipe.head != 'lstm' or recipe.degraded_copies:   # options of those heads: `train` would record, not use them
+        raise UsageError("--head ens and --degraded-copies are options of the heads on a frozen backbone: "
+                         "`python scripts/train_head.py --recipe shipped`")
+    _check_training_input(args, recipe)
     try: train_default(args.data, args.out, recipe, index=args.index, cache=args.cache, stage=args.stage)
     except NoTrainingClips as e: raise UsageError(str(e)) from None
     if args.stage == 'split': print(f"faces found and split written to {Path(args.out)/'index.csv'}",

@@ -66,6 +66,10 @@ def index_manifest(csv, root=None, dataset=None):
     if missing:
         raise ValueError(f"{csv.name}: no column {', '.join(sorted(missing))} "
                          "(a manifest needs at least clip,label)")
+    if df['clip'].isna().any():   # (df.clip is DataFrame.clip, a method)
+        lines = (df.index[df['clip'].isna()] + 2).tolist()   # the header is line 1
+        raise ValueError(f"{csv.name}: empty clip on line(s) {', '.join(map(str, lines[:5]))}")
+    df['clip'] = df['clip'].astype(str)
     labels = df.label.astype(str).str.strip().str.lower()
     if not labels.isin(['real', 'fake']).all():
         others = sorted(set(labels) - {'real', 'fake'})

@@ -248,8 +248,8 @@ def _paths(path):
     "(weights path, config path) of a checkpoint named by its stem, either file, or its folder."
     p = Path(path)
     if p.is_dir():
-        jsons = sorted(p.glob('*.json'))
-        if len(jsons) != 1:
+        jsons = [j for j in sorted(p.glob('*.json')) if j.with_suffix('.safetensors').exists()] or sorted(p.glob('*.json'))
+        if len(jsons) != 1:   # configs with their weights beside them count first (a run folder has state.json too)
             raise CheckpointError(f"{p} should hold exactly one .json config, found {len(jsons)}"
                                   + (f" ({', '.join(j.name for j in jsons)}): name one" if jsons else ""))
         p = jsons[0]
@@ -291,7 +291,7 @@ def load_config(path):
     try: cfg = json.loads(js.read_text())
     except json.JSONDecodeError as e: raise CheckpointError(f"{js.name} is not valid JSON: {e}") from None
     missing = [k for k in REQUIRED_CONFIG if k not in cfg]
-    if missing: raise CheckpointError(f"{js.name} lacks {missing}")
+    if missing: raise CheckpointError(f"{js}: not a deepfake_detect checkpoint config (no {', '.join(missing)})")
     if cfg['format'] != CHECKPOINT_FORMAT:
         raise CheckpointError(f"{js.name}: unknown format {cfg['format']!r}")
     if cfg['backbone'] not in BACKBONES:

@@ -29,9 +29,9 @@ from fastcore.basics import patch
 
 from .data import SHARED_HOLDOUT, FaceClipDataset, ClipAugment, is_copy, make_loader
 from .blend import DENSE_KINDS, SelfBlendDataset
-from deepfake_detect.model import (
-    CheckpointError, DeepfakeDetector, autocast, load_checkpoint, load_config, model_config, save_checkpoint,
-    set_threads)
+from .model import (
+    BACKBONES, CheckpointError, DeepfakeDetector, autocast, load_checkpoint, load_config, model_config,
+    save_checkpoint, set_threads)
 
 # %% ../nbs/05_train.ipynb #77bff6d9
 @dataclass(frozen=True)
@@ -78,6 +78,19 @@ class Recipe:
                 raise ValueError(f"{f.name} {getattr(self, f.name)!r}: one of {get_args(f.type)}")
         if not 0 <= self.mouth_blends <= 1:
             raise ValueError(f"mouth_blends {self.mouth_blends}: a share, from 0 to 1")
+        if not 0 < self.valid_frac < 1:
+            raise ValueError(f"valid_frac {self.valid_frac}: a share of groups, between 0 and 1")
+        for name in ('lr', 'lstm_lr'):   # NaN fails both comparisons
+            if not 0 < getattr(self, name) < math.inf: raise ValueError(f"{name} {getattr(self, name)}: a positive number")
+        for name in ('epochs', 'patience', 'batch_size', 'frames', 'lstm_epochs', 'lstm_patience', 'lstm_views',
+                     'lstm_frames'):
+            if getattr(self, name) < 1: raise ValueError(f"{name} {getattr(self, name)}: at least 1")
+        for name in ('blocks', 'reencode', 'workers', 'seed'):
+            if getattr(self, name) < 0: raise ValueError(f"{name} {getattr(self, name)}: 0 or more")
+        if self.input_size is not None and self.input_size < 32:
+            raise ValueError(f"input_size {self.input_size}: at least 32 pixels")
+        if self.backbone not in BACKBONES:
+            raise ValueError(f"backbone {self.backbone!r}: one of {', '.join(sorted(BACKBONES))}")
 
 # %% ../nbs/05_train.ipynb #5f3ce02b
 @patch
@@ -530,7 +543,7 @@ def _split_index(data, index, cache, recipe, log):
     "The index of an earlier run (`index`, a CSV) or of `data` preprocessed and split; + re-encoded copies."
     from deepfake_detect.data import (default_cache_root, index_videos, preprocess, split_by_method,
                                       with_reencoded_copies)
-    cache = cache or default_cache_root()
+    cache = Path(cache or default_cache_root()).absolute()   # index.csv names its caches usable from any folder
     if index is not None: index = pd.read_csv(index)
     else:
         index = preprocess(index_videos(data), cache, workers=recipe.workers)
@@ -556,7 +569,9 @@ def train_default(data, out, recipe, index=None, cache=None, stage='all'):
         log = _log_to(logf)
         index = _split_index(data, index, cache, recipe, log)
         if not (index.split == 'train').any():   # clips unreadable or without faces: say so, not deep in a loader
-            log(msg := f"{source}: no clip with a face to train on ({len(index)} usable clips)")
+            n_ok = int((index.status == 'ok').sum()) if 'status' in index else len(index)
+            why = f"{n_ok} clips with a face, none in the 'train' split" if n_ok else "no face found in any clip"
+            log(msg := f"{source}: no clip with a face to train on ({why})")
             raise NoTrainingClips(msg)
         index.to_csv(out/'index.csv', index=False)
         log('split:\n' + split_table(index).to_string())
