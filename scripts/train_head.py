@@ -23,8 +23,8 @@ import torchvision.transforms.v2.functional as TF
 from torch import nn
 
 from deepfake_detect.cli import add_recipe_args, args_recipe
-from deepfake_detect.data import (assign_folds, default_cache_root, family_of, index_manifest, load_record, normalize_clip,
-                                  pick_frames, preprocess)
+from deepfake_detect.data import (assign_folds, default_cache_root, family_of, index_manifest, is_copy, load_record,
+                                  normalize_clip, pick_frames, preprocess, with_reencoded_copies)
 from deepfake_detect.evaluate import fit_temperature, group_bootstrap, sigmoid
 from deepfake_detect.model import DeepfakeDetector, load_default, save_checkpoint, set_threads
 from deepfake_detect.train import paired_win_rate, roc_auc
@@ -104,6 +104,26 @@ def clip_features(index, out, n_frames=32, log=print, sets=SETS, bf16=False):
         done += 1
         if done % 50 == 0: log(f"features: {done} clips, {(time.time() - t0) / done:.1f} s/clip", flush=True)
     return (time.time() - t0) / done if done else None
+
+
+def whole_file_copies(index, out, cache, seed=0, log=print):
+    """Features of one copy of each clip with a face re-encoded from the whole file (chapter 02's `reencoded_copies`:
+    H.264, CRF 23-40, frame scale 1, 0.75 or 0.5; written once under CACHE/reencoded), its faces found again by
+    `preprocess`: OUT/<row>.npz ({'ship_full': (T, 1280) fp16}) under the row of its source clip, for each copy with a
+    face. Returns the number of clips whose copy has none (they keep the crop-level copy)."""
+    ok = index[index.status == 'ok']
+    both = with_reencoded_copies(ok.assign(split='train'), cache, copies=1, seed=seed, workers=2, progress=False)
+    copies = both[is_copy(both)]
+    copies = copies.set_index(copies.source.map(dict(zip(ok.path, ok.index))))   # each copy under its source's row
+    clip_features(copies, out, sets=('ship_full',), bf16=True, log=log)
+    return int(len(ok) - (copies.status == 'ok').sum())
+
+
+def with_whole_file_copies(ix, X, copies):
+    "X with `ship_aug` replaced, clip by clip, by the whole-file copy's features in folder `copies` where there is one."
+    aug = [np.load(copies / f'{r}.npz')['ship_full'].astype(np.float32) if (copies / f'{r}.npz').exists() else X['ship_aug'][i]
+           for i, r in enumerate(ix.row)]
+    return dict(X, ship_aug=np.stack(aug))
 
 
 def load_features(index, features):
@@ -406,13 +426,20 @@ def main():
                  "`deepfake-detect train` (chapter 05)")
     a.head, a.augment = ('lstm-ship' if recipe.head == 'lstm' else 'ens'), recipe.degraded_copies
     set_threads(2)
-    a.model_id = a.model_id or f"default-efficientnet_lite0-sbi-{a.head}{'-aug' * a.augment}-558"
+    copies = '-reenc' if recipe.reencode else '-aug' if a.augment else ''
+    a.model_id = a.model_id or f"default-efficientnet_lite0-sbi-{a.head}{copies}-558"
     t_start, out = time.time(), Path(a.out)
     out.mkdir(parents=True, exist_ok=True)
     index = preprocess(index_manifest(a.data), a.cache or default_cache_root(), workers=2, progress=False)
     features = Path(a.features or out / 'features')
     s_per_clip = clip_features(index, features, sets=('ship_full', 'ship_aug'), bf16=True)   # as the Predictor does
     ix, X = load_features(index, features)
+    if recipe.reencode:   # the degraded copies re-encoded from whole files, faces found again (PLAN.md amendment 7)
+        if not a.augment or recipe.reencode != 1:
+            ap.error("--reencode 1 makes the degraded copies from whole files: give it with --degraded-copies")
+        lost = whole_file_copies(index, features / 'reencoded', a.cache or default_cache_root(), seed=recipe.seed)
+        X = with_whole_file_copies(ix, X, features / 'reencoded')
+        print(f"whole-file copies: {len(ix) - lost} with a face; {lost} keep the crop-level copy", flush=True)
     y = (ix.label == 'fake').values.astype(int)
     print(f"{len(ix)} clips with a face ({y.sum()} fake); fake families {ix[ix.label == 'fake'].family.value_counts().to_dict()}", flush=True)
     results, fams = {}, lofo_families(ix)
@@ -444,7 +471,8 @@ def main():
     cfg = dict(n_frames=32, temperature=cal['temperature'], threshold=cal['threshold'], uncertain_band=cal['uncertain_band'],
                frame_temperature=fcal['temperature'], frame_threshold=fcal['threshold'], frame_uncertain_band=fcal['uncertain_band'],
                head_used='lstm', model_id=a.model_id, mix_scale=scale, autocast=True, metrics=metrics,
-               training_data=dict(training_counts(ix), degraded_copies=a.augment), recipe=recipe.to_dict(),
+               training_data=dict(training_counts(ix), degraded_copies=a.augment,
+                                  whole_file_copies=bool(recipe.reencode)), recipe=recipe.to_dict(),
                run=dict(command='python ' + ' '.join(['scripts/train_head.py'] + sys.argv[1:]), out=str(a.out),
                         wall_s=round(time.time() - t_start), features_s_per_clip=s_per_clip))
     save_checkpoint(build_model(head, frame, pool, scale), out / 'model', **cfg)
