@@ -160,8 +160,9 @@ def card(cfg):
             '- The backbone is frozen: the head can only reweigh what self-blends and the old genuine fakes taught it. '
             'Fine-tuning it on the grown data (a GPU job) is the next step. Tried on the frozen backbone and not taken, each '
             'against a rule written before its run (research/generalise/PLAN.md, numbers in research/README.md): '
-            'motion statistics of the frame features, the backbone\'s earlier layers, and training on crop-level '
-            're-encoded copies (better at CRF 35, worse at half size).',
+            'motion statistics of the frame features, the backbone\'s earlier layers, and training on re-encoded copies '
+            '(of the face crops: better at CRF 35, worse at half size; of whole files: smaller drops, but lower AUC on '
+            'the original files and fewer real videos called real).',
             '- Scores degrade with heavy compression and small faces (the app warns about faces under 90 px and unknown codecs).',
             '- “Likely real” is not a guarantee. Use it as one signal among others, never as proof.', '']
     return '\n'.join(out)
