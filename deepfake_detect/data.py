@@ -8,8 +8,8 @@ __all__ = ['INDEX_COLUMNS', 'FAMILIES', 'FAMILY_RULES', 'CACHE_VERSION', 'CACHE_
            'index_dfdc', 'index_videos', 'preprocess_params', 'cache_dir_for', 'video_fingerprint', 'cache_path',
            'face_clips_record', 'load_record', 'preprocess', 'merged_groups', 'assign_folds', 'split_by_fold',
            'split_table', 'split_by_method', 'default_cache_root', 'transcode', 'is_copy', 'reencoded_copies',
-           'with_reencoded_copies', 'ClipAugment', 'normalize_clip', 'pick_frames', 'load_face_clip', 'FaceClipDataset',
-           'make_loader']
+           'with_reencoded_copies', 'ClipAugment', 'jpeg_roundtrip', 'normalize_clip', 'pick_frames', 'load_face_clip',
+           'FaceClipDataset', 'make_loader']
 
 # %% ../nbs/02_data.ipynb #35d57b04
 import hashlib
@@ -468,6 +468,19 @@ def params(self: ClipAugment, h, w, g=None):
                 downscale=_uniform(g, *self.downscale) if _chance(g, self.p_downscale) else 1.0,
                 jpeg=int(_uniform(g, *self.jpeg_quality)) if _chance(g, self.p_jpeg) else 0)
 
+# %% ../nbs/02_data.ipynb #a1b2c3d5
+import cv2
+
+def jpeg_roundtrip(clip, quality):
+    """Each frame of a uint8 RGB clip (T, 3, H, W) encoded as a JPEG at `quality` (1-100) and decoded again with
+    OpenCV (libjpeg, 4:2:0 chroma): the artefacts of a re-saved image. Returns uint8 (T, 3, H, W)."""
+    out = []
+    for f in clip.permute(0, 2, 3, 1).numpy():
+        ok, buf = cv2.imencode('.jpg', np.ascontiguousarray(f[..., ::-1]), [cv2.IMWRITE_JPEG_QUALITY, int(quality)])
+        if not ok: raise ValueError(f"JPEG encoding failed for a frame of shape {f.shape}")
+        out.append(cv2.imdecode(buf, cv2.IMREAD_COLOR)[..., ::-1])   # OpenCV works in BGR
+    return torch.from_numpy(np.stack(out).copy()).permute(0, 3, 1, 2).contiguous()
+
 # %% ../nbs/02_data.ipynb #26c23db8
 @patch
 def apply(self: ClipAugment, clip, p):
@@ -486,7 +499,7 @@ def apply(self: ClipAugment, clip, p):
     if p['blur']:
         k = 2 * math.ceil(3 * p['blur']) + 1
         x = TF.gaussian_blur(x, [k, k], [p['blur'], p['blur']])
-    if p['jpeg']: x = TF.jpeg(x, p['jpeg'])
+    if p['jpeg']: x = jpeg_roundtrip(x, p['jpeg'])
     return x
 
 # %% ../nbs/02_data.ipynb #d909febe
