@@ -147,7 +147,9 @@ def add_recipe_args(p):
     p.epilog, p.formatter_class = recipes_help(), argparse.RawDescriptionHelpFormatter
     p.add_argument('--recipe', choices=list(RECIPES), default='default',
                    help='a named recipe (chapter 05); the options below override its fields')
+    names = [f.name for f in fields(Recipe)]
     for f, doc in zip(fields(Recipe), Recipe.docs().values()):
+        for n in names: doc = doc.replace(f"`{n}`", '--' + n.replace('_', '-'))   # the options a user types
         p.add_argument('--' + f.name.replace('_', '-'), default=argparse.SUPPRESS,
                        help=doc.replace('%', '%%'), **_option(f.type))
 

@@ -70,7 +70,7 @@ class Recipe:
     # or: new heads on a frozen backbone's features (scripts/train_head.py; the shipped model)
     heads_only: bool = False  # keep the backbone of `init` ('default': the shipped one) frozen, fit heads only
     head: Literal['lstm', 'ens'] = 'lstm'  # clip head: the LSTM, or the LSTM plus a pooled logistic expert
-    degraded_copies: bool = False  # heads_only: each clip also counts once with its face crops re-encoded
+    degraded_copies: bool = False  # `heads_only`: each clip also once re-encoded (crops; whole file with `reencode`)
 
     def __post_init__(self):
         for f in fields(self):   # a typo in a choice must fail here, not an hour into a run
