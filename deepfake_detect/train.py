@@ -528,10 +528,10 @@ def average_checkpoints(paths, out, half=False, **config):
 
 # %% ../nbs/05_train.ipynb #ecc8dce0
 def _log_to(logf):
-    "A log function that prints a line and appends it, timed, to the open file `logf`."
-    def log(s):
+    "A log function that prints a line (unless `echo` is off) and appends it, timed, to the open file `logf`."
+    def log(s, echo=True):
         line = f"{time.strftime('%H:%M:%S')} {s}"
-        print(line, flush=True)
+        if echo: print(line, flush=True)
         logf.write(line + '\n')
         logf.flush()
     return log
@@ -571,7 +571,7 @@ def train_default(data, out, recipe, index=None, cache=None, stage='all'):
         if not (index.split == 'train').any():   # clips unreadable or without faces: say so, not deep in a loader
             n_ok = int((index.status == 'ok').sum()) if 'status' in index else len(index)
             why = f"{n_ok} clips with a face, none in the 'train' split" if n_ok else "no face found in any clip"
-            log(msg := f"{source}: no clip with a face to train on ({why})")
+            log(msg := f"{source}: no clip with a face to train on ({why})", echo=False)   # the caller reports it
             raise NoTrainingClips(msg)
         index.to_csv(out/'index.csv', index=False)
         log('split:\n' + split_table(index).to_string())
