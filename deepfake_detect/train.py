@@ -7,7 +7,7 @@ __all__ = ['RECIPES', 'STRONG_AUG', 'Recipe', 'roc_auc', 'fake_pairs', 'paired_w
            'save_run', 'resume', 'score_dataset', 'clip_loss', 'frame_loss', 'default_device', 'train_epoch',
            'valid_epoch', 'Tracker', 'fit', 'plot_history', 'set_trainable', 'clip_features', 'TemporalHead',
            'feature_loader', 'train_lstm', 'finetune_backbone', 'data_summary', 'train_baseline', 'train_two_stage',
-           'average_checkpoints', 'NoTrainingClips', 'train_default']
+           'average_checkpoints', 'NoTrainingClips', 'validation_warning', 'train_default']
 
 # %% ../nbs/05_train.ipynb #3a0dcfea
 import json
@@ -539,6 +539,15 @@ def _log_to(logf):
 class NoTrainingClips(ValueError):
     "The dataset or index holds no clip with a face in the training split: nothing to train on."
 
+def validation_warning(index, recipe):
+    """A warning (str) when the 'valid' split holds no fake clip with a face, else None: held-out AUC and paired win
+    rate are then undefined, and selecting epochs on genuine fakes keeps the first."""
+    ok = index.status == 'ok' if 'status' in index else True
+    if ((index.split == 'valid') & (index.label == 'fake') & ok).any(): return None
+    return ("warning: no fake clip with a face in the 'valid' split, so no held-out AUC or paired win rate"
+            + ("" if recipe.select == 'sbi' else f"; --select {recipe.select} cannot rank epochs and keeps the first: "
+               "--select sbi ranks them on held-out self-blends, or add fakes"))
+
 def _split_index(data, index, cache, recipe, log):
     "The index of an earlier run (`index`, a CSV) or of `data` preprocessed and split; + re-encoded copies."
     from deepfake_detect.data import (default_cache_root, index_videos, preprocess, split_by_method,
@@ -576,6 +585,7 @@ def train_default(data, out, recipe, index=None, cache=None, stage='all'):
         index.to_csv(out/'index.csv', index=False)
         log('split:\n' + split_table(index).to_string())
         log(f'recipe {json.dumps(recipe.to_dict())}')
+        if stage != 'split' and (warning := validation_warning(index, recipe)): log(warning)
         if stage == 'baseline' or (stage == 'all' and recipe.baseline):
             log('stage 1: frozen ImageNet features + LSTM (the original recipe)')
             train_baseline(index, out, recipe, log=log)
