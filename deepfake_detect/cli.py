@@ -106,9 +106,13 @@ def _print_report(rep, out):
     print(pd.DataFrame(rep['per_method'])[cols].to_string(index=False), file=out)
 
 # %% ../nbs/10_cli.ipynb #b7e2a1c0
+def _flag(field):
+    "The option of a recipe field, as typed: `batch_size` → `--batch-size`."
+    return '--' + field.replace('_', '-')
+
 def _as_option(field, value):
     "The command-line spelling of a recipe field's value: `--batch-size 16`, `--no-baseline`, `--holdout a b`."
-    opt = '--' + field.replace('_', '-')
+    opt = _flag(field)
     if isinstance(value, bool): return opt if value else '--no-' + opt[2:]
     if isinstance(value, (tuple, list)): return ' '.join([opt, *map(str, value)])
     return f"{opt} {value}"
@@ -149,8 +153,8 @@ def add_recipe_args(p):
                    help='a named recipe (chapter 05); the options below override its fields')
     names = [f.name for f in fields(Recipe)]
     for f, doc in zip(fields(Recipe), Recipe.docs().values()):
-        for n in names: doc = doc.replace(f"`{n}`", '--' + n.replace('_', '-'))   # the options a user types
-        p.add_argument('--' + f.name.replace('_', '-'), default=argparse.SUPPRESS,
+        for n in names: doc = doc.replace(f"`{n}`", _flag(n))   # the options a user types
+        p.add_argument(_flag(f.name), default=argparse.SUPPRESS,
                        help=doc.replace('%', '%%'), **_option(f.type))
 
 # %% ../nbs/10_cli.ipynb #f7b55ad1
@@ -161,7 +165,7 @@ def args_recipe(args):
     try: return Recipe.from_dict({**RECIPES[args.recipe].to_dict(), **given})
     except ValueError as e:   # Recipe names its field; the user typed the option
         field, _, rest = str(e).partition(' ')
-        raise UsageError(f"--{field.replace('_', '-')} {rest}" if field in given else str(e)) from None
+        raise UsageError(f"{_flag(field)} {rest}" if field in given else str(e)) from None
 
 # %% ../nbs/10_cli.ipynb #fc731ae9
 def _unreadable(e):

@@ -542,8 +542,7 @@ class NoTrainingClips(ValueError):
 def validation_warning(index, recipe):
     """A warning (str) when the 'valid' split holds no fake clip with a face, else None: held-out AUC and paired win
     rate are then undefined, and selecting epochs on genuine fakes keeps the first."""
-    ok = index.status == 'ok' if 'status' in index else True
-    if ((index.split == 'valid') & (index.label == 'fake') & ok).any(): return None
+    if (_splits(index)[1].label == 'fake').any(): return None
     return ("warning: no fake clip with a face in the 'valid' split, so no held-out AUC or paired win rate"
             + ("" if recipe.select == 'sbi' else f"; --select {recipe.select} cannot rank epochs and keeps the first: "
                "--select sbi ranks them on held-out self-blends, or add fakes"))
@@ -577,7 +576,7 @@ def train_default(data, out, recipe, index=None, cache=None, stage='all'):
     with open(out/'train.log', 'a') as logf:
         log = _log_to(logf)
         index = _split_index(data, index, cache, recipe, log)
-        if not (index.split == 'train').any():   # clips unreadable or without faces: say so, not deep in a loader
+        if not len(_splits(index)[0]):   # clips unreadable or without faces: say so, not deep in a loader
             n_ok = int((index.status == 'ok').sum()) if 'status' in index else len(index)
             why = f"{n_ok} clips with a face, none in the 'train' split" if n_ok else "no face found in any clip"
             log(msg := f"{source}: no clip with a face to train on ({why})", echo=False)   # the caller reports it

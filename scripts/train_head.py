@@ -325,15 +325,20 @@ def lofo(ix, scores, n_boot=300):
     return rows
 
 
+def head_line(name, r):
+    "One line of a head's results `r` (report + lofo): OOF AUC [CI], paired win rate, degraded AUC if any, LOFO AUCs."
+    degraded = f" degraded {r['degraded_auc']:.3f}" if 'degraded_auc' in r else ''
+    return (f"{name:11} AUC {r['auc']:.3f} [{r['auc_ci'][0]:.2f}, {r['auc_ci'][1]:.2f}] pair {r['pair_win']:.2f}{degraded} "
+            "| LOFO " + ' '.join(f"{x['family']} {x['auc']:.2f}" for x in r['lofo'])
+            + f" | mean {np.mean([x['auc'] for x in r['lofo']]):.3f}")
+
+
 def print_heads(ix, X, names, n_boot=200):
-    "One line per head of `names` (in HEADS): OOF AUC [CI], paired win rate, LOFO AUC per family and their mean."
+    "One line per head of `names` (in HEADS), as `head_line`."
     fams = lofo_families(ix)
     for name in names:
         s, by_family, _ = head_scores(ix, X, name, fams)
-        r = dict(report(ix, s, n_boot), lofo=lofo(ix, by_family, n_boot))
-        print(f"{name:11} AUC {r['auc']:.3f} [{r['auc_ci'][0]:.2f}, {r['auc_ci'][1]:.2f}] pair {r['pair_win']:.2f} | LOFO "
-              + ' '.join(f"{x['family']} {x['auc']:.2f}" for x in r['lofo'])
-              + f" | mean {np.mean([x['auc'] for x in r['lofo']]):.3f}", flush=True)
+        print(head_line(name, dict(report(ix, s, n_boot), lofo=lofo(ix, by_family, n_boot))), flush=True)
 
 
 # ---------------------------------------------------------------- calibration
@@ -425,6 +430,8 @@ def main():
         ap.error(f"recipe {a.recipe!r} is not a heads-only recipe on the shipped backbone: train it with "
                  "`deepfake-detect train` (chapter 05)")
     a.head, a.augment = ('lstm-ship' if recipe.head == 'lstm' else 'ens'), recipe.degraded_copies
+    if recipe.reencode and (not a.augment or recipe.reencode != 1):
+        ap.error("--reencode 1 makes the degraded copies from whole files: give it with --degraded-copies")
     set_threads(2)
     copies = '-reenc' if recipe.reencode else '-aug' if a.augment else ''
     a.model_id = a.model_id or f"default-efficientnet_lite0-sbi-{a.head}{copies}-558"
@@ -435,8 +442,6 @@ def main():
     s_per_clip = clip_features(index, features, sets=('ship_full', 'ship_aug'), bf16=True)   # as the Predictor does
     ix, X = load_features(index, features)
     if recipe.reencode:   # the degraded copies re-encoded from whole files, faces found again (PLAN.md amendment 7)
-        if not a.augment or recipe.reencode != 1:
-            ap.error("--reencode 1 makes the degraded copies from whole files: give it with --degraded-copies")
         lost = whole_file_copies(index, features / 'reencoded', a.cache or default_cache_root(), seed=recipe.seed)
         X = with_whole_file_copies(ix, X, features / 'reencoded')
         print(f"whole-file copies: {len(ix) - lost} with a face; {lost} keep the crop-level copy", flush=True)
@@ -450,10 +455,7 @@ def main():
         key = name + ('+augment' if aug else '') + ('' if aug or not a.augment or name != a.head else ' (no augment)')
         results[key] = dict(report(ix, s, a.boot), lofo=lofo(ix, by_family, a.boot), features=list(sets))
         if (name, aug) in DEGRADED: results[key]['degraded_auc'] = roc_auc(y, DEGRADED[name, aug])
-        r = results[key]
-        print(f"{key}: AUC {r['auc']:.3f} pair {r['pair_win']:.2f} degraded {r.get('degraded_auc', np.nan):.3f} LOFO " +
-              ' '.join(f"{x['family']} {x['auc']:.2f}" for x in r['lofo']) +
-              f" (mean {np.mean([x['auc'] for x in r['lofo']]):.3f})", flush=True)
+        print(head_line(key, results[key]), flush=True)
         if (name, aug) == (a.head, a.augment): oof, scale, main_key = s, sc, key
     ix.assign(logit=oof)[['path', 'label', 'method', 'family', 'fold', 'split_group', 'logit']].to_csv(out / 'oof.csv', index=False)
     cal = calibrate(y, oof)

@@ -15,7 +15,7 @@ import numpy as np
 import pandas as pd
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2] / 'scripts'))
-from train_head import whole_file_copies   # noqa: E402
+from train_head import load_features, whole_file_copies, with_whole_file_copies   # noqa: E402
 from deepfake_detect.data import default_cache_root   # noqa: E402
 from deepfake_detect.model import set_threads   # noqa: E402
 
@@ -28,15 +28,14 @@ def main():
     a = ap.parse_args()
     set_threads(a.threads)
     index = pd.read_csv(a.index)
-    ok = index[index.status == 'ok']
+    ix, X = load_features(index, a.features)
+    out = Path(a.out); out.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory() as tmp:
         lost = whole_file_copies(index, tmp, Path(a.cache) if a.cache else default_cache_root())
-        out = Path(a.out); out.mkdir(parents=True, exist_ok=True)
-        for row, path in zip(ok.index, ok.path):
-            src, copy = np.load(Path(a.features) / f'{row}.npz'), Path(tmp) / f'{row}.npz'
-            aug = np.load(copy)['ship_full'] if copy.exists() else src['ship_aug']
-            np.savez(out / f'{row}.npz', ship_full=src['ship_full'], ship_aug=aug, path=path)
-    print(f"wrote {len(ok)} clips to {out}; {lost} without a face in their copy keep the crop-level copy", flush=True)
+        X = with_whole_file_copies(ix, X, Path(tmp))
+    for i, (row, path) in enumerate(zip(ix.row, ix.path)):   # fp16 as stored; exact back from float32
+        np.savez(out / f'{row}.npz', **{k: X[k][i].astype(np.float16) for k in ('ship_full', 'ship_aug')}, path=path)
+    print(f"wrote {len(ix)} clips to {out}; {lost} without a face in their copy keep the crop-level copy", flush=True)
 
 
 if __name__ == '__main__': main()
