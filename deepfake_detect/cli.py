@@ -4,7 +4,7 @@
 
 # %% auto #0
 __all__ = ['UsageError', 'cmd_predict', 'cmd_scan', 'manifest_scores', 'cmd_evaluate', 'recipes_help', 'add_recipe_args',
-           'args_recipe', 'cmd_train', 'cmd_average', 'parser', 'main', 'console']
+           'args_recipe', 'cmd_train', 'cmd_average', 'OneLineParser', 'parser', 'main', 'console']
 
 # %% ../nbs/10_cli.ipynb #a3c0018d
 import argparse
@@ -249,8 +249,9 @@ def cmd_average(args, out=sys.stdout):
 # %% ../nbs/10_cli.ipynb #1fd68469
 def _positive(text):
     "argparse type: an int >= 1 (0 or a negative count of frames or threads is a usage error, not a default)."
-    n = int(text)
-    if n < 1: raise argparse.ArgumentTypeError(f"{text}: must be a whole number >= 1")
+    try: n = int(text)
+    except ValueError: n = None   # argparse would name the function: "invalid _positive value"
+    if n is None or n < 1: raise argparse.ArgumentTypeError(f"{text}: must be a whole number >= 1")
     return n
 
 def _model_args(p):
@@ -260,11 +261,17 @@ def _model_args(p):
     p.add_argument('--frames', type=_positive, default=None, help="frames sampled per video (default: the model's)")
     p.add_argument('--threads', type=_positive, default=None, help='torch CPU threads (default: all cores)')
 
+# %% ../nbs/10_cli.ipynb #f0c97a24
+class OneLineParser(argparse.ArgumentParser):
+    "An ArgumentParser whose errors are one line on stderr, `PROG: error: MESSAGE (see PROG --help)`, and exit 2."
+    def error(self, message):
+        self.exit(2, f"{self.prog}: error: {message} (see {self.prog} --help)\n")
+
 # %% ../nbs/10_cli.ipynb #7fa8c44e
 def parser():
     "The argparse parser of `deepfake-detect`: a subcommand per `cmd_*`, its function in `fn`."
-    ap = argparse.ArgumentParser(prog='deepfake-detect', description='Detect manipulated faces in videos.')
-    sub = ap.add_subparsers(dest='command', required=True)
+    ap = OneLineParser(prog='deepfake-detect', description='Detect manipulated faces in videos.')
+    sub = ap.add_subparsers(dest='command', required=True, parser_class=OneLineParser)   # its errors: one line
     p = sub.add_parser('predict', help='score video files')
     p.add_argument('files', nargs='+')
     p.add_argument('--json', action='store_true')

@@ -156,11 +156,21 @@ def index_celebdf(root):
                    for p, l, m, ids, rel in rows], 'celebdf')
 
 # %% ../nbs/02_data.ipynb #5808727b
+def _dfdc_metadata(meta):
+    "A DFDC `metadata.json` as a dict; ValueError naming the file when it is empty, not UTF-8, JSON or an object."
+    try: text = meta.read_text(encoding='utf-8')
+    except UnicodeDecodeError: raise ValueError(f"{meta}: not UTF-8 text") from None
+    if not text.strip(): raise ValueError(f"{meta}: empty file")
+    try: doc = json.loads(text)
+    except json.JSONDecodeError as e: raise ValueError(f"{meta}: not valid JSON (line {e.lineno}: {e.msg})") from None
+    if not isinstance(doc, dict): raise ValueError(f"{meta}: not a JSON object (file name: label, split, original)")
+    return doc
+
 def index_dfdc(root):
     "Index DFDC parts: every `metadata.json` under `root` (a fake shares its original's group)."
     rows = []
     for meta in sorted(Path(root).rglob('metadata.json')):
-        for name, m in json.loads(meta.read_text()).items():
+        for name, m in _dfdc_metadata(meta).items():
             label = str(m.get('label', '')).lower()
             if label not in ('real', 'fake'): continue
             group = m.get('original') if label == 'fake' and m.get('original') else name

@@ -13,6 +13,8 @@ from nbdev.config import get_config
 NBS = sorted(Path(__file__).resolve().parent.parent.joinpath('nbs').glob('[0-9]*.ipynb'))
 
 
+# a torch tensor handed to matplotlib (imshow of a crop) warns on numpy 2: plot arrays, `.permute(1, 2, 0).numpy()`
+@pytest.mark.filterwarnings("error:__array__ implementation doesn't accept a copy keyword:DeprecationWarning")
 @pytest.mark.parametrize('nb', NBS, ids=lambda p: p.stem)
 def test_notebook(nb):
     skip = get_config().get('tst_flags', '').split()
