@@ -168,15 +168,16 @@ def _dfdc_metadata(meta):
 
 def index_dfdc(root):
     "Index DFDC parts: every `metadata.json` under `root` (a fake shares its original's group)."
-    rows = []
-    for meta in sorted(Path(root).rglob('metadata.json')):
+    rows, metas = [], sorted(Path(root).rglob('metadata.json'))
+    for meta in metas:
         for name, m in _dfdc_metadata(meta).items():
             label = str(m.get('label', '')).lower()
             if label not in ('real', 'fake'): continue
             group = m.get('original') if label == 'fake' and m.get('original') else name
             rows.append((meta.parent/name, label, 'dfdc' if label == 'fake' else 'original',
                          f"dfdc/{Path(group).stem}", m.get('split')))
-    if not rows: raise FileNotFoundError(f"no DFDC metadata.json under {root}")
+    if not metas: raise FileNotFoundError(f"no DFDC metadata.json under {root}")
+    if not rows: raise ValueError(f"{', '.join(map(str, metas))}: no video labelled REAL or FAKE")
     return _index(rows, 'dfdc')
 
 # %% ../nbs/02_data.ipynb #cd8bd633
