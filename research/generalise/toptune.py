@@ -1,0 +1,280 @@
+"""Fine-tune the top of the shipped backbone on the CPU from cached activations (issue 21, PLAN.md amendment 8).
+
+Stage `cache`: the frozen stages 1-5 of the shipped EfficientNet-Lite0 (stem + blocks 0-10) run once over 16 evenly
+spaced frames of track 0 of every clip, in three versions: the original frames, the whole-file re-encoded copy's
+(amendment 7; faces found again) and one self-blend of each real clip's frames (chapter 03). Saved as
+OUT/acts-{orig,reenc,sbi}.safetensors ((N, 16, 112, 14, 14) bf16) and OUT/acts.csv (rows, versions present).
+
+Stage `screen`: for test folds 0 and 1, one fine-tune on the other folds and one per leave-one-family-out family,
+each scored by (i) the new frame classifier and (ii) the `ens` heads refitted on the tuned features; the baseline is
+the same code with 0 epochs. Prints and writes OUT/screen-FIRST.json.
+
+    python research/generalise/toptune.py cache --index runs/shared_index.csv --out runs/toptune
+    python research/generalise/toptune.py screen --index runs/shared_index.csv --out runs/toptune --first 15
+    python research/generalise/toptune.py screen --index runs/shared_index.csv --out runs/toptune --first 11 --no-baseline
+    python research/generalise/toptune.py screen --index runs/shared_index.csv --out runs/toptune --first 15 --no-baseline --sbi-only
+"""
+import argparse, json, sys, time
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import torch
+from safetensors.torch import load_file, save_file
+from torch import nn
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[2] / 'scripts'))
+from train_head import LR, LSTM, lofo_families, with_whole_file_copies  # noqa: E402,F401
+from deepfake_detect.blend import self_blend_clip   # noqa: E402
+from deepfake_detect.data import (assign_folds, default_cache_root, family_of, is_copy, load_record,  # noqa: E402
+                                  normalize_clip, pick_frames, with_reencoded_copies)
+from deepfake_detect.model import autocast, load_default, set_threads   # noqa: E402
+from deepfake_detect.train import roc_auc   # noqa: E402
+
+SPLIT, T = 11, 16   # blocks[:SPLIT] frozen and cached; frames per clip
+VERSIONS = ('orig', 'reenc', 'sbi')
+
+
+# ---------------------------------------------------------------- the backbone cut in two
+def bottom(net, x):
+    "Stages 1-5 of an EfficientNet-Lite trunk `net` (the package's EfficientNet): (B, 3, 224, 224) → (B, 112, 14, 14)."
+    x = net._swish(net._bn0(net._conv_stem(x)))
+    for b in net._blocks[:SPLIT]: x = b(x)
+    return x
+
+
+def top(net, a, start=SPLIT):
+    "Blocks start.. + head convolution of `net` on activations `a`, mean-pooled: (B, 1280) float32."
+    x = a
+    for b in net._blocks[start:]: x = b(x)
+    return net._swish(net._bn1(net._conv_head(x))).mean((2, 3)).float()
+
+
+# ---------------------------------------------------------------- cache
+def frames_of(cache):
+    "(16 face crops (T, 3, 224, 224) uint8, their 5-point landmarks (T, 5, 2)) of track 0 of a face cache."
+    tr = load_record(cache)['tracks'][0]
+    pos = pick_frames(len(tr['crops']), T)
+    return tr['crops'][pos], tr['landmarks'][pos].numpy()
+
+
+def sbi(crops, lms, row):
+    "One self-blend (whole or lower face, p 0.5) of crops (T, 3, S, S) uint8, seeded by the clip's row."
+    hwc, _ = self_blend_clip(crops.permute(0, 2, 3, 1).numpy(), lms, np.random.default_rng([1, int(row)]), p_mouth=0.5)
+    return torch.from_numpy(hwc).permute(0, 3, 1, 2)
+
+
+def build_cache(index, out, log=print):
+    ship, cfg = load_default()
+    net = ship.backbone.net.eval()
+    ok = index[index.status == 'ok']
+    both = with_reencoded_copies(ok.assign(split='train'), default_cache_root(), copies=1, seed=0, workers=2, progress=False)
+    copies = both[is_copy(both) & (both.status == 'ok')]
+    copy_of = dict(zip(copies.source, copies.cache))
+    acts = {v: [] for v in VERSIONS}
+    meta, t0 = [], time.time()
+    act = lambda c: bottom(net, normalize_clip(c, cfg['mean'], cfg['std'])).to(torch.bfloat16)
+    with torch.inference_mode(), autocast('cpu'):
+        for k, (row, r) in enumerate(ok.iterrows()):
+            crops, lms = frames_of(r.cache)
+            acts['orig'].append(act(crops))
+            has_copy = r.path in copy_of
+            if has_copy: acts['reenc'].append(act(frames_of(copy_of[r.path])[0]))
+            if r.label == 'real': acts['sbi'].append(act(sbi(crops, lms, row)))
+            meta.append(dict(row=row, reenc=len(acts['reenc']) - 1 if has_copy else -1,
+                             sbi=len(acts['sbi']) - 1 if r.label == 'real' else -1))
+            if (k + 1) % 50 == 0: log(f"cache: {k + 1}/{len(ok)} clips, {(time.time() - t0) / (k + 1):.1f} s/clip", flush=True)
+    out.mkdir(parents=True, exist_ok=True)
+    for v in VERSIONS: save_file({'acts': torch.stack(acts[v]).contiguous()}, str(out / f'acts-{v}.safetensors'))
+    pd.DataFrame(meta).to_csv(out / 'acts.csv', index=False)
+
+
+def load_cache(index, out):
+    "(clips index with folds and families, {version: (n, T, 112, 14, 14) bf16}); index columns reenc/sbi point into them."
+    meta = pd.read_csv(out / 'acts.csv')
+    ix = index.loc[meta.row].copy()
+    ix['row'], ix['reenc'], ix['sbi'] = meta.row.values, meta.reenc.values, meta.sbi.values
+    ix = assign_folds(ix.reset_index(drop=True), 5, seed=0)
+    ix['family'] = [family_of(m, l) for m, l in zip(ix.method, ix.label)]
+    return ix, {v: load_file(str(out / f'acts-{v}.safetensors'))['acts'] for v in VERSIONS}
+
+
+# ---------------------------------------------------------------- fine-tune
+def training_frames(ix, train, genuine=True):
+    """(version, index into that version's acts, label) of every clip-version of the training clips `train` (bool);
+    without `genuine`, the real clips' original frames and their self-blends only (amendment 8c)."""
+    items = []
+    for i in np.flatnonzero(train):
+        r, y = ix.iloc[i], int(ix.label.iloc[i] == 'fake')
+        if y and not genuine: continue
+        items.append(('orig', i, y))
+        if r.reenc >= 0 and genuine: items.append(('reenc', int(r.reenc), y))   # no blend of a copy: no shortcut
+        if r.sbi >= 0: items.append(('sbi', int(r.sbi), 1))
+    return items
+
+
+def finetune(ix, A, train, epochs=2, first=SPLIT, seed=0, log=print, frames=8, batch=64, genuine=True):
+    """A copy of the shipped trunk with blocks first.. tuned on the training clips, and its new frame classifier.
+    `A`: the activations at the input of block `first` (`advance`d when first > SPLIT)."""
+    ship, _ = load_default()
+    net = ship.backbone.net.eval()
+    for p in net.parameters(): p.requires_grad_(False)
+    tuned = [*net._blocks[first:], net._conv_head, net._bn1]
+    for m in tuned:
+        for p in m.parameters(): p.requires_grad_(True)
+    clf = nn.Linear(1280, 1)
+    nn.init.zeros_(clf.weight); nn.init.zeros_(clf.bias)
+    opt = torch.optim.AdamW([dict(params=[p for m in tuned for p in m.parameters()], lr=1e-4),
+                             dict(params=clf.parameters(), lr=1e-3)], weight_decay=1e-2)
+    items = training_frames(ix, train, genuine)
+    y_items = np.array([y for *_, y in items])
+    pos = torch.tensor((y_items == 0).sum() / max((y_items == 1).sum(), 1), dtype=torch.float32)
+    g = torch.Generator().manual_seed(seed)
+    t0 = time.time()
+    for ep in range(epochs):
+        pairs = [(k, int(t)) for k in range(len(items)) for t in torch.randperm(T, generator=g)[:frames]]
+        order = torch.randperm(len(pairs), generator=g)
+        total, n = 0.0, 0
+        for b in order.split(batch):
+            sel = [pairs[j] for j in b]
+            a = torch.stack([A[items[k][0]][items[k][1], t] for k, t in sel]).float()
+            yb = torch.tensor([float(items[k][2]) for k, _ in sel])
+            with autocast('cpu'):
+                logit = clf(top(net, a, first)).squeeze(-1)
+            loss = nn.functional.binary_cross_entropy_with_logits(logit.float(), yb, pos_weight=pos)
+            opt.zero_grad(); loss.backward(); opt.step()
+            total, n = total + loss.item() * len(b), n + len(b)
+        log(f"  epoch {ep + 1}: loss {total / n:.4f}, {time.time() - t0:.0f} s", flush=True)
+    for p in net.parameters(): p.requires_grad_(False)
+    return net, clf, first
+
+
+def advance(net, a, first, chunk=256):
+    "Activations (n, T, ...) bf16 carried through the frozen blocks SPLIT..first-1."
+    out = []
+    with torch.no_grad(), autocast('cpu'):
+        for c in a.flatten(0, 1).split(chunk):
+            x = c.float()
+            for b in net._blocks[SPLIT:first]: x = b(x)
+            out.append(x.to(torch.bfloat16))
+    return torch.cat(out).reshape(*a.shape[:2], *out[0].shape[1:])
+
+
+def tuned_features(net, clf, first, A, chunk=256):
+    """{version: (frame features (n, T, 1280) float32, frame logits (n, T))} of every cached clip-version; `A` as for
+    `finetune`."""
+    out = {}
+    with torch.inference_mode(), autocast('cpu'):
+        for v, a in A.items():
+            f = torch.cat([top(net, c.float(), first) for c in a.flatten(0, 1).split(chunk)])
+            out[v] = (f.reshape(*a.shape[:2], -1).numpy(), clf(f).squeeze(-1).float().reshape(*a.shape[:2]).numpy())
+    return out
+
+
+def ens_scores(F_tr, y_tr, g_tr, tests):
+    "The shipped recipe's ens heads fitted on (F_tr, y_tr) and scored on each of `tests` (each part over its spread)."
+    lstm, lr = LSTM().fit(F_tr, y_tr, g_tr), LR().fit(F_tr, y_tr, g_tr)
+    parts = [(lstm(F), lr(F)) for F in tests]
+    s1, s2 = np.std(parts[0][0]), np.std(parts[0][1])   # spread on the first test set (label-free)
+    return [a / s1 + b / s2 for a, b in parts]
+
+
+# ---------------------------------------------------------------- screening
+def run_one(ix, A, k, drop, epochs, first, log, genuine=True):
+    "Scores (readout i, readout ii) of test fold k's originals and whole-file copies from a run without fold k (and `drop`)."
+    train = (ix.fold != k).values
+    if drop: train = train & (ix.family != drop).values
+    test = (ix.fold == k).values
+    if epochs:
+        net, clf, first = finetune(ix, A, train, epochs, first, log=log, genuine=genuine)
+    else:
+        ship, _ = load_default(); net, clf = ship.backbone.net.eval(), nn.Linear(1280, 1)
+    feats = tuned_features(net, clf, first, A)
+    F, FL = feats['orig']
+    y = (ix.label == 'fake').values.astype(int)
+    # training set of the heads: the training clips' originals + their whole-file copies (the shipped recipe's)
+    has = (ix.reenc >= 0).values
+    Fr = np.zeros_like(F); Fr[has] = feats['reenc'][0][ix.reenc[has].values]
+    tr_c = train & has
+    F_tr = np.concatenate([F[train], Fr[tr_c]]); y_tr = np.concatenate([y[train], y[tr_c]])
+    g_tr = np.concatenate([ix.split_group.values[train], ix.split_group.values[tr_c]])
+    te_c = test & has
+    s_orig, s_copy = ens_scores(F_tr, y_tr, g_tr, [F[test], Fr[te_c]])
+    Fr_l = np.zeros_like(FL); Fr_l[has] = feats['reenc'][1][ix.reenc[has].values]
+    return dict(ens=(s_orig, s_copy), frame=(FL[test].mean(1), Fr_l[te_c].mean(1)), test=test, test_copy=te_c)
+
+
+def screen(ix, A, out, epochs, first, folds=(0, 1), log=print, baseline=True, genuine=True):
+    if first > SPLIT:   # the frozen blocks SPLIT..first-1 run once for every run
+        net = load_default()[0].backbone.net.eval()
+        A = {v: advance(net, a, first) for v, a in A.items()}
+    fams = lofo_families(ix)
+    y = (ix.label == 'fake').values
+    res = {}
+    tag = f'{first}' + ('' if genuine else '-sbi')
+    for name, ep in (('baseline', 0),) * baseline + ((f'tuned{tag}', epochs),):
+        S = {r: {v: np.full(len(ix), np.nan) for v in ('orig', 'copy')} for r in ('ens', 'frame')}
+        L = {r: {f: np.full(len(ix), np.nan) for f in fams} for r in ('ens', 'frame')}
+        for k in folds:
+            t0 = time.time()
+            o = run_one(ix, A, k, None, ep, first, log, genuine)
+            for r in S: S[r]['orig'][o['test']], S[r]['copy'][o['test_copy']] = o[r]
+            for f in fams:
+                of = run_one(ix, A, k, f, ep, first, log, genuine)
+                for r in L: L[r][f][of['test']] = of[r][0]
+            log(f"{name} fold {k}: {time.time() - t0:.0f} s", flush=True)
+        for r in S:
+            m = ~np.isnan(S[r]['orig']); mc = ~np.isnan(S[r]['copy'])
+            lo = {}
+            for f in fams:
+                d = m & ((ix.family == f).values | ~y)
+                lo[f] = roc_auc(y[d], L[r][f][d])
+            res[f'{name}-{r}'] = dict(auc=roc_auc(y[m], S[r]['orig'][m]), copies_auc=roc_auc(y[mc], S[r]['copy'][mc]),
+                                      lofo=lo, lofo_mean=float(np.mean(list(lo.values()))), n=int(m.sum()))
+            x = res[f'{name}-{r}']
+            log(f"{name}-{r:5} AUC {x['auc']:.3f} copies {x['copies_auc']:.3f} | LOFO "
+                + ' '.join(f"{f} {a:.2f}" for f, a in lo.items()) + f" | mean {x['lofo_mean']:.3f}", flush=True)
+        (out / f'screen-{tag}.json').write_text(json.dumps(res, indent=1))
+    return res
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.split('\n')[0])
+    ap.add_argument('stage', choices=['cache', 'screen', 'speed'])
+    ap.add_argument('--index', required=True); ap.add_argument('--out', required=True)
+    ap.add_argument('--no-baseline', action='store_true', help='skip the 0-epoch baseline (same for every --first)')
+    ap.add_argument('--sbi-only', action='store_true', help='tune the backbone on reals and self-blends only (8c)')
+    ap.add_argument('--epochs', type=int, default=2); ap.add_argument('--first', type=int, default=SPLIT,
+                                                                     help='first tuned block (11: stages 6-7; 15: stage 7 only)')
+    a = ap.parse_args()
+    set_threads(2)
+    index, out = pd.read_csv(a.index), Path(a.out)
+    if a.stage == 'cache': return build_cache(index, out)
+    ix, A = load_cache(index, out)
+    if a.stage == 'speed':   # one epoch's time from 10 batches (amendment 8's rule on which blocks train)
+        n = len(training_frames(ix, (ix.fold != 0).values)) * 8 / 64
+        for first, bf16 in ((SPLIT, True), (SPLIT, False), (15, True), (15, False)):
+            dt = time_steps(A, first, 6, bf16)
+            print(f"first block {first}, bf16 {bf16}: {dt:.2f} s per batch of 64 frames, {dt * n / 60:.1f} min per epoch", flush=True)
+        return
+    screen(ix, A, out, a.epochs, a.first, baseline=not a.no_baseline, genuine=not a.sbi_only)
+
+
+def time_steps(A, first, steps, bf16):
+    "Seconds per training batch of 64 frames with blocks first.. trainable (median of `steps`)."
+    ship, _ = load_default()
+    net = ship.backbone.net.eval()
+    params = [p for m in (*net._blocks[first:], net._conv_head, net._bn1) for p in m.parameters()]
+    opt = torch.optim.AdamW(params, lr=1e-4)
+    a = A['orig'][:, :8].flatten(0, 1)[:64][:, None]
+    a = (advance(net, a, first) if first > SPLIT else a)[:, 0].float()
+    times = []
+    for _ in range(steps + 3):   # the first steps build kernels: not counted (amendment 8b)
+        t0 = time.time()
+        with autocast('cpu', enabled=bf16): loss = top(net, a, first).float().mean()
+        opt.zero_grad(); loss.backward(); opt.step()
+        times.append(time.time() - t0)
+    return float(np.median(times[3:]))
+
+
+if __name__ == '__main__': main()
