@@ -263,9 +263,17 @@ def _model_args(p):
 
 # %% ../nbs/10_cli.ipynb #f0c97a24
 class OneLineParser(argparse.ArgumentParser):
-    "An ArgumentParser whose errors are one line on stderr, `PROG: error: MESSAGE (see PROG --help)`, and exit 2."
+    """An ArgumentParser whose errors are one line on stderr, `PROG: error: MESSAGE (see PROG --help)`, and exit 2;
+    arguments left over after a subcommand are reported by that subcommand's parser (its --help is the one to read)."""
     def error(self, message):
         self.exit(2, f"{self.prog}: error: {message} (see {self.prog} --help)\n")
+    def parse_args(self, args=None, namespace=None):
+        ns, extra = self.parse_known_args(args, namespace)
+        if extra:
+            subs = [a.choices for a in self._actions if isinstance(a, argparse._SubParsersAction)]
+            owner = subs[0].get(getattr(ns, 'command', None), self) if subs else self
+            owner.error(f"unrecognized arguments: {' '.join(extra)}")
+        return ns
 
 # %% ../nbs/10_cli.ipynb #7fa8c44e
 def parser():
