@@ -24,7 +24,7 @@ from safetensors.torch import load_file, save_file
 from torch import nn
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2] / 'scripts'))
-from train_head import LR, LSTM, lofo_families, with_whole_file_copies  # noqa: E402,F401
+from train_head import LR, LSTM, lofo_families  # noqa: E402
 from deepfake_detect.blend import self_blend_clip   # noqa: E402
 from deepfake_detect.data import (assign_folds, default_cache_root, family_of, is_copy, load_record,  # noqa: E402
                                   normalize_clip, pick_frames, with_reencoded_copies)
@@ -146,7 +146,7 @@ def finetune(ix, A, train, epochs=2, first=SPLIT, seed=0, log=print, frames=8, b
             total, n = total + loss.item() * len(b), n + len(b)
         log(f"  epoch {ep + 1}: loss {total / n:.4f}, {time.time() - t0:.0f} s", flush=True)
     for p in net.parameters(): p.requires_grad_(False)
-    return net, clf, first
+    return net, clf
 
 
 def advance(net, a, first, chunk=256):
@@ -186,7 +186,7 @@ def run_one(ix, A, k, drop, epochs, first, log, genuine=True):
     if drop: train = train & (ix.family != drop).values
     test = (ix.fold == k).values
     if epochs:
-        net, clf, first = finetune(ix, A, train, epochs, first, log=log, genuine=genuine)
+        net, clf = finetune(ix, A, train, epochs, first, log=log, genuine=genuine)
     else:
         ship, _ = load_default(); net, clf = ship.backbone.net.eval(), nn.Linear(1280, 1)
     feats = tuned_features(net, clf, first, A)
