@@ -99,11 +99,14 @@ def _print_report(rep, out):
     lo, hi = rep['auc_ci']
     print(f"{rep['n']} videos ({rep['n_real']} real, {rep['n_fake']} fake, {rep['n_no_face']} without a face, "
           f"{rep['n_errors']} unreadable) · model {rep['model_id']}", file=out)
-    print(f"AUC {rep['auc']:.3f} [95% CI {lo:.3f}–{hi:.3f}] · accuracy {rep['accuracy']:.3f} · "
-          f"log-loss {rep['log_loss']:.3f} · paired win rate {rep['pair_win']:.3f} ({rep['pairs']} pairs)",
-          file=out)
+    if not (rep['n_real'] and rep['n_fake']):   # one class: nothing to rank, only the accuracy means something
+        print(f"no AUC: it needs real and fake videos with a face · accuracy {rep['accuracy']:.3f}", file=out)
+    else:
+        print(f"AUC {rep['auc']:.3f} [95% CI {lo:.3f}–{hi:.3f}] · accuracy {rep['accuracy']:.3f} · "
+              f"log-loss {rep['log_loss']:.3f} · paired win rate {rep['pair_win']:.3f} ({rep['pairs']} pairs)",
+              file=out)
     cols = ['method', 'n_fake', 'auc', 'detected', 'pair_win']
-    print(pd.DataFrame(rep['per_method'])[cols].to_string(index=False), file=out)
+    if rep['per_method']: print(pd.DataFrame(rep['per_method'])[cols].to_string(index=False), file=out)
 
 # %% ../nbs/10_cli.ipynb #b7e2a1c0
 def _flag(field):
@@ -300,7 +303,7 @@ def parser():
     p.add_argument('manifest')
     p.add_argument('--root', default=None)
     p.add_argument('--json', action='store_true')
-    p.add_argument('--boot', type=int, default=500, help='bootstrap resamples for confidence intervals')
+    p.add_argument('--boot', type=_positive, default=500, help='bootstrap resamples for confidence intervals')
     _model_args(p)
     p.set_defaults(fn=cmd_evaluate)
     p = sub.add_parser('train', help="train chapter 05's recipe")
@@ -327,6 +330,9 @@ def main(argv=None):
     except (UsageError, VideoError, CheckpointError, FileNotFoundError) as e:
         print(f"deepfake-detect: error: {e}", file=sys.stderr)
         return 2
+    except KeyboardInterrupt:   # Ctrl-C: one line, not a traceback (a scan keeps the rows it wrote)
+        print("deepfake-detect: interrupted", file=sys.stderr)
+        return 130
 
 # %% ../nbs/10_cli.ipynb #00dfce78
 def console():

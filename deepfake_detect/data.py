@@ -59,9 +59,13 @@ def index_folder(root, dataset=None):
 
 # %% ../nbs/02_data.ipynb #5fe9fc60
 def index_manifest(csv, root=None, dataset=None):
-    "Index a manifest CSV with at least `clip,label` (clip relative to the manifest's folder, or to `root`)."
+    """Index a manifest CSV with at least `clip,label` (clip relative to the manifest's folder, or to `root`).
+    ValueError naming the file when it is empty, not a text CSV, or lacks a column or a valid label."""
     csv = Path(csv)
-    df = pd.read_csv(csv)
+    try: df = pd.read_csv(csv)
+    except UnicodeDecodeError: raise ValueError(f"{csv.name}: not UTF-8 text (a manifest is a CSV file)") from None
+    except pd.errors.EmptyDataError: raise ValueError(f"{csv.name}: an empty file (a manifest needs at least clip,label)") from None
+    except pd.errors.ParserError as e: raise ValueError(f"{csv.name}: not a readable CSV ({str(e).strip()})") from None
     missing = {'clip', 'label'} - set(df.columns)
     if missing:
         raise ValueError(f"{csv.name}: no column {', '.join(sorted(missing))} "

@@ -10,6 +10,7 @@ __all__ = ['LABELS', 'VERDICTS', 'SMALL_FACE_PX', 'LONG_GAP_S', 'label_for', 'Pr
 import html
 import json
 import math
+import os
 import tempfile
 import threading
 import time
@@ -198,8 +199,8 @@ def _warnings(self: Predictor, fc):
                  "re-encoding changes the fine detail the model reads"
                  + _measured(rob, 'hevc32', 'at H.265 CRF 32'))
     if fc.tracks and is_grayscale(fc.tracks[0].crops):
-        w.append("black-and-white video: the model was trained on colour video only, "
-                 "so its score means less here")
+        w.append(f"black-and-white {'photo' if fc.photo else 'video'}: the model was trained on colour video "
+                 "only, so its score means less here")
     for k, tr in enumerate(fc.tracks):
         if tr.scores.mean() < 0.99:
             w.append(f"face {k}: low detection confidence ({tr.scores.mean():.2f}): "
@@ -211,9 +212,10 @@ def _warnings(self: Predictor, fc):
                      + _measured(rob, 'half', 'at half resolution'))
         if len(tr) < 0.5 * n: w.append(f"face {k}: visible in only {len(tr)} of {n} sampled frames")
     gap = fc.info.duration / max(n, 1)
-    if not fc.photo and n > 1 and gap > LONG_GAP_S:
-        w.append(f"only {n} frames were examined, one every {gap:.1f} s: "
-                 "look closer (more frames) to examine more of this video")
+    if not fc.photo and n and gap > LONG_GAP_S:
+        seen = (f"only {n} frames were examined, one every {gap:.1f} s" if n > 1 else
+                f"only 1 frame of {fc.info.duration:.1f} s was examined")
+        w.append(f"{seen}: look closer (more frames) to examine more of this video")
     return w
 
 # %% ../nbs/07_predict.ipynb #d28d2300
@@ -221,7 +223,13 @@ def _warnings(self: Predictor, fc):
 def predict(self: Predictor, path, progress=None, n_frames=None) -> Prediction:
     """The Prediction for the video or photo at `path`; `n_frames` samples more (or fewer) frames than the
     model's default ("look closer"). Raises VideoError for files that are neither a readable video nor a
-    photo."""
+    photo, TypeError when `path` is no path (str, bytes or os.PathLike), ValueError unless `n_frames` is None or a
+    whole number >= 1."""
+    if isinstance(path, bytes): path = os.fsdecode(path)
+    if not isinstance(path, (str, os.PathLike)):
+        raise TypeError(f"predict takes the path of a video or photo (str or Path), not {type(path).__name__}")
+    if n_frames is not None and (isinstance(n_frames, bool) or not isinstance(n_frames, (int, np.integer)) or n_frames < 1):
+        raise ValueError(f"n_frames must be None (the model's default) or a whole number >= 1, got {n_frames!r}")
     progress = progress or (lambda stage, done: None)
     stages = dict(frames=0, faces=1)
     fc = extract_face_clips(path, n_frames=int(n_frames or self.n_frames), size=self.cfg['input_size'],
@@ -253,8 +261,10 @@ def predict(self: Predictor, path, progress=None, n_frames=None) -> Prediction:
 # %% ../nbs/07_predict.ipynb #d7e46659
 @patch
 def predict_many(self: Predictor, paths, progress=True):
-    "One Prediction per path, in order; a file that fails gives an ERROR entry instead of stopping the batch."
+    """One Prediction per path of `paths` (an iterable; one str or Path counts as a list of one), in order; a file
+    or item that fails gives an ERROR entry instead of stopping the batch."""
     from tqdm.auto import tqdm
+    if isinstance(paths, (str, bytes, os.PathLike)): paths = [paths]   # not one file per character
     out = []
     for p in tqdm(list(paths), disable=not progress, desc='videos'):
         try: out.append(self.predict(p))
@@ -262,7 +272,8 @@ def predict_many(self: Predictor, paths, progress=True):
             if isinstance(e, (VideoError, OSError)): msg = str(e)
             else: msg = f"could not be analysed ({type(e).__name__}: {e})"
             # the cut the file would have been judged by: a photo's, if its name says photo
-            threshold, band = self._cut(photo=Path(p).suffix.lower() in IMAGE_EXTENSIONS)
+            named = isinstance(p, (str, os.PathLike))
+            threshold, band = self._cut(photo=named and Path(p).suffix.lower() in IMAGE_EXTENSIONS)
             out.append(Prediction(path=str(p), label='ERROR', model_id=self.model_id, error=msg, kind=None,
                                   threshold=threshold, uncertain_band=band))
     return out

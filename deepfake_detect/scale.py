@@ -31,11 +31,14 @@ class ScanError(ValueError):
 def source_files(src):
     """Video and photo files of a folder (recursive), a glob, or a manifest CSV; sorted absolute paths (strings), so
     that `x`, `./x/` and `/abs/x` name the same files and a resumed scan recognises them. ScanError when
-    none."""
+    none, or for a manifest that cannot be read."""
     p = Path(src)
     media = VIDEO_EXTENSIONS + IMAGE_EXTENSIONS   # the Predictor scores photos too
     if p.is_dir(): files = [f for f in p.rglob('*') if f.is_file() and f.suffix.lower() in media]
-    elif p.is_file() and p.suffix.lower() == '.csv': files = index_manifest(p).path.tolist()
+    elif p.is_file() and p.suffix.lower() == '.csv':
+        try: files = index_manifest(p).path.tolist()
+        except ValueError as e: raise ScanError(str(e)) from None
+    elif p.is_file(): files = [p]   # one file named outright, even with [ ] * ? in its name
     else: files = [f for f in glob.glob(str(src), recursive=True) if Path(f).is_file()]
     if not files: raise ScanError(f"{src}: no such folder or manifest, and no file matches it")
     return sorted({str(Path(f).resolve()) for f in files})
@@ -81,12 +84,20 @@ def finish(self: ResultFile):
 # %% ../nbs/09_scale.ipynb #e95570c4
 @patch
 def read(self: ResultFile):
-    "All rows so far, as a DataFrame with the SCAN_COLUMNS (p_fake NaN without a face, error '' without one)."
+    """All rows so far, as a DataFrame with the SCAN_COLUMNS (p_fake NaN without a face, error '' without one).
+    ScanError when an existing file is not a scan's results (another CSV, a damaged Parquet file): never overwritten."""
     parts = []
-    if self.path.suffix.lower() == '.parquet' and self.path.exists(): parts.append(pd.read_parquet(self.path))
-    if self.journal.exists() and self.journal.stat().st_size:
-        parts.append(pd.read_csv(self.journal, dtype={'error': str}, keep_default_na=False,
-                                 na_values={'p_fake': ['', 'nan']}))
+    try:
+        if self.path.suffix.lower() == '.parquet' and self.path.exists(): parts.append(pd.read_parquet(self.path))
+        if self.journal.exists() and self.journal.stat().st_size:
+            parts.append(pd.read_csv(self.journal, dtype={'error': str}, keep_default_na=False,
+                                     na_values={'p_fake': ['', 'nan']}))
+    except (OSError, ValueError) as e:   # pyarrow's and pandas' parse errors are ValueErrors
+        raise ScanError(f"{self.path.name} exists and is no readable scan results file ({type(e).__name__}): "
+                        "choose another output, or move it away") from None
+    missing = [c for c in SCAN_COLUMNS if any(c not in p.columns for p in parts)]
+    if missing: raise ScanError(f"{self.path.name} exists and is not a scan's results file (no column "
+                                f"{', '.join(missing)}): choose another output, or move it away")
     return pd.concat(parts, ignore_index=True) if parts else pd.DataFrame(columns=SCAN_COLUMNS)
 
 # %% ../nbs/09_scale.ipynb #b56d5676
@@ -137,7 +148,7 @@ def scan(src, out, engine='local', progress=True, **kwargs):
     results = ResultFile(out)
     done = results.done()
     todo = [f for f in files if f not in done]
-    print(f"{len(files)} videos, {len(files) - len(todo)} already in {Path(out).name}, {len(todo)} to scan "
+    print(f"{len(files)} files, {len(files) - len(todo)} already in {Path(out).name}, {len(todo)} to scan "
           f"({engine})", file=sys.stderr)
     t0 = time.perf_counter()
     if engine == 'local':
@@ -161,8 +172,9 @@ def scan(src, out, engine='local', progress=True, **kwargs):
 def summary_line(s):
     "The scan summary (a dict from `scan`) in one line for people."
     return (f"{s['files']} files: scanned {s['scanned']} in {s['seconds']:.1f} s "
-            f"({s['videos_per_second']:.2f} videos/s); {s['with_face']} with a face "
-            f"({s['fake_share']:.0%} flagged FAKE), {s['no_face']} without, {s['errors']} errors")
+            f"({s['videos_per_second']:.2f} files/s); {s['with_face']} with a face"
+            + (f" ({s['fake_share']:.0%} flagged FAKE)" if s['with_face'] else '')
+            + f", {s['no_face']} without, {s['errors']} errors")
 
 # %% ../nbs/09_scale.ipynb #5800dc9d
 def _maybe_die_for_test():

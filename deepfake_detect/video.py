@@ -49,7 +49,8 @@ def diagnose(path):
     with open(path, 'rb') as f: head = f.read(512)
     if _looks_like_text(head): return f"{path.name} is a text file, not a video"
     report = _ffmpeg_report(path)
-    if 'moov atom not found' in report:
+    # FFmpeg reads unknown bytes as a QuickTime file with no index: only a file that starts like an MP4 is truncated
+    if 'moov atom not found' in report and head[4:8] in (b'ftyp', b'mdat', b'moov', b'free', b'wide', b'skip'):
         return (f"{path.name} is truncated or incomplete (its MP4 index is missing): "
                 "was the download or upload finished?")
     if 'Stream #' in report and 'Video:' not in report:
@@ -91,9 +92,13 @@ class VideoInfo:
 # %% ../nbs/00_video.ipynb #1c79a664
 def _check_file(path):
     "Raise VideoError for a path that cannot even be a video file."
+    if not str(path).strip(): raise VideoError("no file given (the path is empty)")
     path = Path(path)
-    if not path.exists(): raise VideoError(f"{path}: file not found")
+    if not path.exists():
+        if path.is_symlink(): raise VideoError(f"{path}: a symbolic link to nothing (broken, or a loop)")
+        raise VideoError(f"{path}: file not found")
     if path.is_dir(): raise VideoError(f"{path} is a folder, not a video file")
+    if not path.is_file(): raise VideoError(f"{path.name} is not a regular file (a pipe, socket or device)")
     if path.stat().st_size == 0: raise VideoError(f"{path.name} is empty (0 bytes)")
     return path
 
@@ -229,7 +234,12 @@ class _Pass:
         self.ended, self.gap = False, None   # the stream ended before we stopped; (from, to) s not decodable
 
     def keep(self, frame, i, t):
-        if self.frames is None: self.frames = np.empty((self.capacity, *frame.shape), np.uint8)
+        n = len(self.indices)
+        if self.frames is None or n == len(self.frames):   # room grows with the frames that exist, not the asked
+            room = min(self.capacity, max(2 * n, 32))         # (`--frames 1000000` on a 250-frame clip)
+            grown = np.empty((room, *(frame.shape if self.frames is None else self.frames.shape[1:])), np.uint8)
+            if n: grown[:n] = self.frames[:n]
+            self.frames = grown
         if frame.shape != self.frames.shape[1:]:   # size changed mid-stream
             frame = cv2.resize(frame, self.frames.shape[2:0:-1])
         self.frames[len(self.indices)] = frame
@@ -347,7 +357,9 @@ def sample_frames(path, n=32, max_side=None, start=None, end=None, max_read=MAX_
     """`n` RGB frames spread evenly in *time* over the video (or the window `start`–`end` seconds), read in
     one sequential pass: a variable frame rate clip is sampled by its clock, not by frame count. Damaged
     stretches are skipped (with a warning). Returns a `FrameSample`: frames (N, H, W, 3) RGB uint8, N <= n.
-    Raises VideoError for files that hold no decodable frame."""
+    Raises VideoError for files that hold no decodable frame, ValueError unless `n` is a whole number >= 1."""
+    if isinstance(n, bool) or not isinstance(n, (int, np.integer)) or n < 1:
+        raise ValueError(f"n must be a whole number of frames >= 1, got {n!r}")
     info = probe(path)
     claimed, warnings = info.frames, []
     # Without a frame rate we count in frames: period 1, "seconds" = frame numbers.
@@ -402,10 +414,26 @@ def read_photo(path) -> FrameSample:
     its EXIF says. Raises VideoError when it cannot be decoded."""
 
     path = _check_file(path)
-    img = cv2.imread(os.path.abspath(path), cv2.IMREAD_COLOR)   # applies the EXIF orientation
+    try: img = cv2.imread(os.path.abspath(path), cv2.IMREAD_COLOR)   # applies the EXIF orientation
+    except cv2.error as e:   # OpenCV refuses images over 2^30 pixels (a decompression bomb) with an assertion
+        too_big = 'CV_IO_MAX_IMAGE_PIXELS' in str(e)
+        raise VideoError(f"{path.name} is " + ("too large to read (over 2^30 pixels)" if too_big else
+                                                "not a readable image (OpenCV could not decode it)")) from None
     if img is None: raise VideoError(f"{path.name} is not a readable image (corrupt file or unknown format)")
     img = _to_rgb(img, None)
     h, w = img.shape[:2]
     info = VideoInfo(path=str(path), frames=1, fps=0.0, width=w, height=h, duration=0.0, rotation=0,
                      codec=container_facts(path).get('format', '').replace('_pipe', ''), frames_exact=True)
-    return FrameSample(frames=img[None], indices=np.zeros(1, np.int64), timestamps=np.zeros(1), info=info)
+    warnings = []
+    if not _jpeg_complete(path):
+        warnings.append("the image file is truncated: its lower part is missing (filled with grey by the decoder)")
+    return FrameSample(frames=img[None], indices=np.zeros(1, np.int64), timestamps=np.zeros(1), info=info,
+                       warnings=warnings)
+
+def _jpeg_complete(path):
+    """False for a JPEG file (it starts FFD8FF) without its end-of-image marker (FFD9) in its last KB, as a cut-off
+    download is; True for a whole JPEG and for any other format."""
+    with open(path, 'rb') as f:
+        if f.read(3) != b'\xff\xd8\xff': return True
+        f.seek(max(0, path.stat().st_size - 1024))
+        return b'\xff\xd9' in f.read()
