@@ -4,6 +4,8 @@ Stage `cache`: the frozen stages 1-5 of the shipped EfficientNet-Lite0 (stem + b
 spaced frames of track 0 of every clip, in three versions: the original frames, the whole-file re-encoded copy's
 (amendment 7; faces found again) and one self-blend of each real clip's frames (chapter 03). Saved as
 OUT/acts-{orig,reenc,sbi}.safetensors ((N, 16, 112, 14, 14) bf16) and OUT/acts.csv (rows, versions present).
+Stage `cache-c` (amendment 9) adds each real clip's crops and their self-blend re-encoded as one H.264 track with one
+(CRF, size) draw: OUT/acts-{realc,sbic}.safetensors, indexed like acts-sbi.
 
 Stage `screen`: for test folds 0 and 1, one fine-tune on the other folds and one per leave-one-family-out family,
 each scored by (i) the new frame classifier and (ii) the `ens` heads refitted on the tuned features; the baseline is
@@ -13,6 +15,8 @@ the same code with 0 epochs. Prints and writes OUT/screen-FIRST.json.
     python research/generalise/toptune.py screen --index runs/shared_index.csv --out runs/toptune --first 15
     python research/generalise/toptune.py screen --index runs/shared_index.csv --out runs/toptune --first 11 --no-baseline
     python research/generalise/toptune.py screen --index runs/shared_index.csv --out runs/toptune --first 15 --no-baseline --sbi-only
+    python research/generalise/toptune.py cache-c --index runs/shared_index.csv --out runs/toptune
+    python research/generalise/toptune.py screen --index runs/shared_index.csv --out runs/toptune --first 15 --no-baseline --sbi-only --compressed
 """
 import argparse, json, sys, time
 from pathlib import Path
@@ -24,7 +28,7 @@ from safetensors.torch import load_file, save_file
 from torch import nn
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2] / 'scripts'))
-from train_head import LR, LSTM, lofo_families  # noqa: E402
+from train_head import LR, LSTM, degradation, degrade, lofo_families  # noqa: E402
 from deepfake_detect.blend import self_blend_clip   # noqa: E402
 from deepfake_detect.data import (assign_folds, default_cache_root, family_of, is_copy, load_record,  # noqa: E402
                                   normalize_clip, pick_frames, with_reencoded_copies)
@@ -33,6 +37,7 @@ from deepfake_detect.train import roc_auc   # noqa: E402
 
 SPLIT, T = 11, 16   # blocks[:SPLIT] frozen and cached; frames per clip
 VERSIONS = ('orig', 'reenc', 'sbi')
+COMPRESSED = ('realc', 'sbic')   # amendment 9
 
 
 # ---------------------------------------------------------------- the backbone cut in two
@@ -89,6 +94,24 @@ def build_cache(index, out, log=print):
     pd.DataFrame(meta).to_csv(out / 'acts.csv', index=False)
 
 
+def build_compressed(index, out, log=print):
+    """Amendment 9: OUT/acts-realc and acts-sbic, each real clip's 16 crops and their self-blend (`sbi`, same seed)
+    through `degrade` with one `degradation(row, seed=1)` draw for both; row j of each = row j of acts-sbi."""
+    ship, cfg = load_default()
+    net = ship.backbone.net.eval()
+    reals = pd.read_csv(out / 'acts.csv').query('sbi >= 0').sort_values('sbi')
+    acts, t0 = {v: [] for v in COMPRESSED}, time.time()
+    act = lambda c: bottom(net, normalize_clip(c, cfg['mean'], cfg['std'])).to(torch.bfloat16)
+    with torch.inference_mode(), autocast('cpu'):
+        for k, row in enumerate(reals.row):
+            crops, lms = frames_of(index.loc[row].cache)
+            crf, half = degradation(row, seed=1)
+            acts['realc'].append(act(degrade(crops, crf, half)))
+            acts['sbic'].append(act(degrade(sbi(crops, lms, row), crf, half)))
+            if (k + 1) % 50 == 0: log(f"cache-c: {k + 1}/{len(reals)} real clips, {(time.time() - t0) / (k + 1):.1f} s/clip", flush=True)
+    for v in COMPRESSED: save_file({'acts': torch.stack(acts[v]).contiguous()}, str(out / f'acts-{v}.safetensors'))
+
+
 def load_cache(index, out):
     "(clips index with folds and families, {version: (n, T, 112, 14, 14) bf16}); index columns reenc/sbi point into them."
     meta = pd.read_csv(out / 'acts.csv')
@@ -96,13 +119,15 @@ def load_cache(index, out):
     ix['row'], ix['reenc'], ix['sbi'] = meta.row.values, meta.reenc.values, meta.sbi.values
     ix = assign_folds(ix.reset_index(drop=True), 5, seed=0)
     ix['family'] = [family_of(m, l) for m, l in zip(ix.method, ix.label)]
-    return ix, {v: load_file(str(out / f'acts-{v}.safetensors'))['acts'] for v in VERSIONS}
+    files = {v: out / f'acts-{v}.safetensors' for v in VERSIONS + COMPRESSED}
+    return ix, {v: load_file(str(f))['acts'] for v, f in files.items() if f.exists()}
 
 
 # ---------------------------------------------------------------- fine-tune
-def training_frames(ix, train, genuine=True):
+def training_frames(ix, train, genuine=True, compressed=False):
     """(version, index into that version's acts, label) of every clip-version of the training clips `train` (bool);
-    without `genuine`, the real clips' original frames and their self-blends only (amendment 8c)."""
+    without `genuine`, the real clips' original frames and their self-blends only (amendment 8c); with `compressed`
+    too, each real's whole-file copy and crop-level re-encoding (0) and its blend re-encoded the same way (1) (9)."""
     items = []
     for i in np.flatnonzero(train):
         r, y = ix.iloc[i], int(ix.label.iloc[i] == 'fake')
@@ -110,10 +135,13 @@ def training_frames(ix, train, genuine=True):
         items.append(('orig', i, y))
         if r.reenc >= 0 and genuine: items.append(('reenc', int(r.reenc), y))   # no blend of a copy: no shortcut
         if r.sbi >= 0: items.append(('sbi', int(r.sbi), 1))
+        if compressed and r.sbi >= 0:
+            if r.reenc >= 0: items.append(('reenc', int(r.reenc), 0))
+            items += [('realc', int(r.sbi), 0), ('sbic', int(r.sbi), 1)]
     return items
 
 
-def finetune(ix, A, train, epochs=2, first=SPLIT, seed=0, log=print, frames=8, batch=64, genuine=True):
+def finetune(ix, A, train, epochs=2, first=SPLIT, seed=0, log=print, frames=8, batch=64, genuine=True, compressed=False):
     """A copy of the shipped trunk with blocks first.. tuned on the training clips, and its new frame classifier.
     `A`: the activations at the input of block `first` (`advance`d when first > SPLIT)."""
     ship, _ = load_default()
@@ -126,7 +154,7 @@ def finetune(ix, A, train, epochs=2, first=SPLIT, seed=0, log=print, frames=8, b
     nn.init.zeros_(clf.weight); nn.init.zeros_(clf.bias)
     opt = torch.optim.AdamW([dict(params=[p for m in tuned for p in m.parameters()], lr=1e-4),
                              dict(params=clf.parameters(), lr=1e-3)], weight_decay=1e-2)
-    items = training_frames(ix, train, genuine)
+    items = training_frames(ix, train, genuine, compressed)
     y_items = np.array([y for *_, y in items])
     pos = torch.tensor((y_items == 0).sum() / max((y_items == 1).sum(), 1), dtype=torch.float32)
     g = torch.Generator().manual_seed(seed)
@@ -165,7 +193,7 @@ def tuned_features(net, clf, first, A, chunk=256):
     `finetune`."""
     out = {}
     with torch.inference_mode(), autocast('cpu'):
-        for v, a in A.items():
+        for v, a in ((v, A[v]) for v in ('orig', 'reenc')):
             f = torch.cat([top(net, c.float(), first) for c in a.flatten(0, 1).split(chunk)])
             out[v] = (f.reshape(*a.shape[:2], -1).numpy(), clf(f).squeeze(-1).float().reshape(*a.shape[:2]).numpy())
     return out
@@ -180,16 +208,22 @@ def ens_scores(F_tr, y_tr, g_tr, tests):
 
 
 # ---------------------------------------------------------------- screening
-def run_one(ix, A, k, drop, epochs, first, log, genuine=True):
-    "Scores (readout i, readout ii) of test fold k's originals and whole-file copies from a run without fold k (and `drop`)."
+def fold_features(ix, A, train, epochs, first, log, genuine=True, compressed=False):
+    "`tuned_features` of a backbone tuned on `train` (the shipped one, untouched, when `epochs` is 0)."
+    if epochs:
+        net, clf = finetune(ix, A, train, epochs, first, log=log, genuine=genuine, compressed=compressed)
+    else:
+        ship, _ = load_default(); net, clf = ship.backbone.net.eval(), nn.Linear(1280, 1)
+    return tuned_features(net, clf, first, A)
+
+
+def run_one(ix, A, k, drop, epochs, first, log, genuine=True, compressed=False, feats=None):
+    """Scores (readout i, readout ii) of test fold k's originals and whole-file copies from a run without fold k (and
+    `drop`); `feats`: the fold's tuned features when they do not depend on `drop` (no genuine fake tuned on)."""
     train = (ix.fold != k).values
     if drop: train = train & (ix.family != drop).values
     test = (ix.fold == k).values
-    if epochs:
-        net, clf = finetune(ix, A, train, epochs, first, log=log, genuine=genuine)
-    else:
-        ship, _ = load_default(); net, clf = ship.backbone.net.eval(), nn.Linear(1280, 1)
-    feats = tuned_features(net, clf, first, A)
+    if feats is None: feats = fold_features(ix, A, train, epochs, first, log, genuine, compressed)
     F, FL = feats['orig']
     y = (ix.label == 'fake').values.astype(int)
     # training set of the heads: the training clips' originals + their whole-file copies (the shipped recipe's)
@@ -204,23 +238,25 @@ def run_one(ix, A, k, drop, epochs, first, log, genuine=True):
     return dict(ens=(s_orig, s_copy), frame=(FL[test].mean(1), Fr_l[te_c].mean(1)), test=test, test_copy=te_c)
 
 
-def screen(ix, A, out, epochs, first, folds=(0, 1), log=print, baseline=True, genuine=True):
+def screen(ix, A, out, epochs, first, folds=(0, 1), log=print, baseline=True, genuine=True, compressed=False):
     if first > SPLIT:   # the frozen blocks SPLIT..first-1 run once for every run
         net = load_default()[0].backbone.net.eval()
         A = {v: advance(net, a, first) for v, a in A.items()}
     fams = lofo_families(ix)
     y = (ix.label == 'fake').values
     res = {}
-    tag = f'{first}' + ('' if genuine else '-sbi')
+    tag = f'{first}' + ('' if genuine else '-sbi') + ('c' if compressed else '')
     for name, ep in (('baseline', 0),) * baseline + ((f'tuned{tag}', epochs),):
         S = {r: {v: np.full(len(ix), np.nan) for v in ('orig', 'copy')} for r in ('ens', 'frame')}
         L = {r: {f: np.full(len(ix), np.nan) for f in fams} for r in ('ens', 'frame')}
         for k in folds:
             t0 = time.time()
-            o = run_one(ix, A, k, None, ep, first, log, genuine)
+            shared = None   # without genuine fakes the fold's backbone is the same for every family left out
+            if not genuine or not ep: shared = fold_features(ix, A, (ix.fold != k).values, ep, first, log, genuine, compressed)
+            o = run_one(ix, A, k, None, ep, first, log, genuine, compressed, shared)
             for r in S: S[r]['orig'][o['test']], S[r]['copy'][o['test_copy']] = o[r]
             for f in fams:
-                of = run_one(ix, A, k, f, ep, first, log, genuine)
+                of = run_one(ix, A, k, f, ep, first, log, genuine, compressed, shared)
                 for r in L: L[r][f][of['test']] = of[r][0]
             log(f"{name} fold {k}: {time.time() - t0:.0f} s", flush=True)
         for r in S:
@@ -240,16 +276,19 @@ def screen(ix, A, out, epochs, first, folds=(0, 1), log=print, baseline=True, ge
 
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split('\n')[0])
-    ap.add_argument('stage', choices=['cache', 'screen', 'speed'])
+    ap.add_argument('stage', choices=['cache', 'cache-c', 'screen', 'speed'])
     ap.add_argument('--index', required=True); ap.add_argument('--out', required=True)
     ap.add_argument('--no-baseline', action='store_true', help='skip the 0-epoch baseline (same for every --first)')
     ap.add_argument('--sbi-only', action='store_true', help='tune the backbone on reals and self-blends only (8c)')
+    ap.add_argument('--compressed', action='store_true', help='with --sbi-only: their re-encoded versions too (9)')
     ap.add_argument('--epochs', type=int, default=2); ap.add_argument('--first', type=int, default=SPLIT,
                                                                      help='first tuned block (11: stages 6-7; 15: stage 7 only)')
     a = ap.parse_args()
     set_threads(2)
     index, out = pd.read_csv(a.index), Path(a.out)
     if a.stage == 'cache': return build_cache(index, out)
+    if a.stage == 'cache-c': return build_compressed(index, out)
+    if a.compressed and not a.sbi_only: ap.error('--compressed needs --sbi-only')
     ix, A = load_cache(index, out)
     if a.stage == 'speed':   # one epoch's time from 10 batches (amendment 8's rule on which blocks train)
         n = len(training_frames(ix, (ix.fold != 0).values)) * 8 / 64
@@ -257,7 +296,7 @@ def main():
             dt = time_steps(A, first, 6, bf16)
             print(f"first block {first}, bf16 {bf16}: {dt:.2f} s per batch of 64 frames, {dt * n / 60:.1f} min per epoch", flush=True)
         return
-    screen(ix, A, out, a.epochs, a.first, baseline=not a.no_baseline, genuine=not a.sbi_only)
+    screen(ix, A, out, a.epochs, a.first, baseline=not a.no_baseline, genuine=not a.sbi_only, compressed=a.compressed)
 
 
 def time_steps(A, first, steps, bf16):
