@@ -164,7 +164,8 @@ def card(cfg):
             '(of the face crops: better at CRF 35, worse at half size; of whole files: smaller drops, but lower AUC on '
             'the original files and fewer real videos called real). Fine-tuning the backbone\'s last stages on the CPU '
             '(screened on two folds) helped on re-encoded copies when it learned from genuine fakes, but lowered the '
-            'left-out families (reenactment most); on self-blends alone it changed little.',
+            'left-out families (reenactment most); on self-blends alone it changed little, and self-blends that went '
+            'through compression (H.264 at random CRF and size, in both classes) did not make it more robust.',
             '- Scores degrade with heavy compression and small faces (the app warns about faces under 90 px and unknown codecs).',
             '- “Likely real” is not a guarantee. Use it as one signal among others, never as proof.', '']
     return '\n'.join(out)
