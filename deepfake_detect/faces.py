@@ -394,8 +394,8 @@ def extract_face_clips(path, n_frames=32, size=224, margin=1.3, detector=None, r
                        min_frac=0.15, detect_every=1, progress=None) -> FaceClips:
     """Sample `n_frames` over the video at `path` (or read the photo there), detect and track faces, and crop
     them to `size` px squares from the full-resolution frames. When the faces found do not stand upright in nearly
-    every frame (`upright_quality` < 0.9), the other three orientations are tried (`FaceClips.turned`). `progress(stage)` is called with 'frames' and 'faces' as each
-    stage starts (for user interfaces). Raises VideoError for a file that is no readable video or photo."""
+    every frame (`upright_quality` < 0.9), the other three orientations are tried (`FaceClips.turned`).
+    `progress(stage)` is called with 'frames' and 'faces' as each stage starts (for user interfaces). Raises VideoError for a file that is no readable video or photo."""
     progress = progress or (lambda stage: None)
     detector = detector or default_detector()
     t0 = time.perf_counter()
