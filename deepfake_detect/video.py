@@ -11,8 +11,10 @@ __all__ = ['VIDEO_EXTENSIONS', 'MAX_READ', 'IMAGE_EXTENSIONS', 'VideoError', 'di
 import os
 os.environ.setdefault('OPENCV_FFMPEG_LOGLEVEL', '-8')   # FFmpeg's own logging: we report errors ourselves
 
+import itertools
 import subprocess
 from dataclasses import dataclass, field, asdict
+from functools import lru_cache
 from pathlib import Path
 
 import cv2
@@ -246,6 +248,50 @@ class _Pass:
         self.indices.append(i)
         self.stamps.append(t)
 
+# %% ../nbs/00_video.ipynb #c4a1f0a2
+def _av_frames(path):
+    "(index, time s from the first frame or None, PyAV frame) of each decodable frame of `path`, in order."
+    import av
+    with av.open(os.path.abspath(path)) as c:
+        i, t0 = 0, None
+        for packet in c.demux(c.streams.video[0]):
+            try: decoded = packet.decode()
+            except av.error.FFmpegError: continue   # a damaged packet: skip it
+            for fr in decoded:
+                t = None if fr.time is None else float(fr.time)
+                if t0 is None: t0 = t or 0.0
+                yield i, None if t is None else t - t0, fr
+                i += 1
+
+def _av_rgb(fr, max_side=None):
+    "A PyAV frame as RGB uint8 (H, W, 3), upright, its long side at most `max_side`."
+    return _to_rgb(_upright(fr.to_ndarray(format='rgb24'), getattr(fr, 'rotation', 0)), max_side, bgr=False)
+
+@lru_cache(maxsize=32)
+def _interlaced_file(path, stamp):
+    try: return any(fr.interlaced_frame for _, _, fr in itertools.islice(_av_frames(path), 1))
+    except Exception: return False   # PyAV missing or the file unreadable to it: OpenCV reads it, or says why not
+
+def _interlaced(path):
+    """True when the first frame of the video at `path` is interlaced (FFmpeg's flag, through PyAV): OpenCV's
+    conversion refuses such frames and returns black or stale pictures, so they are read through PyAV. Cached per
+    file (path, mtime, size)."""
+    st = Path(path).stat()
+    return _interlaced_file(os.path.abspath(path), (st.st_mtime_ns, st.st_size))
+
+def _read_pass_av(path, times, period, max_side, to_end, limit, by_index):
+    "`_read_pass` through PyAV: the same frames kept for the same target `times`, the same `_Pass`."
+    out, k = _Pass(len(times)), 0
+    for i, t, fr in _av_frames(path):
+        if i >= limit or not (to_end or k < len(times)): break
+        t = i * period if by_index or t is None else t
+        out.times.append(t)
+        if (c := covered(t, times, k, period)):
+            out.keep(_av_rgb(fr, max_side), i, t)
+            k += c
+    else: out.ended = True
+    return out
+
 # %% ../nbs/00_video.ipynb #aea2c8d4
 def _frame_time(cap, i, period, times, by_index):
     "The decoder's timestamp of the frame just grabbed, or its index × period when the decoder gives none."
@@ -258,9 +304,11 @@ def _read_pass(path, times, period, max_side=None, to_end=False, max_read=None, 
     time. Only kept frames are converted, each downscaled at once to `max_side`; reading stops after the last
     target (or at the stream's end with `to_end`, or after `max_read` frames). When OpenCV stops well before
     `duration` (a damaged stretch), FFmpeg through PyAV decodes on past it (`_continue_with_av`).
-    `by_index`: no clock, t = index × period."""
-    cap, out, k, i = open_video(path), _Pass(len(times)), 0, 0
+    `by_index`: no clock, t = index × period. Files OpenCV decodes as black frames are read with PyAV instead
+    (`_interlaced`)."""
     limit = min(max_read or MAX_READ, MAX_READ)
+    if _interlaced(path): return _read_pass_av(path, times, period, max_side, to_end, limit, by_index)
+    cap, out, k, i = open_video(path), _Pass(len(times)), 0, 0
     try:
         while i < limit and (to_end or k < len(times)):
             if not cap.grab():
@@ -326,6 +374,11 @@ def read_frames_at(path, indices, fn, max_read=MAX_READ):
     copy."""
     want = set(int(i) for i in indices)
     if not want: return
+    if _interlaced(path):   # interlaced: PyAV, with the same frame indices as `_read_pass_av`
+        for i, _, fr in _av_frames(path):
+            if i > max(want) or i >= max_read: break
+            if i in want: fn(i, _av_rgb(fr))
+        return
     cap, i, last = open_video(path), 0, max(want)
     try:
         while i <= last and i < max_read and cap.grab():
