@@ -21,7 +21,7 @@ from .model import CheckpointError, load_config
 from .data import INDEX_COLUMNS, index_manifest, index_videos
 from .evaluate import evaluate_scores
 from .predict import Predictor
-from .scale import scan, summary_line, ScanError
+from .scale import scan, summary_line, ScanError, _check_writable
 
 # %% ../nbs/10_cli.ipynb #0059d6ee
 class UsageError(Exception):
@@ -232,6 +232,7 @@ def cmd_train(args, out=sys.stdout):
         raise UsageError("--head ens and --degraded-copies are options of the heads on a frozen backbone: "
                          "`python scripts/train_head.py --recipe shipped`")
     _check_training_input(args, recipe)
+    _check_out(args.out, folder=True)
     try: train_default(args.data, args.out, recipe, index=args.index, cache=args.cache, stage=args.stage)
     except NoTrainingClips as e: raise UsageError(str(e)) from None
     if args.stage == 'split': print(f"faces found and split written to {Path(args.out)/'index.csv'}",
@@ -241,9 +242,19 @@ def cmd_train(args, out=sys.stdout):
     return 0
 
 # %% ../nbs/10_cli.ipynb #6f11f679
+def _check_out(out, folder):
+    """UsageError unless `out` can be written before any work starts: a run `folder` (not a file already there), or
+    a checkpoint path (its .json and .safetensors beside it)."""
+    out = Path(out)
+    if folder and out.exists() and not out.is_dir():
+        raise UsageError(f"--out {out}: a file is already there, and a run is written into a folder")
+    try: _check_writable(out / 'index.csv' if folder else out.with_suffix('.json'))
+    except ScanError as e: raise UsageError(str(e)) from None
+
 def cmd_average(args, out=sys.stdout):
     "Average checkpoints of one architecture into one (a weight soup, chapter 05); returns 0."
     from deepfake_detect.train import average_checkpoints
+    _check_out(args.out, folder=False)
     try: average_checkpoints(args.checkpoints, args.out)
     except ValueError as e: raise UsageError(str(e)) from None   # fewer than two, or of two architectures
     print(f"averaged {len(args.checkpoints)} checkpoints into {args.out}", file=out)

@@ -6,7 +6,7 @@
 __all__ = ['MAX_ROLL', 'TURNS', 'MAX_INTERP_GAP', 'Detections', 'iou', 'downscale', 'BucketedBatch', 'FaceDetector',
            'default_detector', 'link_tracks', 'appearance', 'merge_disjoint', 'square_box', 'crop_face',
            'detect_frames', 'fill_skipped', 'FaceTrack', 'FaceClips', 'build_tracks', 'face_roll', 'upright_quality',
-           'find_orientation', 'extract_face_clips']
+           'find_orientation', 'why_no_face', 'extract_face_clips']
 
 # %% ../nbs/01_faces.ipynb #fe6eff81
 import math
@@ -389,6 +389,17 @@ def find_orientation(detector, frames, n=8, margin=0.1, min_quality=0.5, upright
 # s: samples further apart than this are all searched (a face moves too far to interpolate)
 MAX_INTERP_GAP = 0.5
 
+# %% ../nbs/01_faces.ipynb #e1f2a3b2
+def why_no_face(frames):
+    """'; the frames are very dark (...)' or blank or very blurred, for frames (N, H, W, 3) uint8 where no face was
+    found; '' when nothing stands out. Brightness is the mean grey level (0-255), sharpness the median variance of
+    the Laplacian over up to 8 frames."""
+    grey = np.asarray(frames, np.float32).mean(-1)[::max(1, len(frames) // 8)]
+    if grey.mean() < 20: return f"; the frames are very dark (mean brightness {grey.mean():.0f} of 255)"
+    if grey.std(axis=(1, 2)).max() < 5: return "; the frames are blank (one flat colour)"
+    if np.median([cv2.Laplacian(g, cv2.CV_32F).var() for g in grey]) < 5: return "; the frames are very blurred"
+    return ""
+
 # %% ../nbs/01_faces.ipynb #fcff0725
 def extract_face_clips(path, n_frames=32, size=224, margin=1.3, detector=None, read_max_side=1280,
                        min_frac=0.15, detect_every=1, progress=None) -> FaceClips:
@@ -422,8 +433,8 @@ def extract_face_clips(path, n_frames=32, size=224, margin=1.3, detector=None, r
     if len(tracks) > 1:
         warnings.append(f"{len(tracks)} people: each face is scored, the video takes the highest score")
     reason = None if tracks else (
-        "no face found in the photo" if photo else
-        f"no face found in {len(sample)} frames sampled over {sample.info.duration:.1f} s")
+        ("no face found in the photo" if photo else
+         f"no face found in {len(sample)} frames sampled over {sample.info.duration:.1f} s") + why_no_face(sample.frames))
     return FaceClips(info=sample.info, frame_indices=sample.indices, timestamps=sample.timestamps,
                      tracks=tracks, reason=reason, warnings=warnings,
                      timings=dict(decode=t1 - t0, detect=t2 - t1, crop=t3 - t2),
