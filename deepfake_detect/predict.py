@@ -22,7 +22,7 @@ import numpy as np
 import torch
 from fastcore.basics import patch
 
-from .video import VideoError, codec_name, IMAGE_EXTENSIONS
+from .video import VideoError, check_frame_count, codec_name, IMAGE_EXTENSIONS
 from .faces import FaceDetector, extract_face_clips
 from .model import load_checkpoint, default_model_path, set_threads, score_track, sigmoid
 from .model import limit_kernel_cache, release_memory
@@ -242,8 +242,7 @@ def predict(self: Predictor, path, progress=None, n_frames=None) -> Prediction:
     if isinstance(path, bytes): path = os.fsdecode(path)
     if not isinstance(path, (str, os.PathLike)):
         raise TypeError(f"predict takes the path of a video or photo (str or Path), not {type(path).__name__}")
-    if n_frames is not None and (isinstance(n_frames, bool) or not isinstance(n_frames, (int, np.integer)) or n_frames < 1):
-        raise ValueError(f"n_frames must be None (the model's default) or a whole number >= 1, got {n_frames!r}")
+    if n_frames is not None: check_frame_count(n_frames)   # 0 is not "the default"
     progress = progress or (lambda stage, done: None)
     stages = dict(frames=0, faces=1)
     fc = extract_face_clips(path, n_frames=int(n_frames or self.n_frames), size=self.cfg['input_size'],

@@ -5,7 +5,8 @@
 # %% auto #0
 __all__ = ['VIDEO_EXTENSIONS', 'MAX_READ', 'IMAGE_EXTENSIONS', 'VideoError', 'diagnose', 'ffmpeg_exe', 'ffmpeg', 'VideoInfo',
            'open_video', 'codec_name', 'container_facts', 'probe', 'even_indices', 'FrameSample', 'covered',
-           'count_frames', 'read_frames_at', 'even_times', 'sample_frames', 'is_photo', 'read_photo']
+           'count_frames', 'read_frames_at', 'even_times', 'check_frame_count', 'sample_frames', 'is_photo',
+           'read_photo']
 
 # %% ../nbs/00_video.ipynb #025f69b4
 import os
@@ -397,6 +398,12 @@ def even_times(duration, n, start=0.0, end=None):
     return start + (np.arange(n) + 0.5) * (end - start) / n
 
 # %% ../nbs/00_video.ipynb #65468356
+def check_frame_count(n, name='n_frames'):
+    "Raise ValueError unless `n` is a whole number of frames >= 1 (an int, not a bool or a float); returns `n`."
+    if isinstance(n, bool) or not isinstance(n, (int, np.integer)) or n < 1:
+        raise ValueError(f"{name} must be a whole number of frames >= 1, got {n!r}")
+    return n
+
 def _pick(times, targets, period):
     "Indices of the frames (at `times`, s) that `_read_pass` keeps for `targets`."
     kept, k = [], 0
@@ -411,8 +418,7 @@ def sample_frames(path, n=32, max_side=None, start=None, end=None, max_read=MAX_
     one sequential pass: a variable frame rate clip is sampled by its clock, not by frame count. Damaged
     stretches are skipped (with a warning). Returns a `FrameSample`: frames (N, H, W, 3) RGB uint8, N <= n.
     Raises VideoError for files that hold no decodable frame, ValueError unless `n` is a whole number >= 1."""
-    if isinstance(n, bool) or not isinstance(n, (int, np.integer)) or n < 1:
-        raise ValueError(f"n must be a whole number of frames >= 1, got {n!r}")
+    check_frame_count(n, 'n')
     info = probe(path)
     claimed, warnings = info.frames, []
     # Without a frame rate we count in frames: period 1, "seconds" = frame numbers.
