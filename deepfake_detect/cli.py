@@ -254,10 +254,18 @@ def _check_out(out, folder):
 def cmd_average(args, out=sys.stdout):
     "Average checkpoints of one architecture into one (a weight soup, chapter 05); returns 0."
     from deepfake_detect.train import average_checkpoints
+    from deepfake_detect.model import _paths, default_model_path
+    # 'default' names the shipped model, as for predict
+    paths = [default_model_path() if str(c) == 'default' else Path(c) for c in args.checkpoints]
+    if len({str(p.resolve()) for p in paths}) < len(paths):
+        raise UsageError("the same checkpoint is named twice: averaging it with itself changes nothing")
+    if Path(args.out).is_dir():
+        raise UsageError(f"--out {args.out} is a folder: name the checkpoint to write in it ({Path(args.out)/'soup'})")
     _check_out(args.out, folder=False)
-    try: average_checkpoints(args.checkpoints, args.out)
+    try: average_checkpoints(paths, args.out)
     except ValueError as e: raise UsageError(str(e)) from None   # fewer than two, or of two architectures
-    print(f"averaged {len(args.checkpoints)} checkpoints into {args.out}", file=out)
+    st, js = _paths(args.out)
+    print(f"averaged {len(paths)} checkpoints into {js} and {st.name}", file=out)
     return 0
 
 # %% ../nbs/10_cli.ipynb #1fd68469
