@@ -248,6 +248,8 @@ def _check_out(out, folder):
     out = Path(out)
     if folder and out.exists() and not out.is_dir():
         raise UsageError(f"--out {out}: a file is already there, and a run is written into a folder")
+    if not folder and out.is_dir():
+        raise UsageError(f"--out {out} is a folder: name the checkpoint to write in it ({out/'soup'})")
     try: _check_writable(out / 'index.csv' if folder else out.with_suffix('.json'))
     except ScanError as e: raise UsageError(str(e)) from None
 
@@ -259,8 +261,6 @@ def cmd_average(args, out=sys.stdout):
     paths = [default_model_path() if str(c) == 'default' else Path(c) for c in args.checkpoints]
     if len({str(p.resolve()) for p in paths}) < len(paths):
         raise UsageError("the same checkpoint is named twice: averaging it with itself changes nothing")
-    if Path(args.out).is_dir():
-        raise UsageError(f"--out {args.out} is a folder: name the checkpoint to write in it ({Path(args.out)/'soup'})")
     _check_out(args.out, folder=False)
     try: average_checkpoints(paths, args.out)
     except ValueError as e: raise UsageError(str(e)) from None   # fewer than two, or of two architectures

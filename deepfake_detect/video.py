@@ -343,24 +343,15 @@ def _continue_with_av(path, out, times, k, period, max_side, limit):
     gap."""
     last = out.times[-1] if out.times else -1.0
     try:
-        import av
-        with av.open(os.path.abspath(path)) as c:
-            stream = c.streams.video[0]
-            for packet in c.demux(stream):
-                if len(out.times) >= limit: break
-                try: decoded = packet.decode()
-                except av.error.FFmpegError: continue   # a damaged packet: skip it
-                for fr in decoded:
-                    if fr.time is None or fr.time <= last + period * 0.5: continue
-                    t = float(fr.time)
-                    if out.gap is None and t > last + 1.5 * max(period, 1e-3): out.gap = (last + period, t)
-                    out.times.append(t)
-                    if (n := covered(t, times, k, period)):
-                        f = fr.to_ndarray(format='rgb24')
-                        f = _upright(f, getattr(fr, 'rotation', 0))
-                        out.keep(_to_rgb(f, max_side, bgr=False), int(round(t / period)), t)
-                        k += n
-                    last = t
+        for _, t, fr in _av_frames(path):
+            if len(out.times) >= limit: break
+            if t is None or t <= last + period * 0.5: continue
+            if out.gap is None and t > last + 1.5 * max(period, 1e-3): out.gap = (last + period, t)
+            out.times.append(t)
+            if (n := covered(t, times, k, period)):
+                out.keep(_av_rgb(fr, max_side), int(round(t / period)), t)
+                k += n
+            last = t
     except Exception: return   # PyAV missing or the container unreadable: keep what OpenCV read
 
 # %% ../nbs/00_video.ipynb #607aed16
