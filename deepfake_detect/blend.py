@@ -51,7 +51,8 @@ def displacement_field(size, rng, amplitude=0.04, grid=6):
 
 # %% ../nbs/03_blend.ipynb #be72a8c6
 def elastic(mask, field):
-    "`mask` warped by a displacement field from `displacement_field`."
+    """`mask` float32 (H, W) warped by `field` (2, H, W), a displacement in pixels from `displacement_field` (x, then
+    y); outside the frame counts as 0. Returns float32 (H, W)."""
     h, w = mask.shape
     x, y = np.meshgrid(np.arange(w, dtype=np.float32), np.arange(h, dtype=np.float32))
     return cv2.remap(mask, x + field[0], y + field[1], cv2.INTER_LINEAR, borderMode=cv2.BORDER_CONSTANT,
@@ -199,7 +200,8 @@ def blend_mask(landmarks, size, p):
 
 # %% ../nbs/03_blend.ipynb #b203fe02
 def blend(source, target, mask):
-    "Isb = Is·M + It·(1 − M), uint8."
+    """Isb = Is·M + It·(1 − M) (Shiohara & Yamasaki, "Detecting Deepfakes with Self-Blended Images", CVPR 2022):
+    `source`, `target` uint8 (H, W, 3), `mask` float32 (H, W) in [0, 1] (1 = source); returns uint8 (H, W, 3)."""
     m = mask[..., None]
     return (source.astype(np.float32) * m + target.astype(np.float32) * (1 - m)).round().astype(np.uint8)
 
@@ -264,7 +266,9 @@ def self_blend_clip(clip, landmarks, rng=None, params=None, kind=None, p_mouth=0
 
 # %% ../nbs/03_blend.ipynb #e9374ce5
 class SelfBlendDataset(FaceClipDataset):
-    """Real clips (label 0), a fresh self-blend of each real clip (label 1), and any genuine fakes (label 1).
+    """Real clips (label 0), a fresh self-blend of each real clip (label 1; SBI, Shiohara & Yamasaki, CVPR 2022), and
+    any genuine fakes (label 1) of `index` (chapter 02's columns, faces cached). An item is (clip float32 (T, 3, S, S)
+    normalised as `FaceClipDataset`'s, label float32 (), row of the index int); `kwargs` go to `FaceClipDataset`.
     With `dense_masks` the blends use 68 landmarks per frame (dlib) and any of the whole-face outlines, not
     only ellipses; `p_mouth` of them blend only the lower face (lip-sync's region); `mask_kind` fixes one kind
     (e.g. to measure how well a model finds the seams of each kind)."""

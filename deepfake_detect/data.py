@@ -131,7 +131,9 @@ def union_groups(links):
 
 # %% ../nbs/02_data.ipynb #8f9ac200
 def index_ffpp(root, compression='c23'):
-    "Index FaceForensics++ (`original_sequences`, `manipulated_sequences`) at one compression level."
+    """Index FaceForensics++ (Rössler et al., ICCV 2019): `original_sequences/youtube` and every method under
+    `manipulated_sequences`, at one `compression` ('raw', 'c23' or 'c40'). A DataFrame with `INDEX_COLUMNS` (a fake
+    shares the group of both its source ids); FileNotFoundError when no video is found there."""
     root, rows = Path(root), []
     for p in _videos(root/'original_sequences'/'youtube'/compression/'videos'):
         rows.append((p, 'real', 'original', (p.stem,), None))
@@ -144,7 +146,8 @@ def index_ffpp(root, compression='c23'):
 
 # %% ../nbs/02_data.ipynb #d30cc9f2
 def index_celebdf(root):
-    "Index Celeb-DF v2; `split` is 'test' for the videos in List_of_testing_videos.txt, else 'train'."
+    """Index Celeb-DF v2 (Li et al., CVPR 2020): a DataFrame with `INDEX_COLUMNS`, grouped by celebrity id; `split`
+    is 'test' for the videos in List_of_testing_videos.txt, else 'train'. FileNotFoundError when no video is found."""
     root, rows = Path(root), []
     for sub, label, method in [('Celeb-real', 'real', 'celeb-real'), ('YouTube-real', 'real', 'youtube-real'),
                                ('Celeb-synthesis', 'fake', 'celeb-synthesis')]:
@@ -171,7 +174,9 @@ def _dfdc_metadata(meta):
     return doc
 
 def index_dfdc(root):
-    "Index DFDC parts: every `metadata.json` under `root` (a fake shares its original's group)."
+    """Index DFDC parts (Dolhansky et al., "The DeepFake Detection Challenge Dataset", 2020): every `metadata.json`
+    under `root`, a DataFrame with `INDEX_COLUMNS` (a fake shares its original's group). FileNotFoundError without
+    metadata, ValueError when none of its videos is labelled REAL or FAKE."""
     rows, metas = [], sorted(Path(root).rglob('metadata.json'))
     for meta in metas:
         for name, m in _dfdc_metadata(meta).items():
@@ -378,7 +383,7 @@ def split_by_method(index, valid_frac=0.3, holdout=(), seed=0):
     return df.assign(split=np.where(df.split_group.isin(valid), 'valid', 'train'))
 
 # %% ../nbs/02_data.ipynb #b533db20
-# The shipped model's validation protocol on the shared clips: the one-shot talking heads (EDTalk, one group
+# The validation split the shipped backbone was selected on (chapter 05): the one-shot talking heads (EDTalk, one group
 # of 17 fakes with their driving videos) are held out entirely, as an unseen generator family.
 SHARED_HOLDOUT = ('EDTalk (audio/video-driven one-shot talking head)',
                   'EDTalk (audio/video-driven one-shot talking head) + GFPGAN face SR')
@@ -455,7 +460,12 @@ def _uniform(g, a, b): return a + (b - a) * torch.rand((), generator=g).item()
 def _chance(g, p): return torch.rand((), generator=g).item() < p
 
 class ClipAugment:
-    "Augmentations with one parameter draw per clip, applied identically to all its frames."
+    """Augmentations with one parameter draw per clip, applied identically to all its frames (uint8 (T, 3, H, W) in,
+    uint8 (T, 3, size, size) out): a random crop of `scale` (fraction of the area) and `ratio` (aspect), resized to
+    `size` px; a flip with `p_flip`; a rotation up to `max_rotate` degrees; brightness, contrast and saturation
+    factors within ±their value, a hue shift within ±`hue` (fraction of the colour wheel); with `p_blur` a Gaussian
+    blur of sigma `blur_sigma` px; with `p_downscale` a shrink to a `downscale` fraction of the size and back; with
+    `p_jpeg` a JPEG round trip at a quality in `jpeg_quality`."""
     def __init__(self, size=224, scale=(0.75, 1.0), ratio=(0.9, 1.1), p_flip=0.5, max_rotate=10.0,
                  brightness=0.2, contrast=0.2, saturation=0.2, hue=0.03, p_blur=0.2, blur_sigma=(0.3, 1.5),
                  p_jpeg=0.5, jpeg_quality=(30, 95), p_downscale=0.3, downscale=(0.3, 0.9)):
@@ -466,7 +476,9 @@ class ClipAugment:
 # %% ../nbs/02_data.ipynb #e1c3f292
 @patch
 def params(self: ClipAugment, h, w, g=None):
-    "One random draw for a clip of h×w frames."
+    """One random draw for a clip of h×w frames: a dict of top, left, height, width (px), flip (bool), angle
+    (degrees), brightness, contrast, saturation (factors), hue (shift), blur (sigma, 0 = none), downscale (factor,
+    1 = none), jpeg (quality, 0 = none). `g`: a torch.Generator (a fresh seed when None)."""
     g = g or torch.Generator().manual_seed(int(torch.randint(0, 2**31, ())))
     area = _uniform(g, *self.scale) * h * w
     ar = math.exp(_uniform(g, math.log(self.ratio[0]), math.log(self.ratio[1])))

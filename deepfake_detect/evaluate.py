@@ -5,7 +5,8 @@
 # %% auto #0
 __all__ = ['score_cached', 'log_loss', 'fit_temperature', 'cross_fit_temperature', 'auc_of', 'group_bootstrap',
            'per_method_table', 'per_group_table', 'evaluate_scores', 'plot_report', 'choose_threshold',
-           'video_embeddings', 'leave_one_method_out', 'calibrate_and_ship', 'score_track', 'sigmoid']
+           'video_embeddings', 'leave_one_method_out', 'equal_error_threshold', 'verdict_mix', 'fit_band',
+           'calibrate_verdicts', 'cross_fit_verdict_mix', 'calibrate_and_ship', 'score_track', 'sigmoid']
 
 # %% ../nbs/06_evaluate.ipynb #f91b84ed
 import json
@@ -17,7 +18,7 @@ import pandas as pd
 import torch
 
 from .data import load_record, normalize_clip, pick_frames
-from .model import load_checkpoint, save_checkpoint, autocast, score_track, sigmoid
+from .model import load_checkpoint, save_checkpoint, autocast, score_track, sigmoid, verdict_labels
 # defined with the model (chapter 04); evaluation is where they are used most
 _all_ = ['score_track', 'sigmoid']
 from .train import roc_auc, fake_pairs, paired_win_rate
@@ -219,11 +220,67 @@ def leave_one_method_out(emb, index, min_fakes=3, n_boot=300):
                          auc_ci=group_bootstrap(auc_of, d, n=n_boot)))
     return pd.DataFrame(rows)
 
+# %% ../nbs/06_evaluate.ipynb #c6a1e002
+def equal_error_threshold(y, p):
+    """The probability (a float in (0, 1)) where the false-positive rate on reals (label 0) equals the false-negative
+    rate on fakes (label 1): the equal error rate (EER) point of the ROC curve. `y` (N,) of 0/1, `p` (N,) floats."""
+    from sklearn.metrics import roc_curve
+    fpr, tpr, thr = roc_curve(y, p)
+    k = int(np.argmin(np.abs(fpr - (1 - tpr))))
+    return float(min(max(thr[k], 1e-6), 1 - 1e-6))
+
+# %% ../nbs/06_evaluate.ipynb #c6a1e007
+def verdict_mix(y, p, threshold, band):
+    """{'real': {'REAL': share, 'FAKE': share, 'UNCERTAIN': share}, 'fake': {...}}: how the videos of each class
+    (`y` 0 real / 1 fake) are labelled by `verdict_labels`; shares are floats in [0, 1] (NaN for an absent class)."""
+    y, lab = np.asarray(y), verdict_labels(p, threshold, band)
+    return {k: {l: float((lab[y == v] == l).mean()) if (y == v).any() else float('nan') for l in ('REAL', 'FAKE', 'UNCERTAIN')}
+            for k, v in (('real', 0), ('fake', 1))}
+
+# %% ../nbs/06_evaluate.ipynb #c6a1e011
+def fit_band(y, p, threshold, accuracy=0.80, max_uncertain=0.20):
+    """Half-width (a float, in probability) of the narrowest band around `threshold` outside which the verdicts are
+    right for at least `accuracy` of the videos, never so wide that more than `max_uncertain` of them fall inside.
+    `y` (N,) 0/1, `p` (N,) calibrated probabilities."""
+    y, p = np.asarray(y), np.asarray(p)
+    best = 0.0
+    for b in np.arange(0.0, 0.5, 0.005):
+        inside = np.abs(p - threshold) < b
+        if inside.mean() > max_uncertain: break
+        best = b
+        out = ~inside
+        if out.any() and ((p[out] >= threshold) == (y[out] == 1)).mean() >= accuracy: break
+    return float(best)
+
+# %% ../nbs/06_evaluate.ipynb #c6a1e015
+def calibrate_verdicts(y, logits, accuracy=0.80, max_uncertain=0.20):
+    """{'temperature', 'threshold', 'uncertain_band', 'verdict_mix'} from held-out video logits (N,) and labels
+    `y` (N,) 0/1: temperature by log-loss, threshold at the equal error rate, band by `fit_band`."""
+    T = fit_temperature(logits, y)
+    p = sigmoid(np.asarray(logits, np.float64) / T)
+    thr = equal_error_threshold(y, p)
+    band = fit_band(y, p, thr, accuracy, max_uncertain)
+    return dict(temperature=T, threshold=thr, uncertain_band=band, verdict_mix=verdict_mix(y, p, thr, band))
+
+def cross_fit_verdict_mix(y, logits, folds):
+    """`verdict_mix` where the videos of each fold (`folds` (N,), e.g. chapter 02's `assign_folds`) are labelled by
+    a `calibrate_verdicts` fitted on the other folds: the verdict mix a new video can expect."""
+    y, z, folds = np.asarray(y), np.asarray(logits, np.float64), np.asarray(folds)
+    lab = np.empty(len(y), object)
+    for k in np.unique(folds):
+        te = folds == k
+        c = calibrate_verdicts(y[~te], z[~te])
+        lab[te] = verdict_labels(sigmoid(z[te] / c['temperature']), c['threshold'], c['uncertain_band'])
+    return {k: {l: float((lab[y == v] == l).mean()) for l in ('REAL', 'FAKE', 'UNCERTAIN')} for k, v in (('real', 0), ('fake', 1))}
+
 # %% ../nbs/06_evaluate.ipynb #eef74011
 def calibrate_and_ship(checkpoint, index, out, uncertain_band=0.1, n_boot=1000, model_id=None, head='lstm',
                        **extra):
-    """Evaluate `checkpoint` on the index's valid split, calibrate it there, and save it to `out`; returns the
-    report (a dict)."""
+    """Evaluate `checkpoint` on the index's valid split (an index with chapter 02's columns, `split` and `cache`
+    included), calibrate it there (temperature by log-loss, threshold by balanced accuracy, `choose_threshold`; the
+    shipped model's protocol uses out-of-fold scores and the EER instead: `calibrate_verdicts`) and save it to `out` with the report
+    as `metrics` and `extra` in its config; returns the report (`evaluate_scores`'s dict plus `log_loss_crossfit`).
+    CheckpointError when `checkpoint` cannot be loaded."""
     model, cfg = load_checkpoint(checkpoint)
     va = index[index.split == 'valid']
     scored = score_cached(model, cfg, va, head=head)

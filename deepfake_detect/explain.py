@@ -91,7 +91,7 @@ def plot_explanation(pred, items):
 UPLOAD_ACCEPT = ','.join(VIDEO_EXTENSIONS + IMAGE_EXTENSIONS)
 
 # %% ../nbs/08_explain.ipynb #908f48e9
-GRADCAM_NOTE = ("Heatmaps (Grad-CAM) show where in each face the model's evidence for “manipulated” sits, "
+GRADCAM_NOTE = ("Heatmaps (Grad-CAM) show where in each face the per-frame score found its evidence for “manipulated”, "
                 "for the frames it found most suspicious. They are a hint where to look, not proof: "
                 "they do not show what was changed, and they light up wherever the model looks, "
                 "background included.")

@@ -73,7 +73,11 @@ class BucketedBatch(torch.nn.Module):
 
 # %% ../nbs/01_faces.ipynb #f2d13057
 class FaceDetector:
-    """MTCNN run batched on a downscaled copy of the frames; boxes and landmarks come back at full resolution.
+    """MTCNN (Zhang et al., "Joint Face Detection and Alignment Using Multitask Cascaded Convolutional Networks",
+    IEEE SPL 2016; facenet-pytorch's implementation and weights) run batched on a copy of the frames downscaled to
+    `max_side` px on the long side; boxes and landmarks come back at full resolution. `min_face` and
+    `retry_min_face` are the smallest faces looked for, in px of that copy; `min_score` (0-1) is the last stage's
+    score a face must reach.
     Two frames a batch: MTCNN crops every candidate box of a batch at once, and textured frames without a face
     give thousands (batches of 4 raised a scan's peak memory by ~0.2 GB for ~5 % of the detection time)."""
     def __init__(self, max_side=640, min_face=40, min_score=0.95, retry_min_face=20, batch_size=2,

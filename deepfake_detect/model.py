@@ -5,8 +5,9 @@
 # %% auto #0
 __all__ = ['BACKBONES', 'CHECKPOINT_FORMAT', 'REQUIRED_CONFIG', 'BackboneSpec', 'register_backbone', 'BackboneWeightsError',
            'build_backbone', 'TinyCNN', 'DeepfakeDetector', 'cpu_has_bf16', 'autocast', 'set_threads',
-           'limit_kernel_cache', 'release_memory', 'CheckpointError', 'model_config', 'save_checkpoint', 'load_config',
-           'load_checkpoint', 'default_model_path', 'load_default', 'score_track', 'sigmoid']
+           'limit_kernel_cache', 'release_memory', 'CheckpointError', 'checkpoint_paths', 'model_config',
+           'save_checkpoint', 'load_config', 'load_checkpoint', 'default_model_path', 'load_default', 'score_track',
+           'sigmoid', 'verdict_labels']
 
 # %% ../nbs/04_model.ipynb #6409774e
 import contextlib
@@ -244,8 +245,9 @@ REQUIRED_CONFIG = ('format', 'backbone', 'hidden', 'layers', 'input_size', 'mean
 class CheckpointError(ValueError):
     "A checkpoint that cannot be loaded, with the reason."
 
-def _paths(path):
-    "(weights path, config path) of a checkpoint named by its stem, either file, or its folder."
+def checkpoint_paths(path):
+    """(weights `.safetensors` path, config `.json` path) of a checkpoint named by its stem, either file, or its folder.
+    Raises CheckpointError when a folder does not hold exactly one config (configs with their weights count first)."""
     p = Path(path)
     if p.is_dir():
         jsons = [j for j in sorted(p.glob('*.json')) if j.with_suffix('.safetensors').exists()] or sorted(p.glob('*.json'))
@@ -267,7 +269,7 @@ def model_config(model, **extra):
 def save_checkpoint(model, path, half=True, **config):
     "Write `path`.safetensors (fp16 floats when `half`) and `path`.json; returns the two paths."
     from safetensors.torch import save_file
-    st, js = _paths(path)
+    st, js = checkpoint_paths(path)
     st.parent.mkdir(parents=True, exist_ok=True)
     defaults = dict(n_frames=32, threshold=0.5, uncertain_band=0.1, temperature=1.0)
     cfg = dict(defaults, **model_config(model), **config)
@@ -280,7 +282,7 @@ def save_checkpoint(model, path, half=True, **config):
 # %% ../nbs/04_model.ipynb #20e88ba7
 def load_config(path):
     "The validated JSON config (a dict) of a checkpoint; CheckpointError when a file, key or name is wrong."
-    st, js = _paths(path)
+    st, js = checkpoint_paths(path)
     missing = [p for p in (js, st) if not p.exists()]
     if len(missing) == 2:
         raise CheckpointError(f"no checkpoint at {path}: a checkpoint is a JSON config and its safetensors weights "
@@ -303,7 +305,7 @@ def load_checkpoint(path, device='cpu'):
     "(model in eval mode, config) from a safetensors + JSON checkpoint; CheckpointError when anything is off."
     from safetensors.torch import load_file
     from safetensors import SafetensorError
-    st, _ = _paths(path)
+    st, _ = checkpoint_paths(path)
     cfg = load_config(path)
     model = DeepfakeDetector(cfg['backbone'], hidden=cfg['hidden'], layers=cfg['layers'],
                              dropout=cfg.get('dropout', 0.3), pretrained=False, input_size=cfg['input_size'],
@@ -362,3 +364,10 @@ def score_track(model, cfg, crops):
 def sigmoid(z):
     "The logistic function of logits `z` (a number or an array): probabilities as a float64 array."
     return 1 / (1 + np.exp(-np.asarray(z, np.float64)))
+
+# %% ../nbs/04_model.ipynb #c4b1e002
+def verdict_labels(p, threshold=0.5, band=0.1):
+    """'FAKE' where P(fake) >= threshold + band, 'REAL' where it is < threshold - band, 'UNCERTAIN' between: an array
+    of str shaped like `p` (calibrated probabilities, any shape)."""
+    p = np.asarray(p, np.float64)
+    return np.where(p >= threshold + band, 'FAKE', np.where(p < threshold - band, 'REAL', 'UNCERTAIN'))

@@ -25,7 +25,7 @@ from fastcore.basics import patch
 from .video import VideoError, check_frame_count, codec_name, IMAGE_EXTENSIONS
 from .faces import FaceDetector, extract_face_clips
 from .model import load_checkpoint, default_model_path, set_threads, score_track, sigmoid
-from .model import limit_kernel_cache, release_memory
+from .model import limit_kernel_cache, release_memory, verdict_labels
 
 # %% ../nbs/07_predict.ipynb #51fedb16
 LABELS = ('REAL', 'FAKE', 'UNCERTAIN', 'NO_FACE')
@@ -34,11 +34,10 @@ VERDICTS = dict(REAL='Likely real', FAKE='Likely manipulated', UNCERTAIN="Can't 
 
 # %% ../nbs/07_predict.ipynb #34d9700f
 def label_for(p_fake, threshold=0.5, band=0.1):
-    "REAL, FAKE, UNCERTAIN (within `band` of the threshold) or NO_FACE (no probability: None or NaN)."
-    if p_fake is None or (isinstance(p_fake, float) and math.isnan(p_fake)): return 'NO_FACE'
-    if p_fake >= threshold + band: return 'FAKE'
-    if p_fake < threshold - band: return 'REAL'
-    return 'UNCERTAIN'
+    """REAL, FAKE, UNCERTAIN (within `band` of the threshold: chapter 04's `verdict_labels`, the rule the calibration
+    was fitted with) or NO_FACE (no probability: None or NaN)."""
+    if p_fake is None or math.isnan(float(p_fake)): return 'NO_FACE'   # NaN of any float type
+    return str(verdict_labels(p_fake, threshold, band))
 
 # %% ../nbs/07_predict.ipynb #fbe0593d
 @dataclass
@@ -102,15 +101,23 @@ class _OneAtATime:
         with self.lock: return self.fn(*args, **kwargs)
 
 class Predictor:
-    "Loads a checkpoint once; `predict(path)` → Prediction."
+    """Loads a checkpoint once; `predict(path)` → Prediction. `checkpoint`: a checkpoint path (stem, .json,
+    .safetensors or its folder) or None / 'default' for the shipped model; `threads`: torch CPU threads (None: all
+    cores); `n_frames`: frames sampled per video (None: the checkpoint's); `detector`: a chapter 01 `FaceDetector`
+    (None: MTCNN with its defaults); `device`: where the model runs; `detect_every`: MTCNN on every k-th sampled frame,
+    tracks interpolated between. Raises CheckpointError for a checkpoint that cannot be loaded, ValueError for an
+    `n_frames` or `detect_every` that is not a whole number >= 1."""
     def __init__(self, checkpoint=None, threads=None, n_frames=None, detector=None, device='cpu',
                  detect_every=2):
+        # checked before the checkpoint loads: a typo costs no seconds
+        if n_frames is not None: check_frame_count(n_frames)
+        check_frame_count(detect_every, 'detect_every')
         limit_kernel_cache()   # before any convolution: a long run's memory stays flat (chapter 04)
         self.threads = set_threads(threads)
         # 'default' names the shipped model, as in the recipes' `init`
         self.checkpoint = Path(checkpoint) if checkpoint and str(checkpoint) != 'default' else default_model_path()
         self.model, self.cfg = load_checkpoint(self.checkpoint, device)
-        self.n_frames = int(n_frames or self.cfg['n_frames'])
+        self.n_frames = int(self.cfg['n_frames'] if n_frames is None else n_frames)
         self.detector = _OneAtATime(detector or FaceDetector())   # MTCNN keeps per-call state on itself
         # one forward (or Grad-CAM, with its hooks) on the shared model at a time
         self.model_lock = threading.RLock()

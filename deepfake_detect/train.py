@@ -137,7 +137,7 @@ RECIPES = {
     'sbi-mouth': replace(_SBI_ALL, init='runs/sbi-all/calibrated/b_sbi_finetuned_lstm', epochs=10, lr=2e-4,
                          patience=100, mouth_blends=0.5, baseline=False, workers=1),
     # The shipped model: sbi-mouth's backbone, frozen, with new clip and frame heads fitted on every shared
-    # clip's features (`python scripts/train_head.py --recipe shipped --ship`; research/generalise/PLAN.md).
+    # clip's features (scripts/train_head.py; the command is in the checkpoint's `run`; research/generalise/PLAN.md).
     'shipped': Recipe(init='default', heads_only=True, head='ens', baseline=False),
 }
 
@@ -179,7 +179,8 @@ def valid_metrics(index, scores, prefix='valid_'):
 
 # %% ../nbs/05_train.ipynb #f9b7536e
 def warmup_cosine(total_steps, warmup=0.05, floor=0.02):
-    "A LambdaLR factor: linear warm-up over `warmup` of the steps, then cosine decay to `floor`."
+    """A LambdaLR factor, step → multiplier of the peak learning rate: a linear warm-up over the first `warmup`
+    fraction of `total_steps`, then cosine decay to `floor` (a fraction of the peak) at the last step."""
     w = max(1, int(total_steps * warmup))
     def f(step):
         if step < w: return (step + 1) / w
@@ -318,7 +319,12 @@ def _row_text(row):
 
 def fit(model, train_dl, valid_fn, params, epochs, lr, patience, loss_fn=clip_loss, run_dir=None, device=None,
         amp=True, log=print, ckpt_config=None, wd=1e-2):
-    "Train `params` of `model`; returns the history (a dict of floats per epoch). Best checkpoint: run_dir/best"
+    """Train `params` of `model` with AdamW (`lr` peak, `wd` weight decay) under `warmup_cosine` for `epochs` over
+    `train_dl`; `valid_fn(model)` → a dict of floats holding 'select' (higher is better) after each epoch; stops after
+    `patience` epochs without improvement and leaves the best epoch's weights in `model`. With `run_dir`: the best
+    epoch as checkpoint run_dir/best (with `ckpt_config`), the last one as run_dir/final, and after every epoch the
+    model, optimiser and state (`save_run`), so a killed run resumes where it stopped. Returns the history (a list of
+    per-epoch dicts of floats). KeyError when `valid_fn` gives no 'select'."""
     device = device or default_device()
     model.to(device)
     opt = torch.optim.AdamW(params, lr=lr, weight_decay=wd)

@@ -70,7 +70,8 @@ def ffmpeg_exe():
 
 # %% ../nbs/00_video.ipynb #af4ed2c2
 def ffmpeg(*args, timeout=600):
-    "Run ffmpeg quietly with `args`; raise with its message on failure."
+    """Run ffmpeg quietly with `args` (anything str() turns into an argument). RuntimeError with the end of its
+    message when it fails; subprocess.TimeoutExpired after `timeout` seconds."""
     r = subprocess.run([ffmpeg_exe(), '-y', '-nostdin', '-loglevel', 'error', *map(str, args)],
                        capture_output=True, text=True, timeout=timeout)
     if r.returncode: raise RuntimeError(f"ffmpeg failed: {r.stderr.strip()[-500:]}")

@@ -25,7 +25,7 @@ from torch import nn
 from deepfake_detect.cli import add_recipe_args, args_recipe
 from deepfake_detect.data import (assign_folds, default_cache_root, family_of, index_manifest, is_copy, load_record,
                                   normalize_clip, pick_frames, preprocess, with_reencoded_copies)
-from deepfake_detect.evaluate import fit_temperature, group_bootstrap, sigmoid
+from deepfake_detect.evaluate import calibrate_verdicts, cross_fit_verdict_mix, group_bootstrap
 from deepfake_detect.model import DeepfakeDetector, load_default, save_checkpoint, set_threads
 from deepfake_detect.train import paired_win_rate, roc_auc
 
@@ -341,44 +341,6 @@ def print_heads(ix, X, names, n_boot=200):
         print(head_line(name, dict(report(ix, s, n_boot), lofo=lofo(ix, by_family, n_boot))), flush=True)
 
 
-# ---------------------------------------------------------------- calibration
-def equal_error_threshold(y, p):
-    "The probability where the false-positive and false-negative rates meet (the EER point)."
-    from sklearn.metrics import roc_curve
-    fpr, tpr, thr = roc_curve(y, p)
-    k = int(np.argmin(np.abs(fpr - (1 - tpr))))
-    return float(min(max(thr[k], 1e-6), 1 - 1e-6))
-
-
-def fit_band(y, p, threshold, accuracy=0.80, max_uncertain=0.20):
-    """The narrowest symmetric band around `threshold` outside which the accuracy is >= `accuracy`, no wider than
-    what leaves `max_uncertain` of the videos in it (the plan's rule)."""
-    y, p = np.asarray(y), np.asarray(p)
-    best = 0.0
-    for b in np.arange(0.0, 0.5, 0.005):
-        inside = np.abs(p - threshold) < b
-        if inside.mean() > max_uncertain: break
-        best = b
-        out = ~inside
-        if out.any() and ((p[out] >= threshold) == (y[out] == 1)).mean() >= accuracy: break
-    return float(best)
-
-
-def verdict_mix(y, p, threshold, band):
-    "Share of real and of fake videos that get each verdict."
-    lab = np.where(p >= threshold + band, 'FAKE', np.where(p < threshold - band, 'REAL', 'UNCERTAIN'))
-    return {k: {l: float((lab[y == v] == l).mean()) for l in ('REAL', 'FAKE', 'UNCERTAIN')} for k, v in (('real', 0), ('fake', 1))}
-
-
-def calibrate(y, logits):
-    "Temperature, threshold, band and the verdict mix they give, from held-out logits."
-    T = fit_temperature(logits, y)
-    p = sigmoid(np.asarray(logits) / T)
-    thr = equal_error_threshold(y, p)
-    band = fit_band(y, p, thr)
-    return dict(temperature=T, threshold=thr, uncertain_band=band, verdict_mix=verdict_mix(np.asarray(y), p, thr, band))
-
-
 # ---------------------------------------------------------------- the checkpoint
 def _set_linear(layer, w, b):
     with torch.no_grad():
@@ -457,16 +419,17 @@ def main():
         if (name, aug) in DEGRADED: results[key]['degraded_auc'] = roc_auc(y, DEGRADED[name, aug])
         print(head_line(key, results[key]), flush=True)
         if (name, aug) == (a.head, a.augment): oof, scale, main_key = s, sc, key
-    ix.assign(logit=oof)[['path', 'label', 'method', 'family', 'fold', 'split_group', 'logit']].to_csv(out / 'oof.csv', index=False)
-    cal = calibrate(y, oof)
+    ix.assign(logit=oof)[['path', 'label', 'method', 'family', 'fold', 'split_group', 'pair_group', 'logit']].to_csv(out / 'oof.csv', index=False)
+    cal = calibrate_verdicts(y, oof)
     F = feats(X, ('ship_full',), 32)
     Fd = feats(X, ('ship_aug',), 32) if a.augment else None
     frame_oof = out_of_fold(ix, F, FrameLR, extra=Fd)             # (N, T): every frame as if it were a photo
-    fcal = calibrate(np.repeat(y, F.shape[1]), frame_oof.reshape(-1))
+    fcal = calibrate_verdicts(np.repeat(y, F.shape[1]), frame_oof.reshape(-1))
     g = ix.split_group.values
     (head, pool) = fit_heads(a.head, F, y, g, Fd)
     frame = FrameLR().fit(*with_copies(F, y, g, Fd))
-    metrics = dict({k: v for k, v in results[main_key].items()}, verdict_mix=cal['verdict_mix'], protocol='5-fold group-held-out, out-of-fold',
+    metrics = dict({k: v for k, v in results[main_key].items()}, verdict_mix=cal['verdict_mix'],
+                   verdict_mix_crossfit=cross_fit_verdict_mix(y, oof, ix.fold.values), protocol='5-fold group-held-out, out-of-fold',
                    compared={k: {m: v[m] for m in ('auc', 'auc_ci', 'pair_win', 'lofo', 'features', 'degraded_auc') if m in v}
                              for k, v in results.items() if k != main_key},
                    photo=dict(verdict_mix=fcal['verdict_mix'], frame_auc=roc_auc(np.repeat(y, F.shape[1]), frame_oof.reshape(-1))))
@@ -490,6 +453,9 @@ def main():
         for ext in ('.json', '.safetensors'): shutil.copy(out / f'model{ext}', ROOT / 'deepfake_detect' / 'models' / f'default{ext}')
         subprocess.run([sys.executable, str(ROOT / 'scripts' / 'model_card.py')], check=True)
         print('shipped', out / 'model', flush=True)
+        print("measure its robustness for the card and the Predictor's warnings (fold 0's files in three conditions):\n"
+              f"  python scripts/robustness.py --run {out} --model {out}/fold0 --conditions original crf35 half --out {out}/robustness.json\n"
+              f"  python scripts/model_card.py --robustness {out}/robustness.json", flush=True)
 
 
 if __name__ == '__main__':

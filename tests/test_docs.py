@@ -130,3 +130,19 @@ def test_readme_model_summary_is_the_shipped_checkpoints():
     assert f"{mix['real']['REAL']:.0%}".replace('%', ' %') in model and f"{mix['fake']['FAKE']:.0%}".replace('%', ' %') in model
     lofo = sorted(m['lofo'], key=lambda r: r['auc'])
     assert f"{lofo[0]['auc']:.2f} ({lofo[0]['family']})" in model
+    probe, mean = m['compared']['probe'], lambda rows: sum(r['auc'] for r in rows) / len(rows)
+    assert f"{m['auc']:.3f} against {probe['auc']:.3f}" in model and f"{m['pair_win']:.2f} against {probe['pair_win']:.2f}" in model
+    assert f"{mean(m['lofo']):.3f} against {mean(probe['lofo']):.3f}" in model
+
+
+def test_model_card_is_the_rendering_of_the_shipped_checkpoint():
+    "docs/model_card.md says what the shipped checkpoint's JSON holds: regenerated whenever either changes."
+    card = _script('model_card')
+    cfg = json.loads((ROOT/'deepfake_detect'/'models'/'default.json').read_text())
+    assert (ROOT/'docs'/'model_card.md').read_text(encoding='utf-8') == card.card(cfg), \
+        'docs/model_card.md is stale: run `python scripts/model_card.py`'
+
+
+def test_model_card_reports_the_verdict_mix_and_its_cross_fit():
+    card = _script('model_card').card(json.loads((ROOT/'deepfake_detect'/'models'/'default.json').read_text()))
+    assert '## Verdicts' in card and 'cross-fitted' in card and '## Robustness' in card

@@ -7,6 +7,9 @@ OUT/acts-{orig,reenc,sbi}.safetensors ((N, 16, 112, 14, 14) bf16) and OUT/acts.c
 Stage `cache-c` (amendment 9) adds each real clip's crops and their self-blend re-encoded as one H.264 track with one
 (CRF, size) draw: OUT/acts-{realc,sbic}.safetensors, indexed like acts-sbi.
 
+Stage `cache-img` (amendment 10) saves the same crops themselves (uint8, OUT/imgs-{orig,reenc,sbi}.safetensors, same
+rows) for `--first 0`, a tune of the whole backbone.
+
 Stage `screen`: for test folds 0 and 1, one fine-tune on the other folds and one per leave-one-family-out family,
 each scored by (i) the new frame classifier and (ii) the `ens` heads refitted on the tuned features; the baseline is
 the same code with 0 epochs. Prints and writes OUT/screen-FIRST.json.
@@ -17,6 +20,8 @@ the same code with 0 epochs. Prints and writes OUT/screen-FIRST.json.
     python research/generalise/toptune.py screen --index runs/shared_index.csv --out runs/toptune --first 15 --no-baseline --sbi-only
     python research/generalise/toptune.py cache-c --index runs/shared_index.csv --out runs/toptune
     python research/generalise/toptune.py screen --index runs/shared_index.csv --out runs/toptune --first 15 --no-baseline --sbi-only --compressed
+    python research/generalise/toptune.py cache-img --index runs/shared_index.csv --out runs/toptune
+    python research/generalise/toptune.py screen --index runs/shared_index.csv --out runs/toptune --first 0 --no-baseline --sbi-only --epochs 2
 """
 import argparse, json, sys, time
 from pathlib import Path
@@ -49,10 +54,16 @@ def bottom(net, x):
 
 
 def top(net, a, start=SPLIT):
-    "Blocks start.. + head convolution of `net` on activations `a`, mean-pooled: (B, 1280) float32."
-    x = a
+    """Blocks start.. + head convolution of `net` on activations `a`, mean-pooled: (B, 1280) float32; `start` 0: `a`
+    are normalised images (B, 3, 224, 224) and the stem runs first."""
+    x = net._swish(net._bn0(net._conv_stem(a))) if start == 0 else a
     for b in net._blocks[start:]: x = b(x)
     return net._swish(net._bn1(net._conv_head(x))).mean((2, 3)).float()
+
+
+def as_input(a):
+    "Cached activations as float, or cached uint8 crops normalised as the shipped backbone expects (its mean and std)."
+    return normalize_clip(a) if a.dtype == torch.uint8 else a.float()
 
 
 # ---------------------------------------------------------------- cache
@@ -69,7 +80,8 @@ def sbi(crops, lms, row):
     return torch.from_numpy(hwc).permute(0, 3, 1, 2)
 
 
-def build_cache(index, out, log=print):
+def build_cache(index, out, log=print, images=False):
+    "Stage `cache` (`images`: stage `cache-img`, the crops themselves)."
     ship, cfg = load_default()
     net = ship.backbone.net.eval()
     ok = index[index.status == 'ok']
@@ -79,6 +91,7 @@ def build_cache(index, out, log=print):
     acts = {v: [] for v in VERSIONS}
     meta, t0 = [], time.time()
     act = lambda c: bottom(net, normalize_clip(c, cfg['mean'], cfg['std'])).to(torch.bfloat16)
+    if images: act = lambda c: c
     with torch.inference_mode(), autocast('cpu'):
         for k, (row, r) in enumerate(ok.iterrows()):
             crops, lms = frames_of(r.cache)
@@ -90,8 +103,12 @@ def build_cache(index, out, log=print):
                              sbi=len(acts['sbi']) - 1 if r.label == 'real' else -1))
             if (k + 1) % 50 == 0: log(f"cache: {k + 1}/{len(ok)} clips, {(time.time() - t0) / (k + 1):.1f} s/clip", flush=True)
     out.mkdir(parents=True, exist_ok=True)
-    for v in VERSIONS: save_file({'acts': torch.stack(acts[v]).contiguous()}, str(out / f'acts-{v}.safetensors'))
-    pd.DataFrame(meta).to_csv(out / 'acts.csv', index=False)
+    prefix = 'imgs' if images else 'acts'
+    for v in VERSIONS: save_file({'acts': torch.stack(acts[v]).contiguous()}, str(out / f'{prefix}-{v}.safetensors'))
+    meta = pd.DataFrame(meta)
+    if images and (out / 'acts.csv').exists():   # both caches are read through one acts.csv
+        assert meta.equals(pd.read_csv(out / 'acts.csv')), 'imgs-* rows differ from acts-*: rebuild both'
+    meta.to_csv(out / 'acts.csv', index=False)
 
 
 def build_compressed(index, out, log=print):
@@ -112,14 +129,15 @@ def build_compressed(index, out, log=print):
     for v in COMPRESSED: save_file({'acts': torch.stack(acts[v]).contiguous()}, str(out / f'acts-{v}.safetensors'))
 
 
-def load_cache(index, out):
-    "(clips index with folds and families, {version: (n, T, 112, 14, 14) bf16}); index columns reenc/sbi point into them."
+def load_cache(index, out, images=False):
+    """(clips index with folds and families, {version: (n, T, 112, 14, 14) bf16}); index columns reenc/sbi point into
+    them. `images`: {version: (n, T, 3, 224, 224) uint8} from the imgs-* files (amendment 10)."""
     meta = pd.read_csv(out / 'acts.csv')
     ix = index.loc[meta.row].copy()
     ix['row'], ix['reenc'], ix['sbi'] = meta.row.values, meta.reenc.values, meta.sbi.values
     ix = assign_folds(ix.reset_index(drop=True), 5, seed=0)
     ix['family'] = [family_of(m, l) for m, l in zip(ix.method, ix.label)]
-    files = {v: out / f'acts-{v}.safetensors' for v in VERSIONS + COMPRESSED}
+    files = {v: out / f"{'imgs' if images else 'acts'}-{v}.safetensors" for v in VERSIONS + COMPRESSED}
     return ix, {v: load_file(str(f))['acts'] for v, f in files.items() if f.exists()}
 
 
@@ -147,7 +165,7 @@ def finetune(ix, A, train, epochs=2, first=SPLIT, seed=0, log=print, frames=8, b
     ship, _ = load_default()
     net = ship.backbone.net.eval()
     for p in net.parameters(): p.requires_grad_(False)
-    tuned = [*net._blocks[first:], net._conv_head, net._bn1]
+    tuned = [*net._blocks[first:], net._conv_head, net._bn1] + ([net._conv_stem, net._bn0] if first == 0 else [])
     for m in tuned:
         for p in m.parameters(): p.requires_grad_(True)
     clf = nn.Linear(1280, 1)
@@ -165,7 +183,7 @@ def finetune(ix, A, train, epochs=2, first=SPLIT, seed=0, log=print, frames=8, b
         total, n = 0.0, 0
         for b in order.split(batch):
             sel = [pairs[j] for j in b]
-            a = torch.stack([A[items[k][0]][items[k][1], t] for k, t in sel]).float()
+            a = as_input(torch.stack([A[items[k][0]][items[k][1], t] for k, t in sel]))
             yb = torch.tensor([float(items[k][2]) for k, _ in sel])
             with autocast('cpu'):
                 logit = clf(top(net, a, first)).squeeze(-1)
@@ -194,7 +212,7 @@ def tuned_features(net, clf, first, A, chunk=256):
     out = {}
     with torch.inference_mode(), autocast('cpu'):
         for v, a in ((v, A[v]) for v in ('orig', 'reenc')):
-            f = torch.cat([top(net, c.float(), first) for c in a.flatten(0, 1).split(chunk)])
+            f = torch.cat([top(net, as_input(c), first) for c in a.flatten(0, 1).split(chunk)])
             out[v] = (f.reshape(*a.shape[:2], -1).numpy(), clf(f).squeeze(-1).float().reshape(*a.shape[:2]).numpy())
     return out
 
@@ -245,7 +263,7 @@ def screen(ix, A, out, epochs, first, folds=(0, 1), log=print, baseline=True, ge
     fams = lofo_families(ix)
     y = (ix.label == 'fake').values
     res = {}
-    tag = f'{first}' + ('' if genuine else '-sbi') + ('c' if compressed else '')
+    tag = f'{first}' + ('' if genuine else '-sbi') + ('c' if compressed else '') + (f'-e{epochs}' if epochs != 2 else '')
     for name, ep in (('baseline', 0),) * baseline + ((f'tuned{tag}', epochs),):
         S = {r: {v: np.full(len(ix), np.nan) for v in ('orig', 'copy')} for r in ('ens', 'frame')}
         L = {r: {f: np.full(len(ix), np.nan) for f in fams} for r in ('ens', 'frame')}
@@ -276,23 +294,24 @@ def screen(ix, A, out, epochs, first, folds=(0, 1), log=print, baseline=True, ge
 
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split('\n')[0])
-    ap.add_argument('stage', choices=['cache', 'cache-c', 'screen', 'speed'])
+    ap.add_argument('stage', choices=['cache', 'cache-c', 'cache-img', 'screen', 'speed'])
     ap.add_argument('--index', required=True); ap.add_argument('--out', required=True)
     ap.add_argument('--no-baseline', action='store_true', help='skip the 0-epoch baseline (same for every --first)')
     ap.add_argument('--sbi-only', action='store_true', help='tune the backbone on reals and self-blends only (8c)')
     ap.add_argument('--compressed', action='store_true', help='with --sbi-only: their re-encoded versions too (9)')
     ap.add_argument('--epochs', type=int, default=2); ap.add_argument('--first', type=int, default=SPLIT,
-                                                                     help='first tuned block (11: stages 6-7; 15: stage 7 only)')
+                                                                     help='first tuned block (11: stages 6-7; 15: stage 7 only; 0: every layer, from the crops)')
     a = ap.parse_args()
     set_threads(2)
     index, out = pd.read_csv(a.index), Path(a.out)
     if a.stage == 'cache': return build_cache(index, out)
     if a.stage == 'cache-c': return build_compressed(index, out)
+    if a.stage == 'cache-img': return build_cache(index, out, images=True)
     if a.compressed and not a.sbi_only: ap.error('--compressed needs --sbi-only')
-    ix, A = load_cache(index, out)
+    ix, A = load_cache(index, out, images=a.first == 0)
     if a.stage == 'speed':   # one epoch's time from 10 batches (amendment 8's rule on which blocks train)
         n = len(training_frames(ix, (ix.fold != 0).values)) * 8 / 64
-        for first, bf16 in ((SPLIT, True), (SPLIT, False), (15, True), (15, False)):
+        for first, bf16 in ((0, True),) if a.first == 0 else ((SPLIT, True), (SPLIT, False), (15, True), (15, False)):
             dt = time_steps(A, first, 6, bf16)
             print(f"first block {first}, bf16 {bf16}: {dt:.2f} s per batch of 64 frames, {dt * n / 60:.1f} min per epoch", flush=True)
         return
@@ -304,9 +323,10 @@ def time_steps(A, first, steps, bf16):
     ship, _ = load_default()
     net = ship.backbone.net.eval()
     params = [p for m in (*net._blocks[first:], net._conv_head, net._bn1) for p in m.parameters()]
+    if first == 0: params += [*net._conv_stem.parameters(), *net._bn0.parameters()]
     opt = torch.optim.AdamW(params, lr=1e-4)
     a = A['orig'][:, :8].flatten(0, 1)[:64][:, None]
-    a = (advance(net, a, first) if first > SPLIT else a)[:, 0].float()
+    a = as_input((advance(net, a, first) if first > SPLIT else a)[:, 0])
     times = []
     for _ in range(steps + 3):   # the first steps build kernels: not counted (amendment 8b)
         t0 = time.time()
