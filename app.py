@@ -64,6 +64,9 @@ def model_card(cfg):
     if mix:   # a Markdown table wraps to the sidebar's width; a dataframe would be cut off
         rows = [f"| {VERDICTS[l]} | {mix['real'][l]:.0%} | {mix['fake'][l]:.0%} |" for l in ('REAL', 'FAKE', 'UNCERTAIN')]
         st.markdown('Verdicts on held-out videos:\n\n| verdict | real | fake |\n|---|---|---|\n' + '\n'.join(rows))
+        cx = m.get('verdict_mix_crossfit')
+        if cx: st.caption(f"With threshold and band fitted on other videos (cross-fitted): {cx['real']['REAL']:.0%} of real "
+                          f"videos {VERDICTS['REAL'].lower()}, {cx['fake']['FAKE']:.0%} of fakes {VERDICTS['FAKE'].lower()}.")
     table = m.get('per_family') or m.get('per_method', [])
     if table:
         key = 'family' if 'per_family' in m else 'method'

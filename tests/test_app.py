@@ -50,6 +50,7 @@ def test_landing_page():
     assert 'not a guarantee' in texts(at)
     assert len(at.radio) == 1 and len(at.radio[0].options) == 3
     assert 'Trained on' in texts(at) and 'self-blended pseudo-fakes' in texts(at)   # what the model learned from
+    assert 'Verdicts on held-out videos' in texts(at) and '(cross-fitted)' in texts(at)   # the verdict mix, both ways
 
 
 def test_face_clip(clips):
