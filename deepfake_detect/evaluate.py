@@ -230,48 +230,60 @@ def equal_error_threshold(y, p):
     return float(min(max(thr[k], 1e-6), 1 - 1e-6))
 
 # %% ../nbs/06_evaluate.ipynb #c6a1e007
+def _shares(y, labels):
+    "{'real': {verdict: share}, 'fake': {...}} of verdict `labels` (N,) among the reals (`y` 0) and the fakes (1)."
+    y, labels = np.asarray(y), np.asarray(labels)
+    return {k: {l: float((labels[y == v] == l).mean()) if (y == v).any() else float('nan') for l in ('REAL', 'FAKE', 'UNCERTAIN')}
+            for k, v in (('real', 0), ('fake', 1))}
+
 def verdict_mix(y, p, threshold, band):
     """{'real': {'REAL': share, 'FAKE': share, 'UNCERTAIN': share}, 'fake': {...}}: how the videos of each class
     (`y` 0 real / 1 fake) are labelled by `verdict_labels`; shares are floats in [0, 1] (NaN for an absent class)."""
-    y, lab = np.asarray(y), verdict_labels(p, threshold, band)
-    return {k: {l: float((lab[y == v] == l).mean()) if (y == v).any() else float('nan') for l in ('REAL', 'FAKE', 'UNCERTAIN')}
-            for k, v in (('real', 0), ('fake', 1))}
+    p = np.asarray(p, np.float64)
+    if np.isnan(p).any(): raise ValueError("verdict_mix: NaN scores (videos without a face) have no verdict: drop them first")
+    return _shares(y, verdict_labels(p, threshold, band))
 
 # %% ../nbs/06_evaluate.ipynb #c6a1e011
 def fit_band(y, p, threshold, accuracy=0.80, max_uncertain=0.20):
-    """Half-width (a float, in probability) of the narrowest band around `threshold` outside which the verdicts are
-    right for at least `accuracy` of the videos, never so wide that more than `max_uncertain` of them fall inside.
-    `y` (N,) 0/1, `p` (N,) calibrated probabilities."""
-    y, p = np.asarray(y), np.asarray(p)
+    """Half-width (a float, in probability) of the narrowest band around `threshold` outside which the verdicts of
+    `verdict_labels` are right for at least `accuracy` of the videos, never so wide that more than `max_uncertain` of
+    them fall inside; when no band under that cap reaches `accuracy`, the widest one under the cap (check the
+    accuracy you get). `y` (N,) 0/1, `p` (N,) calibrated probabilities."""
+    y, p = np.asarray(y), np.asarray(p, np.float64)
     best = 0.0
     for b in np.arange(0.0, 0.5, 0.005):
-        inside = np.abs(p - threshold) < b
+        lab = verdict_labels(p, threshold, b)
+        inside = lab == 'UNCERTAIN'
         if inside.mean() > max_uncertain: break
         best = b
         out = ~inside
-        if out.any() and ((p[out] >= threshold) == (y[out] == 1)).mean() >= accuracy: break
+        if out.any() and ((lab[out] == 'FAKE') == (y[out] == 1)).mean() >= accuracy: break
     return float(best)
 
 # %% ../nbs/06_evaluate.ipynb #c6a1e015
 def calibrate_verdicts(y, logits, accuracy=0.80, max_uncertain=0.20):
     """{'temperature', 'threshold', 'uncertain_band', 'verdict_mix'} from held-out video logits (N,) and labels
-    `y` (N,) 0/1: temperature by log-loss, threshold at the equal error rate, band by `fit_band`."""
+    `y` (N,) 0/1: temperature by log-loss, threshold at the equal error rate, band by `fit_band`. ValueError unless
+    both classes are there."""
+    if len(np.unique(np.asarray(y))) < 2: raise ValueError("calibrate_verdicts needs real and fake videos: one class given")
     T = fit_temperature(logits, y)
     p = sigmoid(np.asarray(logits, np.float64) / T)
     thr = equal_error_threshold(y, p)
     band = fit_band(y, p, thr, accuracy, max_uncertain)
     return dict(temperature=T, threshold=thr, uncertain_band=band, verdict_mix=verdict_mix(y, p, thr, band))
 
-def cross_fit_verdict_mix(y, logits, folds):
+def cross_fit_verdict_mix(y, logits, folds, **kwargs):
     """`verdict_mix` where the videos of each fold (`folds` (N,), e.g. chapter 02's `assign_folds`) are labelled by
-    a `calibrate_verdicts` fitted on the other folds: the verdict mix a new video can expect."""
+    a `calibrate_verdicts` fitted on the other folds: the verdict mix a new video can expect. Every fold's complement
+    must hold reals and fakes (ValueError otherwise); `kwargs` go to `calibrate_verdicts`."""
     y, z, folds = np.asarray(y), np.asarray(logits, np.float64), np.asarray(folds)
     lab = np.empty(len(y), object)
     for k in np.unique(folds):
         te = folds == k
-        c = calibrate_verdicts(y[~te], z[~te])
+        if len(np.unique(y[~te])) < 2: raise ValueError(f"without fold {k} only one class is left: nothing to calibrate on")
+        c = calibrate_verdicts(y[~te], z[~te], **kwargs)
         lab[te] = verdict_labels(sigmoid(z[te] / c['temperature']), c['threshold'], c['uncertain_band'])
-    return {k: {l: float((lab[y == v] == l).mean()) for l in ('REAL', 'FAKE', 'UNCERTAIN')} for k, v in (('real', 0), ('fake', 1))}
+    return _shares(y, lab)
 
 # %% ../nbs/06_evaluate.ipynb #eef74011
 def calibrate_and_ship(checkpoint, index, out, uncertain_band=0.1, n_boot=1000, model_id=None, head='lstm',

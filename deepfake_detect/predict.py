@@ -36,8 +36,12 @@ VERDICTS = dict(REAL='Likely real', FAKE='Likely manipulated', UNCERTAIN="Can't 
 def label_for(p_fake, threshold=0.5, band=0.1):
     """REAL, FAKE, UNCERTAIN (within `band` of the threshold: chapter 04's `verdict_labels`, the rule the calibration
     was fitted with) or NO_FACE (no probability: None or NaN)."""
-    if p_fake is None or math.isnan(float(p_fake)): return 'NO_FACE'   # NaN of any float type
-    return str(verdict_labels(p_fake, threshold, band))
+    if p_fake is None: return 'NO_FACE'
+    if isinstance(p_fake, (str, bytes)) or np.size(p_fake) != 1:
+        raise TypeError(f"label_for takes one probability (a number), got {p_fake!r}")
+    p = float(np.asarray(p_fake, np.float64).reshape(()))
+    if math.isnan(p): return 'NO_FACE'   # NaN of any float type
+    return verdict_labels(p, threshold, band).item()
 
 # %% ../nbs/07_predict.ipynb #fbe0593d
 @dataclass
@@ -102,8 +106,8 @@ class _OneAtATime:
 
 class Predictor:
     """Loads a checkpoint once; `predict(path)` → Prediction. `checkpoint`: a checkpoint path (stem, .json,
-    .safetensors or its folder) or None / 'default' for the shipped model; `threads`: torch CPU threads (None: all
-    cores); `n_frames`: frames sampled per video (None: the checkpoint's); `detector`: a chapter 01 `FaceDetector`
+    .safetensors or its folder) or None / 'default' for the shipped model; `threads`: torch CPU threads (None:
+    $DETECTOR_THREADS, else all cores); `n_frames`: frames sampled per video (None: the checkpoint's); `detector`: a chapter 01 `FaceDetector`
     (None: MTCNN with its defaults); `device`: where the model runs; `detect_every`: MTCNN on every k-th sampled frame,
     tracks interpolated between. Raises CheckpointError for a checkpoint that cannot be loaded, ValueError for an
     `n_frames` or `detect_every` that is not a whole number >= 1."""

@@ -10,8 +10,6 @@ import json
 import math
 from pathlib import Path
 
-from deepfake_detect.predict import SMALL_FACE_PX
-
 ROOT = Path(__file__).resolve().parents[1]
 VERDICT = dict(REAL='Likely real', FAKE='Likely manipulated', UNCERTAIN="Can't tell")
 
@@ -28,25 +26,25 @@ def ci(v, lohi=None, digits=2):
 
 def merge_robustness(json_path, rows):
     "Store scripts/robustness.py's rows in the checkpoint config as {condition: row}."
-    cfg = json.loads(Path(json_path).read_text())
+    cfg = json.loads(Path(json_path).read_text(encoding='utf-8'))
     cfg['robustness'] = {r['condition']: r for r in rows}
-    Path(json_path).write_text(json.dumps(cfg, indent=1, default=float))
+    Path(json_path).write_text(json.dumps(cfg, indent=1, default=float), encoding='utf-8')
     return cfg
 
 
 def merge_crossfit(json_path, oof_csv):
     """Store the cross-fitted verdict mix (chapter 06's `cross_fit_verdict_mix`) of a training run's out-of-fold
     scores in the checkpoint config, after checking they are this checkpoint's (same AUC)."""
-    import numpy as np, pandas as pd
+    import pandas as pd
     from deepfake_detect.evaluate import cross_fit_verdict_mix
     from deepfake_detect.train import roc_auc
-    cfg = json.loads(Path(json_path).read_text())
+    cfg = json.loads(Path(json_path).read_text(encoding='utf-8'))
     oof = pd.read_csv(oof_csv)
     y, z = (oof.label == 'fake').astype(int).values, oof.logit.values
     if abs(roc_auc(y, z) - cfg['metrics']['auc']) > 1e-9:
         raise SystemExit(f"{oof_csv}: its AUC {roc_auc(y, z):.4f} is not the checkpoint's {cfg['metrics']['auc']:.4f}: another run's scores")
     cfg['metrics']['verdict_mix_crossfit'] = cross_fit_verdict_mix(y, z, oof.fold.values)
-    Path(json_path).write_text(json.dumps(cfg, indent=1, default=float))
+    Path(json_path).write_text(json.dumps(cfg, indent=1, default=float), encoding='utf-8')
     return cfg
 
 
@@ -80,6 +78,7 @@ def worst_condition(rob):
 
 
 def card(cfg):
+    from deepfake_detect.predict import SMALL_FACE_PX   # the app's small-face warning, quoted in the limits
     m, td = cfg.get('metrics', {}), cfg.get('training_data', {})
     n = lambda label: sum(v for k, v in td.get('train', {}).items() if k.startswith(label + '/'))
     lofo = {r['family']: r for r in m.get('lofo', [])}
@@ -210,10 +209,10 @@ def main():
     ap.add_argument('--out', default=str(ROOT / 'docs' / 'model_card.md'))
     a = ap.parse_args()
     js = Path(a.model).with_suffix('.json')
-    if a.robustness: merge_robustness(js, json.loads(Path(a.robustness).read_text()))
+    if a.robustness: merge_robustness(js, json.loads(Path(a.robustness).read_text(encoding='utf-8')))
     if a.oof: merge_crossfit(js, a.oof)
-    cfg = json.loads(js.read_text())
-    Path(a.out).write_text(card(cfg))
+    cfg = json.loads(js.read_text(encoding='utf-8'))
+    Path(a.out).write_text(card(cfg), encoding='utf-8')
     print('wrote', a.out)
 
 

@@ -419,7 +419,8 @@ def main():
         if (name, aug) in DEGRADED: results[key]['degraded_auc'] = roc_auc(y, DEGRADED[name, aug])
         print(head_line(key, results[key]), flush=True)
         if (name, aug) == (a.head, a.augment): oof, scale, main_key = s, sc, key
-    ix.assign(logit=oof)[['path', 'label', 'method', 'family', 'fold', 'split_group', 'pair_group', 'logit']].to_csv(out / 'oof.csv', index=False)
+    cols = [c for c in ('path', 'label', 'method', 'family', 'fold', 'split_group', 'pair_group', 'logit') if c in ix or c == 'logit']
+    ix.assign(logit=oof)[cols].to_csv(out / 'oof.csv', index=False)
     cal = calibrate_verdicts(y, oof)
     F = feats(X, ('ship_full',), 32)
     Fd = feats(X, ('ship_aug',), 32) if a.augment else None
