@@ -24,12 +24,17 @@ def ci(v, lohi=None, digits=2):
     return f'{v:.{digits}f}' if missing(lo) or missing(hi) else f'{v:.{digits}f} [{lo:.2f}, {hi:.2f}]'
 
 
-def merge_robustness(json_path, rows):
-    "Store scripts/robustness.py's rows in the checkpoint config as {condition: row}."
+def update_config(json_path, change):
+    "Apply `change(cfg)` to the checkpoint config at `json_path` and write it back; returns the config."
     cfg = json.loads(Path(json_path).read_text(encoding='utf-8'))
-    cfg['robustness'] = {r['condition']: r for r in rows}
+    change(cfg)
     Path(json_path).write_text(json.dumps(cfg, indent=1, default=float), encoding='utf-8')
     return cfg
+
+
+def merge_robustness(json_path, rows):
+    "Store scripts/robustness.py's rows in the checkpoint config as {condition: row}."
+    return update_config(json_path, lambda cfg: cfg.update(robustness={r['condition']: r for r in rows}))
 
 
 def merge_crossfit(json_path, oof_csv):
@@ -38,14 +43,19 @@ def merge_crossfit(json_path, oof_csv):
     import pandas as pd
     from deepfake_detect.evaluate import cross_fit_verdict_mix
     from deepfake_detect.train import roc_auc
-    cfg = json.loads(Path(json_path).read_text(encoding='utf-8'))
     oof = pd.read_csv(oof_csv)
     y, z = (oof.label == 'fake').astype(int).values, oof.logit.values
-    if abs(roc_auc(y, z) - cfg['metrics']['auc']) > 1e-9:
-        raise SystemExit(f"{oof_csv}: its AUC {roc_auc(y, z):.4f} is not the checkpoint's {cfg['metrics']['auc']:.4f}: another run's scores")
-    cfg['metrics']['verdict_mix_crossfit'] = cross_fit_verdict_mix(y, z, oof.fold.values)
-    Path(json_path).write_text(json.dumps(cfg, indent=1, default=float), encoding='utf-8')
-    return cfg
+
+    def change(cfg):
+        if abs(roc_auc(y, z) - cfg['metrics']['auc']) > 1e-9:
+            raise SystemExit(f"{oof_csv}: its AUC {roc_auc(y, z):.4f} is not the checkpoint's {cfg['metrics']['auc']:.4f}: another run's scores")
+        cfg['metrics']['verdict_mix_crossfit'] = cross_fit_verdict_mix(y, z, oof.fold.values)
+    return update_config(json_path, change)
+
+
+def shares_text(shares):
+    "'Likely real 74%, Likely manipulated 19%, Can't tell 8%' for one class of a verdict mix."
+    return ', '.join(f"{VERDICT[l]} {shares[l]:.0%}" for l in ('REAL', 'FAKE', 'UNCERTAIN'))
 
 
 def table(rows, cols):
@@ -161,16 +171,14 @@ def card(cfg):
         if cx:
             out += ["Threshold and band were fitted on these same scores, which could flatter the mix; cross-fitted "
                     "(each fold's videos labelled by a temperature, threshold and band fitted on the other four folds; "
-                    "chapter 06's `cross_fit_verdict_mix`): real videos "
-                    + ', '.join(f"{VERDICT[l]} {cx['real'][l]:.0%}" for l in ('REAL', 'FAKE', 'UNCERTAIN')) + '; fake videos '
-                    + ', '.join(f"{VERDICT[l]} {cx['fake'][l]:.0%}" for l in ('REAL', 'FAKE', 'UNCERTAIN')) + '.', '']
+                    f"chapter 06's `cross_fit_verdict_mix`): real videos {shares_text(cx['real'])}; fake videos "
+                    f"{shares_text(cx['fake'])}.", '']
         ph = m.get('photo')
         if ph:
             out += [f"Photos are scored by the frame head, with their own calibration (every held-out frame taken as a "
                     f"photo: frame AUC {ph['frame_auc']:.2f}; threshold {cfg.get('frame_threshold', float('nan')):.2f}, "
                     f"band ±{cfg.get('frame_uncertain_band', float('nan')):.2f}): real frames "
-                    + ', '.join(f"{VERDICT[l]} {ph['verdict_mix']['real'][l]:.0%}" for l in VERDICT) + '; fake frames '
-                    + ', '.join(f"{VERDICT[l]} {ph['verdict_mix']['fake'][l]:.0%}" for l in VERDICT) + '.', '']
+                    f"{shares_text(ph['verdict_mix']['real'])}; fake frames {shares_text(ph['verdict_mix']['fake'])}.", '']
     rob, run = cfg.get('robustness'), cfg.get('run', {}).get('out', 'runs/head')
     if rob:
         out += ['## Robustness', '',
