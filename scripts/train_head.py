@@ -376,6 +376,13 @@ def training_counts(ix):
                 blend_masks=['ellipse', 'mouth'], backbone_from='default-efficientnet_lite0-sbi-mouth-lstm (frozen)')
 
 
+HEAD_FIELDS = ('backbone', 'init', 'seed', 'heads_only', 'head', 'degraded_copies', 'reencode')
+
+def applied_fields(recipe):
+    "The fields of chapter 05's Recipe that a heads-only run reads (the rest train a backbone, which this run keeps)."
+    return {k: v for k, v in recipe.to_dict().items() if k in HEAD_FIELDS}
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument('--data', default=str(ROOT.parent / 'shared' / 'data' / 'manifest.csv'))
@@ -438,7 +445,7 @@ def main():
                frame_temperature=fcal['temperature'], frame_threshold=fcal['threshold'], frame_uncertain_band=fcal['uncertain_band'],
                head_used='lstm', model_id=a.model_id, mix_scale=scale, autocast=True, metrics=metrics,
                training_data=dict(training_counts(ix), degraded_copies=a.augment,
-                                  whole_file_copies=bool(recipe.reencode)), recipe=recipe.to_dict(),
+                                  whole_file_copies=bool(recipe.reencode)), recipe=applied_fields(recipe),
                run=dict(command='python ' + ' '.join(['scripts/train_head.py'] + sys.argv[1:]), out=str(a.out),
                         wall_s=round(time.time() - t_start), features_s_per_clip=s_per_clip))
     save_checkpoint(build_model(head, frame, pool, scale), out / 'model', **cfg)
