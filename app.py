@@ -67,6 +67,10 @@ def model_card(cfg):
         cx = m.get('verdict_mix_crossfit')
         if cx: st.caption(f"With threshold and band fitted on other videos (cross-fitted): {cx['real']['REAL']:.0%} of real "
                           f"videos {VERDICTS['REAL'].lower()}, {cx['fake']['FAKE']:.0%} of fakes {VERDICTS['FAKE'].lower()}.")
+    xd = m.get('cross_dataset')
+    if xd: st.caption(f"On videos from sources never seen in training (cross-dataset): AUC {xd['auc']:.2f}; "
+                      f"{xd['verdict_mix']['real']['REAL']:.0%} of real videos {VERDICTS['REAL'].lower()}, "
+                      f"{xd['verdict_mix']['fake']['FAKE']:.0%} of fakes {VERDICTS['FAKE'].lower()}.")
     table = m.get('per_family') or m.get('per_method', [])
     if table:
         key = 'family' if 'per_family' in m else 'method'

@@ -7,9 +7,9 @@ __all__ = ['INDEX_COLUMNS', 'FAMILIES', 'FAMILY_RULES', 'CACHE_VERSION', 'CACHE_
            'IMAGENET_STD', 'index_folder', 'index_manifest', 'family_of', 'union_groups', 'index_ffpp', 'index_celebdf',
            'index_dfdc', 'index_videos', 'preprocess_params', 'cache_dir_for', 'video_fingerprint', 'cache_path',
            'face_clips_record', 'load_record', 'preprocess', 'merged_groups', 'assign_folds', 'split_by_fold',
-           'split_table', 'split_by_method', 'default_cache_root', 'transcode', 'is_copy', 'reencoded_copies',
-           'with_reencoded_copies', 'ClipAugment', 'jpeg_roundtrip', 'normalize_clip', 'pick_frames', 'load_face_clip',
-           'FaceClipDataset', 'make_loader']
+           'split_table', 'cross_dataset_folds', 'split_by_method', 'default_cache_root', 'transcode', 'is_copy',
+           'reencoded_copies', 'with_reencoded_copies', 'ClipAugment', 'jpeg_roundtrip', 'normalize_clip',
+           'pick_frames', 'load_face_clip', 'FaceClipDataset', 'make_loader']
 
 # %% ../nbs/02_data.ipynb #35d57b04
 import hashlib
@@ -84,8 +84,9 @@ def index_manifest(csv, root=None, dataset=None):
     splits = df.get('split', pd.Series([None] * len(df)))
     rows = [(base/c, l, m, g, s) for c, l, m, g, s in zip(df['clip'], labels, methods, groups, splits)]
     out = _index(rows, dataset or csv.parent.name)
-    extra = [c for c in ('pair_group', 'trust') if c in df.columns]
-    if extra:   # keep pairing and trust, aligned by path
+    if 'source' not in df.columns and 'source_repo' in df.columns: df['source'] = df['source_repo']
+    extra = [c for c in ('pair_group', 'trust', 'source') if c in df.columns]
+    if extra:   # keep pairing, trust and source, aligned by path
         more = df[extra].assign(path=[str((base/c).resolve()) for c in df['clip']])
         out = out.merge(more, on='path', how='left')
     return out
@@ -329,18 +330,21 @@ def preprocess(index, cache_root, workers=2, progress=True, **param_kwargs):
     return out
 
 # %% ../nbs/02_data.ipynb #0533516a
-def merged_groups(index):
-    "The `group` of each row, joined through `pair_group` where the index has one."
-    links = [(f'g:{g}',) if 'pair_group' not in index or pd.isna(pg) or pg == '' else (f'g:{g}', f'p:{pg}')
-             for g, pg in zip(index.group, index.get('pair_group', pd.Series([None] * len(index))))]
-    comp = union_groups(links)
+def merged_groups(index, keys=('group', 'pair_group')):
+    """The `group` of each row (a str Series named split_group), joined with every row that shares a value of any
+    column of `keys` (`group` first; columns the index lacks and empty values are skipped)."""
+    cols = [k for k in keys if k in index]
+    empty = lambda v: v is None or v == '' or (isinstance(v, float) and np.isnan(v))
+    links = [tuple(f'{k[0]}:{v}' for k, v in zip(cols, vals) if not empty(v)) for vals in zip(*(index[k] for k in cols))]
+    comp = union_groups(links)   # the smallest member names a component: a g: (group) name, since 'g' < 'p' < 's'
     return pd.Series([comp[l[0]][2:] for l in links], index=index.index, name='split_group')
 
 # %% ../nbs/02_data.ipynb #0fb43dbb
-def assign_folds(index, n_splits=5, seed=0):
-    "The index with a `fold` column (0..n_splits-1): stratified by label, no merged group in two folds."
+def assign_folds(index, n_splits=5, seed=0, keys=('group', 'pair_group')):
+    """The index with `fold` (0..n_splits-1) and `split_group` columns: stratified by label, no group merged by
+    `merged_groups(index, keys)` in two folds. ValueError when there are fewer merged groups than folds."""
     from sklearn.model_selection import StratifiedGroupKFold
-    groups = merged_groups(index)
+    groups = merged_groups(index, keys)
     n_groups = groups.nunique()
     if n_groups < n_splits: raise ValueError(f"{n_groups} groups cannot make {n_splits} folds")
     folds = np.full(len(index), -1)
@@ -359,6 +363,15 @@ def split_table(index):
     "Counts of videos per split × label × method."
     return index.pivot_table(index=['label', 'method'], columns='split', values='path', aggfunc='count',
                              fill_value=0)
+
+# %% ../nbs/02_data.ipynb #2244ee74
+def cross_dataset_folds(index, n_splits=5, seed=0):
+    """`assign_folds` with whole sources held out: no value of `source` (nor a group or pair) in two folds, so each
+    fold's videos come from sources the other folds never show. ValueError without a filled `source` column, or with
+    fewer merged groups than folds."""
+    if 'source' not in index or index.source.isna().all():
+        raise ValueError("cross-dataset folds need a `source` column (where each video comes from) in the index")
+    return assign_folds(index, n_splits, seed, keys=('group', 'pair_group', 'source'))
 
 # %% ../nbs/02_data.ipynb #3e8a6c86
 def split_by_method(index, valid_frac=0.3, holdout=(), seed=0):

@@ -87,6 +87,16 @@ def worst_condition(rob):
     return f"The worst condition, {worst['condition']}, cost {a - b:.3f} AUC ({a:.3f} → {b:.3f}):"
 
 
+def cross_dataset_text(xd):
+    "The paragraph on the cross-dataset folds (train_head's `metrics.cross_dataset`), or nothing."
+    if not xd: return []
+    return [f"**Cross-dataset** (chapter 02's `cross_dataset_folds`: 5 folds grouped by the {xd['n_sources']} source "
+            "repositories of the clips, joined through people and pairs, so each video is scored by heads that never saw "
+            f"a clip of its source): AUC {ci(xd['auc'], xd['auc_ci'])}, paired win rate {ci(xd['pair_win'], xd.get('pair_ci'))}; "
+            "by family " + ', '.join(f"{r['family']} {ci(r['auc'])}" for r in xd['per_family']) + '. This is the nearest '
+            "stand-in here for videos from elsewhere; the held-back sources will differ more.", '']
+
+
 def card(cfg):
     from deepfake_detect.predict import SMALL_FACE_PX   # the app's small-face warning, quoted in the limits
     m, td = cfg.get('metrics', {}), cfg.get('training_data', {})
@@ -138,7 +148,7 @@ def card(cfg):
            table(fam_rows, [('family', lambda r: r['family']), ('held-out fakes', lambda r: str(r['n_fake'])),
                             ('AUC, trained with the family', lambda r: ci(r['auc'], r['auc_ci'])),
                             ('AUC, family left out', lambda r: ci(r['lofo']['auc'], r['lofo']['auc_ci']) if r['lofo'] else '—')]),
-           ''] + inverted_families(fam_rows)
+           ''] + inverted_families(fam_rows) + cross_dataset_text(m.get('cross_dataset'))
     comp = m.get('compared', {})
     if comp:
         rec = cfg.get('recipe', {})
@@ -173,6 +183,10 @@ def card(cfg):
                     "(each fold's videos labelled by a temperature, threshold and band fitted on the other four folds; "
                     f"chapter 06's `cross_fit_verdict_mix`): real videos {shares_text(cx['real'])}; fake videos "
                     f"{shares_text(cx['fake'])}.", '']
+        xd = m.get('cross_dataset')
+        if xd:
+            out += [f"On the cross-dataset scores (sources never seen in training), at the same threshold and band: real "
+                    f"videos {shares_text(xd['verdict_mix']['real'])}; fake videos {shares_text(xd['verdict_mix']['fake'])}.", '']
         ph = m.get('photo')
         if ph:
             out += [f"Photos are scored by the frame head, with their own calibration (every held-out frame taken as a "
@@ -202,8 +216,10 @@ def card(cfg):
             'left-out families (reenactment most); on self-blends alone it changed little, and self-blends that went '
             'through compression (H.264 at random CRF and size, in both classes) did not make it more robust. Tuning '
             'every layer on self-blends, on the CPU, sharpened face swaps and talking heads and lost more of lip-sync and '
-            'reenactment, the manipulations that leave no blend boundary. What remains untried is a full fine-tune with a '
-            'cue made for those two (the mouth against the audio, or motion), which needs more than self-blends.',
+            'reenactment, the manipulations that leave no blend boundary. A hand-made cue (the sharpness of the mouth '
+            'against the eyes) lifted left-out lip-sync and cost left-out talking heads as much: a cue made for one '
+            'family. What remains untried is a full fine-tune with a cue made for lip-sync and reenactment (motion, or '
+            'the mouth against the audio where clips have sound), which needs more than self-blends.',
             f'- Scores degrade with heavy compression and small faces (the app warns about faces under {SMALL_FACE_PX} px and unknown codecs).',
             '- “Likely real” is not a guarantee. Use it as one signal among others, never as proof.', '']
     return '\n'.join(out)

@@ -23,10 +23,10 @@ import torchvision.transforms.v2.functional as TF
 from torch import nn
 
 from deepfake_detect.cli import add_recipe_args, args_recipe
-from deepfake_detect.data import (assign_folds, default_cache_root, family_of, index_manifest, is_copy, load_record,
+from deepfake_detect.data import (assign_folds, cross_dataset_folds, default_cache_root, family_of, index_manifest, is_copy, load_record,
                                   normalize_clip, pick_frames, preprocess, with_reencoded_copies)
-from deepfake_detect.evaluate import calibrate_verdicts, cross_fit_verdict_mix, group_bootstrap
-from deepfake_detect.model import DeepfakeDetector, load_default, save_checkpoint, set_threads
+from deepfake_detect.evaluate import calibrate_verdicts, cross_fit_verdict_mix, group_bootstrap, verdict_mix
+from deepfake_detect.model import DeepfakeDetector, load_default, save_checkpoint, set_threads, sigmoid
 from deepfake_detect.train import paired_win_rate, roc_auc
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -325,6 +325,24 @@ def lofo(ix, scores, n_boot=300):
     return rows
 
 
+def cross_dataset(ix, X, name, augment, scale, cal, n_boot=300):
+    """Cross-dataset evaluation (research/generalise/PLAN.md, amendment 12): head `name` scored out of fold over
+    chapter 02's `cross_dataset_folds` (5 folds by `source`, so no clip of a video's source was trained on), mixed with
+    the main run's `scale` when it is the ensemble. Returns (report + LOFO-free summary with the verdict mix of
+    calibration `cal` on these scores, the index with the new folds and a `logit` column)."""
+    ixs = cross_dataset_folds(ix, 5, seed=0)
+    z = 0
+    for n in (ENSEMBLE if name == 'ens' else (name,)):
+        make, sets, T = HEADS[n]
+        extra = feats(X, ('ship_aug',), T) if augment else None
+        s = out_of_fold(ixs, feats(X, sets, T), make, extra=extra)
+        z = z + (s / scale[n] if scale else s)
+    y = (ixs.label == 'fake').values.astype(int)
+    mix = verdict_mix(y, sigmoid(z / cal['temperature']), cal['threshold'], cal['uncertain_band'])
+    return (dict(report(ixs, z, n_boot), verdict_mix=mix, n_sources=int(ixs.source.nunique()),
+                 protocol='5 folds by source (chapter 02 cross_dataset_folds), out-of-fold'), ixs.assign(logit=z))
+
+
 def head_line(name, r):
     "One line of a head's results `r` (report + lofo): OOF AUC [CI], paired win rate, degraded AUC if any, LOFO AUCs."
     degraded = f" degraded {r['degraded_auc']:.3f}" if 'degraded_auc' in r else ''
@@ -429,6 +447,13 @@ def main():
     cols = [c for c in ('path', 'label', 'method', 'family', 'fold', 'split_group', 'pair_group', 'logit') if c in ix or c == 'logit']
     ix.assign(logit=oof)[cols].to_csv(out / 'oof.csv', index=False)
     cal = calibrate_verdicts(y, oof)
+    if 'source' in ix and ix.source.notna().any():   # the shared manifest's source_repo: cross-dataset folds
+        results[main_key]['cross_dataset'], ixs = cross_dataset(ix, X, a.head, a.augment, scale, cal, a.boot)
+        ixs[[c for c in cols if c in ixs] + ['source']].to_csv(out / 'oof_crossdataset.csv', index=False)
+        xd = results[main_key]['cross_dataset']
+        print(f"cross-dataset ({xd['n_sources']} sources): AUC {xd['auc']:.3f} [{xd['auc_ci'][0]:.2f}, {xd['auc_ci'][1]:.2f}] "
+              f"pair {xd['pair_win']:.2f} | " + ' '.join(f"{f['family']} {f['auc']:.2f}" for f in xd['per_family'])
+              + f" | verdicts {xd['verdict_mix']}", flush=True)
     F = feats(X, ('ship_full',), 32)
     Fd = feats(X, ('ship_aug',), 32) if a.augment else None
     frame_oof = out_of_fold(ix, F, FrameLR, extra=Fd)             # (N, T): every frame as if it were a photo

@@ -51,6 +51,7 @@ def test_landing_page():
     assert len(at.radio) == 1 and len(at.radio[0].options) == 3
     assert 'Trained on' in texts(at) and 'self-blended pseudo-fakes' in texts(at)   # what the model learned from
     assert 'Verdicts on held-out videos' in texts(at) and '(cross-fitted)' in texts(at)   # the verdict mix, both ways
+    assert 'sources never seen in training (cross-dataset)' in texts(at)                  # and on unseen sources
 
 
 def test_face_clip(clips):

@@ -133,6 +133,10 @@ def test_readme_model_summary_is_the_shipped_checkpoints():
     probe, mean = m['compared']['probe'], lambda rows: sum(r['auc'] for r in rows) / len(rows)
     assert f"{m['auc']:.3f} against {probe['auc']:.3f}" in model and f"{m['pair_win']:.2f} against {probe['pair_win']:.2f}" in model
     assert f"{mean(m['lofo']):.3f} against {mean(probe['lofo']):.3f}" in model
+    xd, flat = m['cross_dataset'], ' '.join(model.split())   # the cross-dataset sentence wraps
+    pct = lambda share: f"{share:.0%}".replace('%', ' %')
+    assert (f"AUC {xd['auc']:.2f} [{xd['auc_ci'][0]:.2f}, {xd['auc_ci'][1]:.2f}], {pct(xd['verdict_mix']['real']['REAL'])} of reals"
+            in flat and f"{pct(xd['verdict_mix']['fake']['FAKE'])} of fakes" in flat)
 
 
 def test_model_card_is_the_rendering_of_the_shipped_checkpoint():
