@@ -115,7 +115,8 @@ def card(cfg):
            "frame head scores single frames (the timeline) and photos.",
            '',
            f"**Recipe** `shipped` (`{cfg.get('run', {}).get('command', '?')}`): the backbone is the earlier shipped model's "
-           "(EfficientNet-Lite0 fine-tuned on whole-face and lower-face self-blended pseudo-fakes and 52 genuine fakes), "
+           "(EfficientNet-Lite0 fine-tuned on whole-face and lower-face self-blended pseudo-fakes and the genuine fakes "
+           "of the earlier 255-clip split: research/README.md), "
            f"frozen; the clip head (`{cfg.get('recipe', {}).get('head', '?')}`) and the frame head are trained on "
            f"{n('real')} real and {n('fake')} fake videos of the shared data"
            + (", each also once as a degraded copy (its face crops encoded as one H.264 clip at CRF 23–40, half of the "
@@ -128,7 +129,7 @@ def card(cfg):
               + (f", of which {cfg['run']['features_s_per_clip']:.1f} s a clip computing frozen features"
                  if cfg['run'].get('features_s_per_clip') else
                  " (every clip's frozen features were cached by an earlier run, ~3-5 s a clip on 2 cores)")
-              + "; the faces of every clip are cached first by chapter 02's preprocessing (~9 min)."
+              + "; the faces of every clip are cached first, by chapter 02's `preprocess` (the script's first step)."
               if cfg.get('run', {}).get('wall_s') else ''), '',
            '## How it was judged', '',
            "Every number comes from videos the scoring head never saw: 5 folds over person/scene groups (a fake and the "
