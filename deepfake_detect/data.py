@@ -59,8 +59,10 @@ def index_folder(root, dataset=None):
 
 # %% ../nbs/02_data.ipynb #5fe9fc60
 def index_manifest(csv, root=None, dataset=None):
-    """Index a manifest CSV with at least `clip,label` (clip relative to the manifest's folder, or to `root`).
-    ValueError naming the file when it is empty, not a text CSV, or lacks a column or a valid label."""
+    """Index a manifest CSV with at least `clip,label` (clip relative to the manifest's folder, or to `root`); the
+    optional columns `method`, `group`, `split`, `pair_group`, `trust` and `origin` (or `source_repo`, read as
+    `origin`) are kept. A DataFrame with chapter 02's INDEX_COLUMNS and those present. ValueError naming the file when
+    it is empty, not a text CSV, or lacks a column or a valid label."""
     csv = Path(csv)
     try: df = pd.read_csv(csv)
     except UnicodeDecodeError: raise ValueError(f"{csv.name}: not UTF-8 text (a manifest is a CSV file)") from None
@@ -84,9 +86,9 @@ def index_manifest(csv, root=None, dataset=None):
     splits = df.get('split', pd.Series([None] * len(df)))
     rows = [(base/c, l, m, g, s) for c, l, m, g, s in zip(df['clip'], labels, methods, groups, splits)]
     out = _index(rows, dataset or csv.parent.name)
-    if 'source' not in df.columns and 'source_repo' in df.columns: df['source'] = df['source_repo']
-    extra = [c for c in ('pair_group', 'trust', 'source') if c in df.columns]
-    if extra:   # keep pairing, trust and source, aligned by path
+    if 'origin' not in df.columns and 'source_repo' in df.columns: df['origin'] = df['source_repo']
+    extra = [c for c in ('pair_group', 'trust', 'origin') if c in df.columns]
+    if extra:   # keep pairing, trust and origin, aligned by path
         more = df[extra].assign(path=[str((base/c).resolve()) for c in df['clip']])
         out = out.merge(more, on='path', how='left')
     return out
@@ -331,13 +333,18 @@ def preprocess(index, cache_root, workers=2, progress=True, **param_kwargs):
 
 # %% ../nbs/02_data.ipynb #0533516a
 def merged_groups(index, keys=('group', 'pair_group')):
-    """The `group` of each row (a str Series named split_group), joined with every row that shares a value of any
-    column of `keys` (`group` first; columns the index lacks and empty values are skipped)."""
-    cols = [k for k in keys if k in index]
-    empty = lambda v: v is None or v == '' or (isinstance(v, float) and np.isnan(v))
-    links = [tuple(f'{k[0]}:{v}' for k, v in zip(cols, vals) if not empty(v)) for vals in zip(*(index[k] for k in cols))]
-    comp = union_groups(links)   # the smallest member names a component: a g: (group) name, since 'g' < 'p' < 's'
-    return pd.Series([comp[l[0]][2:] for l in links], index=index.index, name='split_group')
+    """The merged group of each row (a Series of str named split_group, aligned with `index`): rows that share a value
+    of any column named in `keys` (a tuple of column names; `group` always counts, columns the index lacks are
+    skipped) are joined, and each component is named after its smallest `group` value. A row with an empty `group`
+    is its own group (named by its `path`, or its row label); other empty values (None, NaN, NA, '') join nothing."""
+    cols = ['group'] + [k for k in keys if k != 'group' and k in index]
+    empty = lambda v: pd.isna(v) or str(v) == ''
+    names = index['path'] if 'path' in index else index.index   # for rows without a group
+    own = [f'0:{n}' if empty(g) else f'0:{g}' for g, n in zip(index.group, names)]
+    links = [(o,) + tuple(f'{i}:{v}' for i, v in enumerate(vals[1:], 1) if not empty(v))
+             for o, vals in zip(own, zip(*(index[k] for k in cols)))]
+    comp = union_groups(links)   # a component's smallest member is a 0: (group) name: '0' sorts before '1', '2'
+    return pd.Series([comp[o].split(':', 1)[1] for o in own], index=index.index, name='split_group')
 
 # %% ../nbs/02_data.ipynb #0fb43dbb
 def assign_folds(index, n_splits=5, seed=0, keys=('group', 'pair_group')):
@@ -366,12 +373,15 @@ def split_table(index):
 
 # %% ../nbs/02_data.ipynb #2244ee74
 def cross_dataset_folds(index, n_splits=5, seed=0):
-    """`assign_folds` with whole sources held out: no value of `source` (nor a group or pair) in two folds, so each
-    fold's videos come from sources the other folds never show. ValueError without a filled `source` column, or with
-    fewer merged groups than folds."""
-    if 'source' not in index or index.source.isna().all():
-        raise ValueError("cross-dataset folds need a `source` column (where each video comes from) in the index")
-    return assign_folds(index, n_splits, seed, keys=('group', 'pair_group', 'source'))
+    """The index (chapter 02's columns with `label`, `group` and `origin`) with `fold` (int, 0..n_splits-1) and
+    `split_group` (str) columns, as `assign_folds` gives them but with whole origins held out: no `origin`, group or
+    pair in two folds, stratified by label. The within-collection form of cross-dataset evaluation (train on one
+    dataset, test on another: Li et al., Celeb-DF, CVPR 2020; Dolhansky et al., DFDC, arXiv 2006.07397). A row with
+    an empty `origin` is held only by its group and pair. ValueError without a filled `origin` column, or with fewer
+    merged groups than folds."""
+    if 'origin' not in index or index.origin.isna().all():
+        raise ValueError("cross-dataset folds need an `origin` column (where each video comes from) in the index")
+    return assign_folds(index, n_splits, seed, keys=('group', 'pair_group', 'origin'))
 
 # %% ../nbs/02_data.ipynb #3e8a6c86
 def split_by_method(index, valid_frac=0.3, holdout=(), seed=0):

@@ -326,10 +326,13 @@ def lofo(ix, scores, n_boot=300):
 
 
 def cross_dataset(ix, X, name, augment, scale, cal, n_boot=300):
-    """Cross-dataset evaluation (research/generalise/PLAN.md, amendment 12): head `name` scored out of fold over
-    chapter 02's `cross_dataset_folds` (5 folds by `source`, so no clip of a video's source was trained on), mixed with
-    the main run's `scale` when it is the ensemble. Returns (report + LOFO-free summary with the verdict mix of
-    calibration `cal` on these scores, the index with the new folds and a `logit` column)."""
+    """Cross-dataset evaluation (research/generalise/PLAN.md, amendment 12): head `name` (a HEADS key or 'ens') scored
+    out of fold over chapter 02's `cross_dataset_folds(ix, 5, seed=0)` (no clip of a video's origin, person or pair
+    was trained on). `X`: {feature set: (N, T, F) float32} aligned with `ix`; `augment`: train with the degraded copies
+    (`ship_aug`); `scale`: {head: spread} of the main run's out-of-fold logits, used to mix the ensemble (None for one
+    head); `cal`: `calibrate_verdicts`' dict of the main run. Returns (`report`'s dict plus `verdict_mix` of `cal` on
+    these scores, `n_sources` and `protocol`; the index with the cross-dataset `fold`/`split_group` and a `logit`
+    column). ValueError from `cross_dataset_folds` when the origins make fewer than 5 folds."""
     ixs = cross_dataset_folds(ix, 5, seed=0)
     z = 0
     for n in (ENSEMBLE if name == 'ens' else (name,)):
@@ -339,7 +342,7 @@ def cross_dataset(ix, X, name, augment, scale, cal, n_boot=300):
         z = z + (s / scale[n] if scale else s)
     y = (ixs.label == 'fake').values.astype(int)
     mix = verdict_mix(y, sigmoid(z / cal['temperature']), cal['threshold'], cal['uncertain_band'])
-    return (dict(report(ixs, z, n_boot), verdict_mix=mix, n_sources=int(ixs.source.nunique()),
+    return (dict(report(ixs, z, n_boot), verdict_mix=mix, n_sources=int(ixs.origin.nunique()),
                  protocol='5 folds by source (chapter 02 cross_dataset_folds), out-of-fold'), ixs.assign(logit=z))
 
 
@@ -394,13 +397,6 @@ def training_counts(ix):
                 blend_masks=['ellipse', 'mouth'], backbone_from='default-efficientnet_lite0-sbi-mouth-lstm (frozen)')
 
 
-HEAD_FIELDS = ('backbone', 'init', 'seed', 'heads_only', 'head', 'degraded_copies', 'reencode')
-
-def applied_fields(recipe):
-    "The fields of chapter 05's Recipe that a heads-only run reads (the rest train a backbone, which this run keeps)."
-    return {k: v for k, v in recipe.to_dict().items() if k in HEAD_FIELDS}
-
-
 def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument('--data', default=str(ROOT.parent / 'shared' / 'data' / 'manifest.csv'))
@@ -447,10 +443,13 @@ def main():
     cols = [c for c in ('path', 'label', 'method', 'family', 'fold', 'split_group', 'pair_group', 'logit') if c in ix or c == 'logit']
     ix.assign(logit=oof)[cols].to_csv(out / 'oof.csv', index=False)
     cal = calibrate_verdicts(y, oof)
-    if 'source' in ix and ix.source.notna().any():   # the shared manifest's source_repo: cross-dataset folds
-        results[main_key]['cross_dataset'], ixs = cross_dataset(ix, X, a.head, a.augment, scale, cal, a.boot)
-        ixs[[c for c in cols if c in ixs] + ['source']].to_csv(out / 'oof_crossdataset.csv', index=False)
-        xd = results[main_key]['cross_dataset']
+    xd = None
+    if 'origin' in ix:   # the manifest says where each clip comes from (the shared one's source_repo)
+        try: xd, ixs = cross_dataset(ix, X, a.head, a.augment, scale, cal, a.boot)
+        except ValueError as e: print(f"cross-dataset evaluation skipped: {e}", flush=True)
+    if xd:
+        results[main_key]['cross_dataset'] = xd
+        ixs[[c for c in cols if c in ixs] + ['origin']].to_csv(out / 'oof_crossdataset.csv', index=False)
         print(f"cross-dataset ({xd['n_sources']} sources): AUC {xd['auc']:.3f} [{xd['auc_ci'][0]:.2f}, {xd['auc_ci'][1]:.2f}] "
               f"pair {xd['pair_win']:.2f} | " + ' '.join(f"{f['family']} {f['auc']:.2f}" for f in xd['per_family'])
               + f" | verdicts {xd['verdict_mix']}", flush=True)
@@ -470,7 +469,7 @@ def main():
                frame_temperature=fcal['temperature'], frame_threshold=fcal['threshold'], frame_uncertain_band=fcal['uncertain_band'],
                head_used='lstm', model_id=a.model_id, mix_scale=scale, autocast=True, metrics=metrics,
                training_data=dict(training_counts(ix), degraded_copies=a.augment,
-                                  whole_file_copies=bool(recipe.reencode)), recipe=applied_fields(recipe),
+                                  whole_file_copies=bool(recipe.reencode)), recipe=recipe.to_dict(),
                run=dict(command='python ' + ' '.join(['scripts/train_head.py'] + sys.argv[1:]), out=str(a.out),
                         wall_s=round(time.time() - t_start), features_s_per_clip=s_per_clip))
     save_checkpoint(build_model(head, frame, pool, scale), out / 'model', **cfg)

@@ -147,6 +147,15 @@ def test_model_card_is_the_rendering_of_the_shipped_checkpoint():
         'docs/model_card.md is stale: run `python scripts/model_card.py`'
 
 
+def test_model_card_reports_cross_dataset_only_when_measured():
+    card = _script('model_card').card
+    cfg = json.loads((ROOT/'deepfake_detect'/'models'/'default.json').read_text())
+    xd = cfg['metrics']['cross_dataset']
+    assert f"AUC {xd['auc']:.2f} [{xd['auc_ci'][0]:.2f}, {xd['auc_ci'][1]:.2f}]" in card(cfg).split('**Cross-dataset** (')[1]
+    del cfg['metrics']['cross_dataset']   # a checkpoint trained before the protocol had it
+    assert 'ross-dataset' not in card(cfg)
+
+
 def test_model_card_reports_the_verdict_mix_and_its_cross_fit():
     card = _script('model_card').card(json.loads((ROOT/'deepfake_detect'/'models'/'default.json').read_text()))
     assert '## Verdicts' in card and 'cross-fitted' in card and '## Robustness' in card
