@@ -18,7 +18,7 @@ import pandas as pd
 
 from .video import VideoError
 from .model import CheckpointError, load_config
-from .data import INDEX_COLUMNS, index_manifest, index_videos
+from .data import INDEX_COLUMNS, index_manifest, index_videos, merged_groups
 from .evaluate import evaluate_scores
 from .predict import Predictor
 from .scale import scan, summary_line, ScanError, check_writable
@@ -83,7 +83,7 @@ def cmd_evaluate(args, out=sys.stdout):
     except (FileNotFoundError, ValueError, pd.errors.ParserError) as e: raise UsageError(str(e)) from None
     pred = _predictor(args)
     scored = manifest_scores(pred, index, progress=not args.json)
-    scored['split_group'] = scored['group']
+    scored['split_group'] = merged_groups(scored)   # bootstrap by person/scene, pairs kept together
     ok = scored[scored.error == '']
     if not len(ok): raise UsageError("no readable video in the manifest")
     rep = evaluate_scores(ok, pred.cfg.get('temperature', 1.0), pred.cfg['threshold'], n_boot=args.boot)

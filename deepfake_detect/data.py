@@ -81,6 +81,12 @@ def index_manifest(csv, root=None, dataset=None):
         others = sorted(set(labels) - {'real', 'fake'})
         raise ValueError(f"{csv.name}: label must be real or fake, found {others}")
     base = Path(root) if root is not None else csv.parent
+    where = pd.Series([str((base/c).resolve()) for c in df['clip']])
+    if where.duplicated().any():   # a clip counted twice would weigh twice, or carry two labels
+        twice = where[where.duplicated(keep=False)]
+        first = twice.index[0]
+        lines = (twice.index[twice == twice[first]] + 2).tolist()
+        raise ValueError(f"{csv.name}: clip {df['clip'][first]} is listed more than once (lines {', '.join(map(str, lines))})")
     methods = df.get('method', pd.Series(['unknown'] * len(df))).fillna('unknown')
     groups = df.get('group', df['clip'].map(lambda c: Path(c).stem))
     splits = df.get('split', pd.Series([None] * len(df)))
@@ -89,7 +95,7 @@ def index_manifest(csv, root=None, dataset=None):
     if 'origin' not in df.columns and 'source_repo' in df.columns: df['origin'] = df['source_repo']
     extra = [c for c in ('pair_group', 'trust', 'origin') if c in df.columns]
     if extra:   # keep pairing, trust and origin, aligned by path
-        more = df[extra].assign(path=[str((base/c).resolve()) for c in df['clip']])
+        more = df[extra].assign(path=where.values)
         out = out.merge(more, on='path', how='left')
     return out
 

@@ -12,9 +12,12 @@ OUT/index.csv); with --ship, the package's default model and docs/model_card.md.
 """
 import argparse
 import json
+import os
 import subprocess
 import sys
 import time
+import zipfile
+from dataclasses import fields
 from pathlib import Path
 
 import numpy as np
@@ -22,12 +25,12 @@ import torch
 import torchvision.transforms.v2.functional as TF
 from torch import nn
 
-from deepfake_detect.cli import add_recipe_args, args_recipe
-from deepfake_detect.data import (assign_folds, cross_dataset_folds, default_cache_root, family_of, index_manifest, is_copy, load_record,
+from deepfake_detect.cli import UsageError, add_recipe_args, args_recipe
+from deepfake_detect.data import (assign_folds, cross_dataset_folds, default_cache_root, family_of, index_manifest, is_copy, load_record, merged_groups,
                                   normalize_clip, pick_frames, preprocess, with_reencoded_copies)
 from deepfake_detect.evaluate import calibrate_verdicts, cross_fit_verdict_mix, group_bootstrap, verdict_mix
 from deepfake_detect.model import DeepfakeDetector, load_default, save_checkpoint, set_threads, sigmoid
-from deepfake_detect.train import paired_win_rate, roc_auc
+from deepfake_detect.train import Recipe, paired_win_rate, roc_auc
 
 ROOT = Path(__file__).resolve().parents[1]
 SETS = ('ship_full', 'ship_mouth', 'img_full', 'img_mouth')
@@ -75,6 +78,19 @@ def degradation(row, seed=0):
     return int(rng.integers(23, 33 if half else 41)), half
 
 
+def has_features(npz, path):
+    """True when feature file `npz` holds the features of video `path`; False when it is absent or unreadable (a run
+    interrupted while writing: compute it again); ValueError when it holds another video's (the folder was made for
+    another manifest or index, whose rows differ: never read, never overwritten)."""
+    try:
+        with np.load(npz) as z: theirs = str(z['path'])
+    except (OSError, ValueError, KeyError, EOFError, zipfile.BadZipFile): return False
+    if theirs != str(path):
+        raise ValueError(f"{Path(npz).parent}: {Path(npz).name} holds the features of {theirs}, not of {path}: the "
+                         "folder was made for another manifest or index; give a new --features folder")
+    return True
+
+
 def clip_features(index, out, n_frames=32, log=print, sets=SETS, bf16=False):
     """Write OUT/<row>.npz ({set: (T, 1280) fp16} for `sets`) for each clip with a face; returns the seconds per
     clip computed now (None when all were cached). Sets: ship_/img_ (the shipped
@@ -88,7 +104,7 @@ def clip_features(index, out, n_frames=32, log=print, sets=SETS, bf16=False):
     t0, done = time.time(), 0
     for row, r in index.iterrows():
         dst = out / f'{row}.npz'
-        if dst.exists() or r.status != 'ok': continue
+        if r.status != 'ok' or has_features(dst, r.path): continue
         tr = load_record(r.cache)['tracks'][0]
         pos = pick_frames(len(tr['crops']), n_frames)
         crops, lms = tr['crops'][pos], tr['landmarks'][pos].numpy()
@@ -100,7 +116,9 @@ def clip_features(index, out, n_frames=32, log=print, sets=SETS, bf16=False):
                 net, view = name.split('_')
                 x = normalize_clip(views[view](), cfg['mean'], cfg['std'])
                 feats[name] = nets[net].backbone(x).float().numpy().astype(np.float16)
-        np.savez(dst, **feats, path=r.path)
+        part = dst.with_name(f'{row}.part.npz')
+        np.savez(part, **feats, path=r.path)
+        os.replace(part, dst)   # whole or absent, never half-written
         done += 1
         if done % 50 == 0: log(f"features: {done} clips, {(time.time() - t0) / done:.1f} s/clip", flush=True)
     return (time.time() - t0) / done if done else None
@@ -131,6 +149,8 @@ def load_features(index, features):
     ix = index[index.status == 'ok'].copy()
     ix['row'] = ix.index
     ix = ix[[(Path(features) / f'{r}.npz').exists() for r in ix.row]].reset_index(drop=True)
+    for r, p in zip(ix.row, ix.path):
+        if not has_features(Path(features) / f'{r}.npz', p): raise ValueError(f"{features}/{r}.npz: unreadable")
     X = {}
     for r in ix.row:
         z = np.load(Path(features) / f'{r}.npz')
@@ -311,9 +331,10 @@ def report(ix, s, n_boot=300):
 
 
 def lofo_families(ix, min_clips=15):
-    "The families with >= min_clips fakes (not 'unknown'): the leave-one-family-out rows."
+    """The families with >= min_clips fakes (not 'unknown') and other fakes left to train on without them: the
+    leave-one-family-out rows (none when all fakes are of one family)."""
     n = ix[ix.label == 'fake'].family.value_counts()
-    return sorted(f for f, k in n.items() if f != 'unknown' and k >= min_clips)
+    return sorted(f for f, k in n.items() if f != 'unknown' and k >= min_clips and n.sum() > k)
 
 
 def lofo(ix, scores, n_boot=300):
@@ -350,8 +371,8 @@ def head_line(name, r):
     "One line of a head's results `r` (report + lofo): OOF AUC [CI], paired win rate, degraded AUC if any, LOFO AUCs."
     degraded = f" degraded {r['degraded_auc']:.3f}" if 'degraded_auc' in r else ''
     return (f"{name:11} AUC {r['auc']:.3f} [{r['auc_ci'][0]:.2f}, {r['auc_ci'][1]:.2f}] pair {r['pair_win']:.2f}{degraded} "
-            "| LOFO " + ' '.join(f"{x['family']} {x['auc']:.2f}" for x in r['lofo'])
-            + f" | mean {np.mean([x['auc'] for x in r['lofo']]):.3f}")
+            "| LOFO " + (' '.join(f"{x['family']} {x['auc']:.2f}" for x in r['lofo'])
+                         + f" | mean {np.mean([x['auc'] for x in r['lofo']]):.3f}" if r['lofo'] else 'n/a (no family of >= 15 fakes to leave out)'))
 
 
 def print_heads(ix, X, names, n_boot=200):
@@ -373,7 +394,7 @@ def build_model(head, frame, pool=None, scale=None):
     `scale` ({head: out-of-fold logit spread}), the ensemble: the pooled head and the mixing weights too."""
     shipped, _ = load_default()
     model = DeepfakeDetector('efficientnet_lite0', pretrained=False, pooled=pool is not None)
-    model.load_state_dict(shipped.state_dict(), strict=pool is None)
+    model.backbone.load_state_dict(shipped.backbone.state_dict())   # every head is set below
     model.lstm.load_state_dict(head.net.lstm.state_dict())
     model.head.load_state_dict(head.net.head.state_dict())
     _set_linear(model.frame_head, *frame.linear())
@@ -397,23 +418,51 @@ def training_counts(ix):
                 blend_masks=['ellipse', 'mouth'], backbone_from='default-efficientnet_lite0-sbi-mouth-lstm (frozen)')
 
 
+HEAD_FIELDS = ('backbone', 'init', 'heads_only', 'head', 'degraded_copies', 'reencode')   # the Recipe fields read here
+
+
+def check_trainable(index, n_folds=5):
+    """SystemExit with one line unless the clips with a face (index `status` 'ok') hold real and fake videos in at
+    least `n_folds` person/scene groups each (joined through pair_group): what 5 group folds need."""
+    ok = index[index.status == 'ok']
+    counts = index.status.value_counts().to_dict()
+    print(f"{len(index)} clips: " + ', '.join(f"{n} {k.replace('_', ' ')}" for k, n in sorted(counts.items()))
+          + (" (reasons in the face cache's preprocess.log)" if len(ok) < len(index) else ''), flush=True)
+    if not len(ok):
+        raise SystemExit(f"train_head: none of the {len(index)} clips has a face to train on (clip paths are relative "
+                         "to the manifest's folder)")
+    per = ok.assign(g=merged_groups(ok).values).groupby('label').g.nunique().reindex(['real', 'fake'], fill_value=0)
+    if per.min() < n_folds:
+        raise SystemExit(f"train_head: {per['real']} real and {per['fake']} fake person/scene groups (joined through "
+                         f"pair_group) have a face; {n_folds} folds need at least {n_folds} of each")
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument('--data', default=str(ROOT.parent / 'shared' / 'data' / 'manifest.csv'))
     ap.add_argument('--out', default='runs/head'); ap.add_argument('--cache', default=None)
     ap.add_argument('--features', default=None, help='feature folder (default OUT/features)')
-    ap.add_argument('--compare', nargs='*', default=['probe', 'lstm-ship', 'lr-ship'], help='heads reported beside it (same protocol)')
+    ap.add_argument('--compare', nargs='*', default=['probe', 'lstm-ship', 'lr-ship'], choices=['probe', 'lstm-ship', 'lr-ship'],
+                    help='heads reported beside it (same protocol)')
     ap.add_argument('--boot', type=int, default=300); ap.add_argument('--model-id', default=None, help='default: default-efficientnet_lite0-sbi-HEAD-558')
     ap.add_argument('--ship', action='store_true', help='copy the model into the package and write docs/model_card.md')
     add_recipe_args(ap)   # chapter 05's Recipe: --recipe NAME, then --FIELD overrides (heads use head, degraded_copies)
     ap.set_defaults(recipe='shipped')
     a = ap.parse_args()
-    recipe = args_recipe(a)
+    try: recipe = args_recipe(a)
+    except UsageError as e: ap.error(str(e))
+    other = [f.name for f in fields(Recipe) if hasattr(a, f.name) and f.name not in HEAD_FIELDS]
+    if other:
+        ap.error(f"{', '.join('--' + n.replace('_', '-') for n in other)}: this script trains heads on the shipped backbone "
+                 "and reads only --head, --degraded-copies and --reencode (the heads' own settings are fixed and "
+                 "recorded under `heads` in the checkpoint); train a backbone with `deepfake-detect train`")
+    if a.boot < 1: ap.error(f"--boot {a.boot}: the bootstrap needs at least 1 resample (300 by default)")
     if not (recipe.heads_only and recipe.init == 'default' and recipe.backbone == 'efficientnet_lite0'):
         ap.error(f"recipe {a.recipe!r} is not a heads-only recipe on the shipped backbone: train it with "
                  "`deepfake-detect train` (chapter 05)")
     a.head, a.augment = ('lstm-ship' if recipe.head == 'lstm' else 'ens'), recipe.degraded_copies
-    if recipe.reencode and (not a.augment or recipe.reencode != 1):
+    if recipe.reencode not in (0, 1): ap.error(f"--reencode {recipe.reencode}: here 0 or 1 (one whole-file copy a clip)")
+    if recipe.reencode and not a.augment:
         ap.error("--reencode 1 makes the degraded copies from whole files: give it with --degraded-copies")
     set_threads(2)
     copies = '-reenc' if recipe.reencode else '-aug' if a.augment else ''
@@ -421,6 +470,7 @@ def main():
     t_start, out = time.time(), Path(a.out)
     out.mkdir(parents=True, exist_ok=True)
     index = preprocess(index_manifest(a.data), a.cache or default_cache_root(), workers=2, progress=False)
+    check_trainable(index)
     features = Path(a.features or out / 'features')
     s_per_clip = clip_features(index, features, sets=('ship_full', 'ship_aug'), bf16=True)   # as the Predictor does
     ix, X = load_features(index, features)
@@ -467,6 +517,7 @@ def main():
                    photo=dict(verdict_mix=fcal['verdict_mix'], frame_auc=roc_auc(np.repeat(y, F.shape[1]), frame_oof.reshape(-1))))
     cfg = dict(n_frames=32, temperature=cal['temperature'], threshold=cal['threshold'], uncertain_band=cal['uncertain_band'],
                frame_temperature=fcal['temperature'], frame_threshold=fcal['threshold'], frame_uncertain_band=fcal['uncertain_band'],
+               heads=dict(lstm=vars(LSTM()), pooled=dict(Cs=list(LR().Cs)) if a.head == 'ens' else None, frames=32),
                head_used='lstm', model_id=a.model_id, mix_scale=scale, autocast=True, metrics=metrics,
                training_data=dict(training_counts(ix), degraded_copies=a.augment,
                                   whole_file_copies=bool(recipe.reencode)), recipe=recipe.to_dict(),
@@ -491,4 +542,6 @@ def main():
 
 
 if __name__ == '__main__':
-    main()
+    try: main()
+    except (OSError, ValueError) as e:   # a bad path, a foreign feature folder, a malformed manifest: one line
+        sys.exit(f"train_head: {e}")
