@@ -58,11 +58,12 @@ def index_folder(root, dataset=None):
     return _index(rows, dataset or root.name)
 
 # %% ../nbs/02_data.ipynb #5fe9fc60
-def index_manifest(csv, root=None, dataset=None):
+def index_manifest(csv, root=None, dataset=None, allow_duplicates=False):
     """Index a manifest CSV with at least `clip,label` (clip relative to the manifest's folder, or to `root`); the
     optional columns `method`, `group`, `split`, `pair_group`, `trust` and `origin` (or `source_repo`, read as
     `origin`) are kept. A DataFrame with chapter 02's INDEX_COLUMNS and those present. ValueError naming the file when
-    it is empty, not a text CSV, or lacks a column or a valid label."""
+    it is empty or lists no clip, is not a text CSV, lacks a column or a valid label, or lists a clip twice (with
+    `allow_duplicates`, only its first line counts: a scan reads each file once)."""
     csv = Path(csv)
     try: df = pd.read_csv(csv)
     except UnicodeDecodeError: raise ValueError(f"{csv.name}: not UTF-8 text (a manifest is a CSV file)") from None
@@ -81,12 +82,14 @@ def index_manifest(csv, root=None, dataset=None):
         others = sorted(set(labels) - {'real', 'fake'})
         raise ValueError(f"{csv.name}: label must be real or fake, found {others}")
     base = Path(root) if root is not None else csv.parent
+    if not len(df): raise ValueError(f"{csv.name}: lists no clip (a header and no rows)")
     where = pd.Series([str((base/c).resolve()) for c in df['clip']])
-    if where.duplicated().any():   # a clip counted twice would weigh twice, or carry two labels
+    if where.duplicated().any() and not allow_duplicates:   # a clip counted twice would weigh twice, or carry two labels
         twice = where[where.duplicated(keep=False)]
         first = twice.index[0]
         lines = (twice.index[twice == twice[first]] + 2).tolist()
         raise ValueError(f"{csv.name}: clip {df['clip'][first]} is listed more than once (lines {', '.join(map(str, lines))})")
+    df, labels, where = df[~where.duplicated().values], labels[~where.duplicated().values], where[~where.duplicated()]
     methods = df.get('method', pd.Series(['unknown'] * len(df))).fillna('unknown')
     groups = df.get('group', df['clip'].map(lambda c: Path(c).stem))
     splits = df.get('split', pd.Series([None] * len(df)))

@@ -36,7 +36,7 @@ def source_files(src):
     media = VIDEO_EXTENSIONS + IMAGE_EXTENSIONS   # the Predictor scores photos too
     if p.is_dir(): files = [f for f in p.rglob('*') if f.is_file() and f.suffix.lower() in media]
     elif p.is_file() and p.suffix.lower() == '.csv':
-        try: files = index_manifest(p).path.tolist()
+        try: files = index_manifest(p, allow_duplicates=True).path.tolist()
         except ValueError as e: raise ScanError(str(e)) from None
     elif p.is_file(): files = [p]   # one file named outright, even with [ ] * ? in its name
     else: files = [f for f in glob.glob(str(src), recursive=True) if Path(f).is_file()]

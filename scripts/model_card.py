@@ -173,7 +173,7 @@ def card(cfg):
                              ('AUC', d3), ('paired', lambda r: ci(r['pair']))] + deg
                       + [(f'left out: {f}', (lambda f: lambda r: ci(next((x['auc'] for x in r['lofo'] if x['family'] == f), None)))(f))
                          for f in fams]
-                      + [('mean left out', lambda r: ci(sum(x['auc'] for x in r['lofo']) / max(len(r['lofo']), 1), digits=3))]), '']
+                      + [('mean left out', lambda r: ci(sum(x['auc'] for x in r['lofo']) / len(r['lofo']), digits=3) if r['lofo'] else '—')]), '']
     if mix:
         out += ['## Verdicts', '',
                 f"Threshold {cfg['threshold']:.2f} (equal error rate of the out-of-fold scores), *{VERDICT['UNCERTAIN']}* "

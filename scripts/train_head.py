@@ -3,12 +3,13 @@ group-held-out and leave-one-family-out, calibrated so every verdict is reachabl
 
     python scripts/train_head.py --data ../shared/data/manifest.csv --out runs/head [--recipe shipped] [--FIELD ...] [--ship]
 
-Steps (each cached, so a rerun resumes): faces of every clip (chapter 02's cache, ~10 min on 2 cores); frozen
-per-frame features of the main face track (the shipped backbone, whole face and lower face; ImageNet's, for the
-leakage-free reference); out-of-fold scores over 5 group folds and leave-one-family-out scores (research/generalise
-/PLAN.md); the final head on every clip; temperature, threshold and uncertain band from the out-of-fold scores; the
-checkpoint OUT/model.{safetensors,json} and OUT/fold0.* (trained without fold 0, for scripts/robustness.py with
-OUT/index.csv); with --ship, the package's default model and docs/model_card.md.
+Steps (each cached, so a rerun with the same manifest resumes; a feature folder made for another manifest is
+refused): faces of every clip (chapter 02's cache, ~10 min on 2 cores); frozen per-frame features of the main face
+track (the shipped backbone under bf16 autocast, and its crop-level degraded copy); out-of-fold scores over 5 group
+folds, leave-one-family-out scores and, when the manifest gives each clip's origin, cross-dataset scores
+(research/generalise/PLAN.md); the final head on every clip; temperature, threshold and uncertain band from the
+out-of-fold scores; the checkpoint OUT/model.{safetensors,json} and OUT/fold0.* (trained without fold 0, for
+scripts/robustness.py with OUT/index.csv); with --ship, the package's default model and docs/model_card.md.
 """
 import argparse
 import json
@@ -78,6 +79,10 @@ def degradation(row, seed=0):
     return int(rng.integers(23, 33 if half else 41)), half
 
 
+class InputError(ValueError):
+    "What the user gave cannot be used as it is (a feature folder of another manifest): one line, no traceback."
+
+
 def has_features(npz, path):
     """True when feature file `npz` holds the features of video `path`; False when it is absent or unreadable (a run
     interrupted while writing: compute it again); ValueError when it holds another video's (the folder was made for
@@ -85,9 +90,9 @@ def has_features(npz, path):
     try:
         with np.load(npz) as z: theirs = str(z['path'])
     except (OSError, ValueError, KeyError, EOFError, zipfile.BadZipFile): return False
-    if theirs != str(path):
-        raise ValueError(f"{Path(npz).parent}: {Path(npz).name} holds the features of {theirs}, not of {path}: the "
-                         "folder was made for another manifest or index; give a new --features folder")
+    if Path(theirs).resolve() != Path(path).resolve():
+        raise InputError(f"{Path(npz).parent}: {Path(npz).name} holds the features of {theirs}, not of {path}: the "
+                         "folder was made for another manifest or index (or the videos moved); give a new --features folder")
     return True
 
 
@@ -147,10 +152,11 @@ def with_whole_file_copies(ix, X, copies):
 def load_features(index, features):
     "(index of the clips with features, folds and families; {set: (N, T, F) float32})."
     ix = index[index.status == 'ok'].copy()
-    ix['row'] = ix.index
+    ix['row'] = ix['row'] if 'row' in ix else ix.index   # an index written by a run keeps its feature rows
     ix = ix[[(Path(features) / f'{r}.npz').exists() for r in ix.row]].reset_index(drop=True)
     for r, p in zip(ix.row, ix.path):
-        if not has_features(Path(features) / f'{r}.npz', p): raise ValueError(f"{features}/{r}.npz: unreadable")
+        if not has_features(Path(features) / f'{r}.npz', p):
+            raise InputError(f"{features}/{r}.npz: unreadable (an interrupted run? computing the features again replaces it)")
     X = {}
     for r in ix.row:
         z = np.load(Path(features) / f'{r}.npz')
@@ -334,7 +340,7 @@ def lofo_families(ix, min_clips=15):
     """The families with >= min_clips fakes (not 'unknown') and other fakes left to train on without them: the
     leave-one-family-out rows (none when all fakes are of one family)."""
     n = ix[ix.label == 'fake'].family.value_counts()
-    return sorted(f for f, k in n.items() if f != 'unknown' and k >= min_clips and n.sum() > k)
+    return sorted(f for f, k in n.items() if f != 'unknown' and k >= min_clips and n.sum() - k >= min_clips)
 
 
 def lofo(ix, scores, n_boot=300):
@@ -372,7 +378,7 @@ def head_line(name, r):
     degraded = f" degraded {r['degraded_auc']:.3f}" if 'degraded_auc' in r else ''
     return (f"{name:11} AUC {r['auc']:.3f} [{r['auc_ci'][0]:.2f}, {r['auc_ci'][1]:.2f}] pair {r['pair_win']:.2f}{degraded} "
             "| LOFO " + (' '.join(f"{x['family']} {x['auc']:.2f}" for x in r['lofo'])
-                         + f" | mean {np.mean([x['auc'] for x in r['lofo']]):.3f}" if r['lofo'] else 'n/a (no family of >= 15 fakes to leave out)'))
+                         + f" | mean {np.mean([x['auc'] for x in r['lofo']]):.3f}" if r['lofo'] else 'n/a (no family to leave out)'))
 
 
 def print_heads(ix, X, names, n_boot=200):
@@ -454,7 +460,8 @@ def main():
     other = [f.name for f in fields(Recipe) if hasattr(a, f.name) and f.name not in HEAD_FIELDS]
     if other:
         ap.error(f"{', '.join('--' + n.replace('_', '-') for n in other)}: this script trains heads on the shipped backbone "
-                 "and reads only --head, --degraded-copies and --reencode (the heads' own settings are fixed and "
+                 "and reads only --head, --degraded-copies and --reencode (it checks --backbone, --init and --heads-only; "
+                 "the heads' own settings are fixed and "
                  "recorded under `heads` in the checkpoint); train a backbone with `deepfake-detect train`")
     if a.boot < 1: ap.error(f"--boot {a.boot}: the bootstrap needs at least 1 resample (300 by default)")
     if not (recipe.heads_only and recipe.init == 'default' and recipe.backbone == 'efficientnet_lite0'):
@@ -469,7 +476,9 @@ def main():
     a.model_id = a.model_id or f"default-efficientnet_lite0-sbi-{a.head}{copies}-558"
     t_start, out = time.time(), Path(a.out)
     out.mkdir(parents=True, exist_ok=True)
-    index = preprocess(index_manifest(a.data), a.cache or default_cache_root(), workers=2, progress=False)
+    try: manifest = index_manifest(a.data)
+    except ValueError as e: raise SystemExit(f"train_head: {e}") from None
+    index = preprocess(manifest, a.cache or default_cache_root(), workers=2, progress=False)
     check_trainable(index)
     features = Path(a.features or out / 'features')
     s_per_clip = clip_features(index, features, sets=('ship_full', 'ship_aug'), bf16=True)   # as the Predictor does
@@ -495,8 +504,9 @@ def main():
     cal = calibrate_verdicts(y, oof)
     xd = None
     if 'origin' in ix:   # the manifest says where each clip comes from (the shared one's source_repo)
-        try: xd, ixs = cross_dataset(ix, X, a.head, a.augment, scale, cal, a.boot)
+        try: cross_dataset_folds(ix, 5, seed=0)
         except ValueError as e: print(f"cross-dataset evaluation skipped: {e}", flush=True)
+        else: xd, ixs = cross_dataset(ix, X, a.head, a.augment, scale, cal, a.boot)
     if xd:
         results[main_key]['cross_dataset'] = xd
         ixs[[c for c in cols if c in ixs] + ['origin']].to_csv(out / 'oof_crossdataset.csv', index=False)
@@ -543,5 +553,5 @@ def main():
 
 if __name__ == '__main__':
     try: main()
-    except (OSError, ValueError) as e:   # a bad path, a foreign feature folder, a malformed manifest: one line
+    except (OSError, InputError) as e:   # a bad path, a foreign feature folder: one line (bugs keep their traceback)
         sys.exit(f"train_head: {e}")
