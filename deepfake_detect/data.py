@@ -84,12 +84,13 @@ def index_manifest(csv, root=None, dataset=None, allow_duplicates=False):
     base = Path(root) if root is not None else csv.parent
     if not len(df): raise ValueError(f"{csv.name}: lists no clip (a header and no rows)")
     where = pd.Series([str((base/c).resolve()) for c in df['clip']])
-    if where.duplicated().any() and not allow_duplicates:   # a clip counted twice would weigh twice, or carry two labels
+    dup = where.duplicated()
+    if dup.any() and not allow_duplicates:   # a clip counted twice would weigh twice, or carry two labels
         twice = where[where.duplicated(keep=False)]
         first = twice.index[0]
         lines = (twice.index[twice == twice[first]] + 2).tolist()
         raise ValueError(f"{csv.name}: clip {df['clip'][first]} is listed more than once (lines {', '.join(map(str, lines))})")
-    df, labels, where = df[~where.duplicated().values], labels[~where.duplicated().values], where[~where.duplicated()]
+    df, labels, where = df[~dup.values], labels[~dup.values], where[~dup]
     methods = df.get('method', pd.Series(['unknown'] * len(df))).fillna('unknown')
     groups = df.get('group', df['clip'].map(lambda c: Path(c).stem))
     splits = df.get('split', pd.Series([None] * len(df)))

@@ -352,15 +352,13 @@ def lofo(ix, scores, n_boot=300):
     return rows
 
 
-def cross_dataset(ix, X, name, augment, scale, cal, n_boot=300):
+def cross_dataset(ixs, X, name, augment, scale, cal, n_boot=300):
     """Cross-dataset evaluation (research/generalise/PLAN.md, amendment 12): head `name` (a HEADS key or 'ens') scored
-    out of fold over chapter 02's `cross_dataset_folds(ix, 5, seed=0)` (no clip of a video's origin, person or pair
-    was trained on). `X`: {feature set: (N, T, F) float32} aligned with `ix`; `augment`: train with the degraded copies
-    (`ship_aug`); `scale`: {head: spread} of the main run's out-of-fold logits, used to mix the ensemble (None for one
-    head); `cal`: `calibrate_verdicts`' dict of the main run. Returns (`report`'s dict plus `verdict_mix` of `cal` on
-    these scores, `n_sources` and `protocol`; the index with the cross-dataset `fold`/`split_group` and a `logit`
-    column). ValueError from `cross_dataset_folds` when the origins make fewer than 5 folds."""
-    ixs = cross_dataset_folds(ix, 5, seed=0)
+    out of fold over the folds of `ixs`, the index as chapter 02's `cross_dataset_folds` returns it (no clip of a
+    video's origin, person or pair was trained on). `X`: {feature set: (N, T, F) float32} aligned with `ixs`;
+    `augment`: train with the degraded copies (`ship_aug`); `scale`: {head: spread} of the main run's out-of-fold
+    logits, used to mix the ensemble (None for one head); `cal`: `calibrate_verdicts`' dict of the main run. Returns (`report`'s dict plus `verdict_mix` of `cal` on
+    these scores, `n_sources` and `protocol`; `ixs` with a `logit` column)."""
     z = 0
     for n in (ENSEMBLE if name == 'ens' else (name,)):
         make, sets, T = HEADS[n]
@@ -504,9 +502,9 @@ def main():
     cal = calibrate_verdicts(y, oof)
     xd = None
     if 'origin' in ix:   # the manifest says where each clip comes from (the shared one's source_repo)
-        try: cross_dataset_folds(ix, 5, seed=0)
+        try: ixs = cross_dataset_folds(ix, 5, seed=0)
         except ValueError as e: print(f"cross-dataset evaluation skipped: {e}", flush=True)
-        else: xd, ixs = cross_dataset(ix, X, a.head, a.augment, scale, cal, a.boot)
+        else: xd, ixs = cross_dataset(ixs, X, a.head, a.augment, scale, cal, a.boot)
     if xd:
         results[main_key]['cross_dataset'] = xd
         ixs[[c for c in cols if c in ixs] + ['origin']].to_csv(out / 'oof_crossdataset.csv', index=False)
