@@ -50,6 +50,11 @@ def short(method):
     return (name if name and name.lower() != 'unknown' else 'method not recorded')[:24]
 
 
+def num(x, spec='.2f'):
+    "A measured number as text; '—' for one the run could not measure (null or NaN in the checkpoint's JSON)."
+    return '—' if x is None or x != x else format(x, spec)
+
+
 def model_card(cfg):
     "The shipped model's measured results, from its checkpoint config."
     m = cfg.get('metrics', {})
@@ -57,24 +62,24 @@ def model_card(cfg):
     st.markdown(f"**Model** `{cfg.get('model_id', '?')}` · {cfg['backbone']} + {heads} · {cfg['n_frames']} frames per video")
     if cfg.get('training_data', {}).get('train'): st.markdown(training_line(cfg['training_data']))
     if 'auc' in m:
-        lo, hi = m.get('auc_ci', (float('nan'), float('nan')))
-        st.markdown(f"Held-out AUC **{m.get('auc', float('nan')):.2f}** (95% CI {lo:.2f}–{hi:.2f}) on "
-                    f"{m.get('n_scored', m.get('n', '?'))} videos never trained on; paired win rate {m.get('pair_win', float('nan')):.2f}.")
+        lo, hi = m.get('auc_ci') or (None, None)
+        st.markdown(f"Held-out AUC **{num(m['auc'])}** (95% CI {num(lo)}–{num(hi)}) on "
+                    f"{m.get('n_scored', m.get('n', '?'))} videos never trained on; paired win rate {num(m.get('pair_win'))}.")
     mix = m.get('verdict_mix')
     if mix:   # a Markdown table wraps to the sidebar's width; a dataframe would be cut off
-        rows = [f"| {VERDICTS[l]} | {mix['real'][l]:.0%} | {mix['fake'][l]:.0%} |" for l in ('REAL', 'FAKE', 'UNCERTAIN')]
+        rows = [f"| {VERDICTS[l]} | {num(mix['real'][l], '.0%')} | {num(mix['fake'][l], '.0%')} |" for l in ('REAL', 'FAKE', 'UNCERTAIN')]
         st.markdown('Verdicts on held-out videos:\n\n| verdict | real | fake |\n|---|---|---|\n' + '\n'.join(rows))
         cx = m.get('verdict_mix_crossfit')
-        if cx: st.caption(f"With threshold and band fitted on other videos (cross-fitted): {cx['real']['REAL']:.0%} of real "
-                          f"videos {VERDICTS['REAL'].lower()}, {cx['fake']['FAKE']:.0%} of fakes {VERDICTS['FAKE'].lower()}.")
+        if cx: st.caption(f"With threshold and band fitted on other videos (cross-fitted): {num(cx['real']['REAL'], '.0%')} of real "
+                          f"videos {VERDICTS['REAL'].lower()}, {num(cx['fake']['FAKE'], '.0%')} of fakes {VERDICTS['FAKE'].lower()}.")
     xd = m.get('cross_dataset')
-    if xd: st.caption(f"On videos from sources never seen in training (cross-dataset): AUC {xd['auc']:.2f}; "
-                      f"{xd['verdict_mix']['real']['REAL']:.0%} of real videos {VERDICTS['REAL'].lower()}, "
-                      f"{xd['verdict_mix']['fake']['FAKE']:.0%} of fakes {VERDICTS['FAKE'].lower()}.")
+    if xd: st.caption(f"On videos from sources never seen in training (cross-dataset): AUC {num(xd['auc'])}; "
+                      f"{num(xd['verdict_mix']['real']['REAL'], '.0%')} of real videos {VERDICTS['REAL'].lower()}, "
+                      f"{num(xd['verdict_mix']['fake']['FAKE'], '.0%')} of fakes {VERDICTS['FAKE'].lower()}.")
     table = m.get('per_family') or m.get('per_method', [])
     if table:
         key = 'family' if 'per_family' in m else 'method'
-        df = pd.DataFrame([{'held-out fakes': short(r[key]), 'n': r['n_fake'], 'AUC': round(r['auc'], 2)} for r in table])
+        df = pd.DataFrame([{'held-out fakes': short(r[key]), 'n': r['n_fake'], 'AUC': num(r['auc'])} for r in table])
         st.dataframe(df, hide_index=True, width='stretch')
 
 
@@ -83,7 +88,7 @@ def limits_note(cfg):
     m = cfg.get('metrics', {})
     pm = pd.DataFrame(m.get('per_family') or m.get('per_method', []))
     key = 'family' if 'per_family' in m else 'method'
-    weak = [short(x) for x in pm[pm.auc < 0.7][key]] if len(pm) and 'auc' in pm else []
+    weak = [short(x) for x in pm[pd.to_numeric(pm.auc) < 0.7][key]] if len(pm) and 'auc' in pm else []
     missed = f" It is weakest on: {', '.join(weak)}." if weak else ''
     st.markdown(f"<div class='dd-note'><b>“{VERDICTS['REAL']}” is not a guarantee.</b> This model learned from a few "
                 f"hundred public videos and self-blended faces; it has never seen most generators.{missed} Use it as one "
@@ -181,4 +186,5 @@ def main():
     if pred is not None: show_prediction(predictor, pred, up.name, key)
 
 
-main()
+if __name__ == '__main__':   # streamlit runs the script as __main__; a test may import its parts
+    main()

@@ -5,7 +5,7 @@
 # %% auto #0
 __all__ = ['BACKBONES', 'CHECKPOINT_FORMAT', 'REQUIRED_CONFIG', 'BackboneSpec', 'register_backbone', 'BackboneWeightsError',
            'build_backbone', 'TinyCNN', 'DeepfakeDetector', 'cpu_has_bf16', 'autocast', 'set_threads',
-           'limit_kernel_cache', 'release_memory', 'CheckpointError', 'checkpoint_paths', 'model_config',
+           'limit_kernel_cache', 'release_memory', 'CheckpointError', 'checkpoint_paths', 'model_config', 'strict_json',
            'save_checkpoint', 'load_config', 'load_checkpoint', 'default_model_path', 'load_default', 'score_track',
            'sigmoid', 'verdict_labels']
 
@@ -265,6 +265,19 @@ def model_config(model, **extra):
                 layers=model.lstm.num_layers, dropout=model.head[0].p, input_size=model.input_size,
                 mean=list(model.spec.mean), std=list(model.spec.std), pooled=model.pooled, **extra)
 
+# %% ../nbs/04_model.ipynb #4131fba8
+def _finite(x):
+    if isinstance(x, dict): return {k: _finite(v) for k, v in x.items()}
+    if isinstance(x, (list, tuple)): return [_finite(v) for v in x]
+    if isinstance(x, (float, np.floating)): return float(x) if np.isfinite(x) else None
+    if isinstance(x, np.integer): return int(x)
+    return x
+
+def strict_json(doc, indent=None):
+    """`doc` (dicts, lists, numbers, str; numpy scalars too) as strict JSON text (RFC 8259): NaN and ±inf become
+    null. One line unless `indent`."""
+    return json.dumps(_finite(doc), default=float, allow_nan=False, indent=indent)
+
 # %% ../nbs/04_model.ipynb #e07a9ef4
 def save_checkpoint(model, path, half=True, **config):
     "Write `path`.safetensors (fp16 floats when `half`) and `path`.json; returns the two paths."
@@ -276,7 +289,7 @@ def save_checkpoint(model, path, half=True, **config):
     sd = {k: (v.half() if half and v.is_floating_point() else v).contiguous()
           for k, v in model.state_dict().items()}
     save_file(sd, str(st), metadata={'format': CHECKPOINT_FORMAT})
-    js.write_text(json.dumps(cfg, indent=1, default=float))
+    js.write_text(strict_json(cfg, indent=1))   # NaN → null
     return st, js
 
 # %% ../nbs/04_model.ipynb #20e88ba7

@@ -26,9 +26,10 @@ def ci(v, lohi=None, digits=2):
 
 def update_config(json_path, change):
     "Apply `change(cfg)` to the checkpoint config at `json_path` and write it back; returns the config."
+    from deepfake_detect.model import strict_json
     cfg = json.loads(Path(json_path).read_text(encoding='utf-8'))
     change(cfg)
-    Path(json_path).write_text(json.dumps(cfg, indent=1, default=float), encoding='utf-8')
+    Path(json_path).write_text(strict_json(cfg, indent=1), encoding='utf-8')   # NaN → null, as save_checkpoint
     return cfg
 
 

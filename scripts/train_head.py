@@ -29,8 +29,8 @@ from torch import nn
 from deepfake_detect.cli import UsageError, add_recipe_args, args_recipe
 from deepfake_detect.data import (assign_folds, cross_dataset_folds, default_cache_root, family_of, index_manifest, is_copy, load_record, merged_groups,
                                   normalize_clip, pick_frames, preprocess, with_reencoded_copies)
-from deepfake_detect.evaluate import calibrate_verdicts, cross_fit_verdict_mix, group_bootstrap, verdict_mix
-from deepfake_detect.model import DeepfakeDetector, load_default, save_checkpoint, set_threads, sigmoid
+from deepfake_detect.evaluate import MIN_CALIBRATION_VIDEOS, calibrate_verdicts, cross_fit_verdict_mix, group_bootstrap, verdict_mix
+from deepfake_detect.model import DeepfakeDetector, default_model_path, load_default, save_checkpoint, set_threads, sigmoid
 from deepfake_detect.train import Recipe, paired_win_rate, roc_auc
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -133,19 +133,23 @@ def whole_file_copies(index, out, cache, seed=0, log=print):
     """Features of one copy of each clip with a face re-encoded from the whole file (chapter 02's `reencoded_copies`:
     H.264, CRF 23-40, frame scale 1, 0.75 or 0.5; written once under CACHE/reencoded), its faces found again by
     `preprocess`: OUT/<row>.npz ({'ship_full': (T, 1280) fp16}) under the row of its source clip, for each copy with a
-    face. Returns the number of clips whose copy has none (they keep the crop-level copy)."""
+    face. Returns ({row: the copy's path} of the copies with a face, the number of clips whose copy has none: they
+    keep the crop-level copy)."""
     ok = index[index.status == 'ok']
     both = with_reencoded_copies(ok.assign(split='train'), cache, copies=1, seed=seed, workers=2, progress=False)
     copies = both[is_copy(both)]
     copies = copies.set_index(copies.source.map(dict(zip(ok.path, ok.index))))   # each copy under its source's row
     clip_features(copies, out, sets=('ship_full',), bf16=True, log=log)
-    return int(len(ok) - (copies.status == 'ok').sum())
+    found = copies[copies.status == 'ok']
+    return dict(zip(found.index, found.path)), int(len(ok) - len(found))
 
 
-def with_whole_file_copies(ix, X, copies):
-    "X with `ship_aug` replaced, clip by clip, by the whole-file copy's features in folder `copies` where there is one."
-    aug = [np.load(copies / f'{r}.npz')['ship_full'].astype(np.float32) if (copies / f'{r}.npz').exists() else X['ship_aug'][i]
-           for i, r in enumerate(ix.row)]
+def with_whole_file_copies(ix, X, copies, paths):
+    """X with `ship_aug` replaced, clip by clip, by the whole-file copy's features in folder `copies` where there is
+    one: `paths` {row: the copy's path}, as `whole_file_copies` returns it; a file holding another video's features is
+    an InputError (`has_features`)."""
+    aug = [np.load(copies / f'{r}.npz')['ship_full'].astype(np.float32)
+           if r in paths and has_features(copies / f'{r}.npz', paths[r]) else X['ship_aug'][i] for i, r in enumerate(ix.row)]
     return dict(X, ship_aug=np.stack(aug))
 
 
@@ -441,6 +445,29 @@ def check_trainable(index, n_folds=5):
                          f"pair_group) have a face; {n_folds} folds need at least {n_folds} of each")
 
 
+MAX_SHIP_MB = 25   # issue 21: the shipped checkpoint stays small enough for the package
+
+
+def ship_problems(cfg, weights, shipped=None):
+    """Why checkpoint config `cfg` (its safetensors at `weights`) should not replace the package's default: a list of
+    one-line reasons, empty when it may. `shipped`: the current default's config, whose out-of-fold and cross-dataset
+    AUC the new one must not fall below (a developer ships a worse model only on purpose: `--force`)."""
+    m, out = cfg['metrics'], []
+    mb = Path(weights).stat().st_size / 2 ** 20
+    if mb > MAX_SHIP_MB: out.append(f"weights {mb:.1f} MB > {MAX_SHIP_MB} MB")
+    n = min(m.get('n_real', 0), m.get('n_fake', 0))
+    if n < MIN_CALIBRATION_VIDEOS: out.append(f"only {n} videos of a class: too few to calibrate a shipped verdict")
+    mix = m.get('verdict_mix') or {}
+    for k, label in (('real', 'REAL'), ('fake', 'FAKE')):
+        if not (mix.get(k) or {}).get(label): out.append(f"no held-out {k} video gets {label}: that verdict is unreachable")
+    for key, name in (('auc', 'out-of-fold AUC'), ('cross_dataset', 'cross-dataset AUC')):
+        new, old = m.get(key), (shipped or {}).get('metrics', {}).get(key)
+        if isinstance(new, dict): new, old = new.get('auc'), (old or {}).get('auc')
+        if old is not None and (new is None or new < old - 1e-9):
+            out.append(f"{name} {'n/a' if new is None else f'{new:.3f}'} below the shipped model's {old:.3f}")
+    return out
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument('--data', default=str(ROOT.parent / 'shared' / 'data' / 'manifest.csv'))
@@ -449,7 +476,10 @@ def main():
     ap.add_argument('--compare', nargs='*', default=['probe', 'lstm-ship', 'lr-ship'], choices=['probe', 'lstm-ship', 'lr-ship'],
                     help='heads reported beside it (same protocol)')
     ap.add_argument('--boot', type=int, default=300); ap.add_argument('--model-id', default=None, help='default: default-efficientnet_lite0-sbi-HEAD-558')
-    ap.add_argument('--ship', action='store_true', help='copy the model into the package and write docs/model_card.md')
+    ap.add_argument('--ship', action='store_true', help='copy the model into the package and write docs/model_card.md, '
+                    'unless it is larger than 25 MB, leaves a verdict unreachable, was calibrated on < 20 videos of a class, '
+                    "or falls below the shipped model's out-of-fold or cross-dataset AUC")
+    ap.add_argument('--force', action='store_true', help='with --ship: ship even when those checks fail')
     add_recipe_args(ap)   # chapter 05's Recipe: --recipe NAME, then --FIELD overrides (heads use head, degraded_copies)
     ap.set_defaults(recipe='shipped')
     a = ap.parse_args()
@@ -482,8 +512,8 @@ def main():
     s_per_clip = clip_features(index, features, sets=('ship_full', 'ship_aug'), bf16=True)   # as the Predictor does
     ix, X = load_features(index, features)
     if recipe.reencode:   # the degraded copies re-encoded from whole files, faces found again (PLAN.md amendment 7)
-        lost = whole_file_copies(index, features / 'reencoded', a.cache or default_cache_root(), seed=recipe.seed)
-        X = with_whole_file_copies(ix, X, features / 'reencoded')
+        paths, lost = whole_file_copies(index, features / 'reencoded', a.cache or default_cache_root(), seed=recipe.seed)
+        X = with_whole_file_copies(ix, X, features / 'reencoded', paths)
         print(f"whole-file copies: {len(ix) - lost} with a face; {lost} keep the crop-level copy", flush=True)
     y = (ix.label == 'fake').values.astype(int)
     print(f"{len(ix)} clips with a face ({y.sum()} fake); fake families {ix[ix.label == 'fake'].family.value_counts().to_dict()}", flush=True)
@@ -541,6 +571,12 @@ def main():
     print(json.dumps({k: cfg[k] for k in ('temperature', 'threshold', 'uncertain_band', 'frame_threshold')}), cal['verdict_mix'], flush=True)
     if a.ship:
         import shutil
+        shipped = default_model_path().with_suffix('.json')
+        problems = ship_problems(cfg, out / 'model.safetensors', json.loads(shipped.read_text()) if shipped.exists() else None)
+        if problems and not a.force:
+            raise InputError("not shipped (the run's model is in " + str(out) + "): " + '; '.join(problems)
+                             + ". Ship it anyway with --force")
+        for p in problems: print(f"shipped despite: {p}", flush=True)
         for ext in ('.json', '.safetensors'): shutil.copy(out / f'model{ext}', ROOT / 'deepfake_detect' / 'models' / f'default{ext}')
         subprocess.run([sys.executable, str(ROOT / 'scripts' / 'model_card.py')], check=True)
         print('shipped', out / 'model', flush=True)

@@ -56,6 +56,26 @@ def test_landing_page():
     assert f"sources never seen in training (cross-dataset): AUC {xd['auc']:.2f}" in texts(at)   # and on unseen sources
 
 
+def _panel(root, cfg):
+    import sys
+    sys.path.insert(0, root)
+    import app
+    app.model_card(cfg); app.limits_note(cfg)
+
+
+def test_model_panel_with_unmeasured_numbers():
+    "A checkpoint written by a run that could not measure some numbers (null in its JSON) still gets its panel."
+    cfg = json.loads((ROOT / 'deepfake_detect' / 'models' / 'default.json').read_text())
+    m = cfg['metrics']
+    m.update(pair_win=None, auc_ci=[None, None])
+    m['per_family'][0]['auc'] = None
+    m['cross_dataset']['auc'] = None
+    at = AppTest.from_function(_panel, args=(str(ROOT), cfg), default_timeout=60)
+    at.run()
+    assert not at.exception, at.exception
+    assert 'paired win rate —' in texts(at) and '(95% CI —–—)' in texts(at) and 'AUC —;' in texts(at)
+
+
 def test_face_clip(clips):
     at = run_upload('face.mp4', clips['face'].read_bytes())
     t = texts(at)

@@ -71,8 +71,9 @@ def clip_cues(cache, n_frames=32):
     return np.nan_to_num(out)
 
 
-def all_cues(ix, index, out, cache_root):
-    "(N, 7) cues of the clips of `ix` and of their whole-file copies, cached in OUT/cues.npz."
+def all_cues(ix, index, out, cache_root, cues=None, workers=1):
+    """(N, K) cues of the clips of `ix` and of their whole-file copies, cached in OUT/cues.npz: `cues` (default
+    `clip_cues`) maps a face cache record to K numbers; with `workers` > 1, in that many processes."""
     f = Path(out) / 'cues.npz'
     if f.exists():
         z = np.load(f)
@@ -81,15 +82,20 @@ def all_cues(ix, index, out, cache_root):
     both = with_reencoded_copies(ok.assign(split='train'), cache_root, copies=1, seed=0, workers=2, progress=False)
     copies = both[is_copy(both) & (both.status == 'ok')]
     copy_of = dict(zip(copies.source.map(dict(zip(ok.path, ok.index))), copies.cache))
-    orig = np.stack([clip_cues(c) for c in ix.cache])
-    copy = np.stack([clip_cues(copy_of[r]) if r in copy_of else o for r, o in zip(ix.row, orig)])
+    todo = list(ix.cache) + [copy_of[r] for r in ix.row if r in copy_of]
+    if workers > 1:
+        from multiprocessing import Pool
+        with Pool(workers) as pool: done = dict(zip(todo, pool.map(cues or clip_cues, todo, chunksize=4)))
+    else: done = {c: (cues or clip_cues)(c) for c in todo}
+    orig = np.stack([done[c] for c in ix.cache])
+    copy = np.stack([done[copy_of[r]] if r in copy_of else o for r, o in zip(ix.row, orig)])
     Path(out).mkdir(parents=True, exist_ok=True)
     np.savez(f, rows=ix.row.values, orig=orig, copy=copy)
     return orig, copy
 
 
 class HFLR:
-    "Logistic regression on the 7 cues (standardised; C by inner group 3-fold CV on AUC), as train_head's LR."
+    "Logistic regression on a clip's cues (standardised; C by inner group 3-fold CV on AUC), as train_head's LR."
     def fit(self, F, y, groups):
         self.lr = th.LR(Cs=(0.01, 0.1, 1.0)).fit(F[:, None, :], y, groups)
         return self

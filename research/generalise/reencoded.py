@@ -31,8 +31,8 @@ def main():
     ix, X = load_features(index, a.features)
     out = Path(a.out); out.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory() as tmp:
-        lost = whole_file_copies(index, tmp, Path(a.cache) if a.cache else default_cache_root())
-        X = with_whole_file_copies(ix, X, Path(tmp))
+        paths, lost = whole_file_copies(index, tmp, Path(a.cache) if a.cache else default_cache_root())
+        X = with_whole_file_copies(ix, X, Path(tmp), paths)
     for i, (row, path) in enumerate(zip(ix.row, ix.path)):   # fp16 as stored; exact back from float32
         np.savez(out / f'{row}.npz', **{k: X[k][i].astype(np.float16) for k in ('ship_full', 'ship_aug')}, path=path)
     print(f"wrote {len(ix)} clips to {out}; {lost} without a face in their copy keep the crop-level copy", flush=True)
