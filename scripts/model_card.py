@@ -225,8 +225,14 @@ def card(cfg):
             'every layer on self-blends, on the CPU, sharpened face swaps and talking heads and lost more of lip-sync and '
             'reenactment, the manipulations that leave no blend boundary. A hand-made cue (the sharpness of the mouth '
             'against the eyes) lifted left-out lip-sync and cost left-out talking heads as much: a cue made for one '
-            'family. What remains untried is a full fine-tune with a cue made for lip-sync and reenactment (motion, or '
+            'family. Identity consistency from a face-recognition model (the inner face against its context, and over time) '
+            'found the fakes here *steadier* than the reals and learned that a still face is generated: it lifted '
+            'left-out talking heads and avatars and cost left-out face swaps. What remains untried is a full fine-tune with a cue made for lip-sync and reenactment (motion, or '
             'the mouth against the audio where clips have sound), which needs more than self-blends.',
+            '- Fakes with lively head motion are caught less often than still ones, and real videos are not (the shipped '
+            'verdicts by head-motion tercile: `python research/generalise/identity.py --motion-report '
+            'runs/head-bf16/oof.csv ...`, research/README.md): a talking-head generator that moves the head freely is '
+            'harder for it than these still avatars.',
             f'- Scores degrade with heavy compression and small faces (the app warns about faces under {SMALL_FACE_PX} px and unknown codecs).',
             '- “Likely real” is not a guarantee. Use it as one signal among others, never as proof.', '']
     return '\n'.join(out)

@@ -2,6 +2,8 @@
 expert of `ens`.
 
     python research/generalise/identity.py --index runs/shared_index.csv --features runs/features-reenc --out runs/identity
+    python research/generalise/identity.py --index runs/shared_index.csv --features runs/features-reenc --out runs/identity \
+        --motion-report runs/head-bf16/oof.csv      # then: the shipped verdicts by head motion
 
 Per clip (track 0 of the face cache, the same 32 frames as the features): dlib's face-recognition ResNet (128-d, from
 `face-recognition-models`; trained on real faces only) on a tight chip (padding 0, the inner face) and a wide chip
@@ -71,14 +73,33 @@ class IDSum:
     def __call__(self, F): return ((F - self.m) / self.s).mean(1)
 
 
+def motion_report(out, oof_csv, index, checkpoint_json):
+    """How the shipped verdicts depend on head motion: the clips' mean consecutive wide-chip distance (cue 7, cached in
+    OUT/cues.npz) in terciles within each class, and the share called FAKE at the shipped threshold and band."""
+    z, cfg = np.load(Path(out) / 'cues.npz'), json.loads(Path(checkpoint_json).read_text())
+    motion = pd.DataFrame(dict(path=index.loc[z['rows'], 'path'].values, motion=z['orig'][:, 6]))
+    d = pd.read_csv(oof_csv).merge(motion, on='path')
+    p = 1 / (1 + np.exp(-d.logit / cfg['temperature']))
+    d['called_fake'] = p >= cfg['threshold'] + cfg['uncertain_band']
+    for label in ('real', 'fake'):
+        c = d[d.label == label].copy()
+        c['motion'] = pd.qcut(c.motion, 3, labels=['stillest third', 'middle third', 'most moving third'])
+        shares = c.groupby('motion', observed=True).called_fake.mean()
+        print(f"{label} ({len(c)}): called FAKE " + ', '.join(f"{k} {v:.0%}" for k, v in shares.items()), flush=True)
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split('\n')[0])
     ap.add_argument('--index', required=True); ap.add_argument('--features', required=True)
     ap.add_argument('--out', required=True); ap.add_argument('--cache', default=None)
     ap.add_argument('--crossdataset', default='runs/head-bf16/oof_crossdataset.csv')
+    ap.add_argument('--motion-report', metavar='OOF_CSV', default=None,
+                    help="only print the shipped verdicts by head motion, for the out-of-fold scores OOF_CSV (cues cached in OUT)")
     a = ap.parse_args()
     set_threads(2)
     index = pd.read_csv(a.index)
+    if a.motion_report:
+        return motion_report(a.out, a.motion_report, index, Path(__file__).resolve().parents[2] / 'deepfake_detect' / 'models' / 'default.json')
     ix, X = th.load_features(index, a.features)
     orig, copy = all_cues(ix, index, a.out, Path(a.cache) if a.cache else default_cache_root(), cues=clip_cues, workers=2)
     print(f"cues: {len(ix)} clips; per-cue AUC (fake > real): "
