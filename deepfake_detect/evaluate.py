@@ -271,16 +271,20 @@ MIN_CALIBRATION_VIDEOS = 20   # per class: below this a threshold and band move 
 def calibrate_verdicts(y, logits, accuracy=0.80, max_uncertain=0.20):
     """{'temperature', 'threshold', 'uncertain_band', 'verdict_mix'} from held-out video logits (N,) and labels
     `y` (N,) 0/1: temperature by log-loss, threshold at the equal error rate, band by `fit_band`. ValueError unless
-    both classes are there; CalibrationWarning with fewer than `MIN_CALIBRATION_VIDEOS` of a class, or when the
-    temperature hits `fit_temperature`'s bound (scores that separate perfectly say nothing about the band)."""
-    counts = np.bincount(np.asarray(y, int), minlength=2)
+    both classes are there or a label is not 0/1; CalibrationWarning with fewer than `MIN_CALIBRATION_VIDEOS` of a
+    class, when the scores separate the classes perfectly (they say nothing about where the band should be), or
+    when the temperature hits `fit_temperature`'s bound."""
+    y, z = np.asarray(y), np.asarray(logits, np.float64)
+    if not np.isin(y, [0, 1]).all(): raise ValueError(f"calibrate_verdicts: labels must be 0 (real) or 1 (fake), got {np.unique(y)[:5]}")
+    counts = np.bincount(y.astype(int), minlength=2)
     if counts.min() == 0: raise ValueError("calibrate_verdicts needs real and fake videos: one class given")
     T = fit_temperature(logits, y)
-    if counts.min() < MIN_CALIBRATION_VIDEOS or not math.exp(-3.99) < T < math.exp(3.99):
+    separated = z[y == 0].max() < z[y == 1].min()
+    if counts.min() < MIN_CALIBRATION_VIDEOS or separated or not math.exp(-3.99) < T < math.exp(3.99):
         warnings.warn(f"calibration fitted on {counts[0]} real and {counts[1]} fake held-out videos (temperature "
                       f"{T:.3g}): too little evidence for a threshold and band to carry over; fit it on "
                       f">= {MIN_CALIBRATION_VIDEOS} of each", CalibrationWarning)
-    p = sigmoid(np.asarray(logits, np.float64) / T)
+    p = sigmoid(z / T)
     thr = equal_error_threshold(y, p)
     band = fit_band(y, p, thr, accuracy, max_uncertain)
     return dict(temperature=T, threshold=thr, uncertain_band=band, verdict_mix=verdict_mix(y, p, thr, band))

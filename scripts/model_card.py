@@ -56,7 +56,7 @@ def merge_crossfit(json_path, oof_csv):
 
 def shares_text(shares):
     "'Likely real 74%, Likely manipulated 19%, Can't tell 8%' for one class of a verdict mix."
-    return ', '.join(f"{VERDICT[l]} {shares[l]:.0%}" for l in ('REAL', 'FAKE', 'UNCERTAIN'))
+    return ', '.join(f"{VERDICT[l]} " + ('n/a' if missing(shares[l]) else f"{shares[l]:.0%}") for l in ('REAL', 'FAKE', 'UNCERTAIN'))
 
 
 def table(rows, cols):
@@ -71,7 +71,9 @@ def inverted_families(rows):
     for r in rows:
         lo = r.get('lofo')
         if not lo or missing(r['auc']) or missing(lo['auc']) or r['auc'] >= lo['auc']: continue
-        overlap = r['auc_ci'][1] >= lo['auc_ci'][0]
+        (_, hi), (lo_lo, _) = r.get('auc_ci') or (None, None), lo.get('auc_ci') or (None, None)
+        if missing(hi) or missing(lo_lo): continue   # no intervals to read the gap with
+        overlap = hi >= lo_lo
         out.append(f"{r['family'].capitalize()} scores lower with its fakes in training ({r['auc']:.2f}) than left out "
                    f"({lo['auc']:.2f}), on {r['n_fake']} held-out fakes: "
                    + ("the intervals overlap, so the gap is within the noise of so few videos; what it does show is "

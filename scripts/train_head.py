@@ -138,7 +138,8 @@ def whole_file_copies(index, out, cache, seed=0, log=print):
     ok = index[index.status == 'ok']
     both = with_reencoded_copies(ok.assign(split='train'), cache, copies=1, seed=seed, workers=2, progress=False)
     copies = both[is_copy(both)]
-    copies = copies.set_index(copies.source.map(dict(zip(ok.path, ok.index))))   # each copy under its source's row
+    rows = ok['row'] if 'row' in ok else ok.index   # an index written by a run keeps its feature rows (load_features)
+    copies = copies.set_index(copies.source.map(dict(zip(ok.path, rows))))   # each copy under its source's row
     clip_features(copies, out, sets=('ship_full',), bf16=True, log=log)
     found = copies[copies.status == 'ok']
     return dict(zip(found.index, found.path)), int(len(ok) - len(found))
@@ -459,12 +460,14 @@ def ship_problems(cfg, weights, shipped=None):
     if n < MIN_CALIBRATION_VIDEOS: out.append(f"only {n} videos of a class: too few to calibrate a shipped verdict")
     mix = m.get('verdict_mix') or {}
     for k, label in (('real', 'REAL'), ('fake', 'FAKE')):
-        if not (mix.get(k) or {}).get(label): out.append(f"no held-out {k} video gets {label}: that verdict is unreachable")
+        share = (mix.get(k) or {}).get(label)
+        if not (share is not None and share > 0):   # NaN and None too
+            out.append(f"no held-out {k} video gets {label}: that verdict is unreachable")
     for key, name in (('auc', 'out-of-fold AUC'), ('cross_dataset', 'cross-dataset AUC')):
         new, old = m.get(key), (shipped or {}).get('metrics', {}).get(key)
-        if isinstance(new, dict): new, old = new.get('auc'), (old or {}).get('auc')
-        if old is not None and (new is None or new < old - 1e-9):
-            out.append(f"{name} {'n/a' if new is None else f'{new:.3f}'} below the shipped model's {old:.3f}")
+        if key == 'cross_dataset': new, old = (new or {}).get('auc'), (old or {}).get('auc')
+        if old is not None and not (new is not None and new >= old - 1e-9):   # unmeasured (None, NaN) counts as below
+            out.append(f"{name} {'n/a' if new is None or new != new else f'{new:.3f}'} below the shipped model's {old:.3f}")
     return out
 
 

@@ -32,6 +32,11 @@ def test_ship_problems():
     for why in ('out-of-fold AUC', 'cross-dataset AUC', 'no held-out real video gets REAL', 'only 10 videos of a class'):
         assert why in got, (why, got)
     assert th.ship_problems(worse, weights, None) != []                   # no model shipped yet: the rest still count
+    unmeasured = copy.deepcopy(cfg)                                        # a run without origins: no cross-dataset
+    del unmeasured['metrics']['cross_dataset']
+    unmeasured['metrics']['auc'] = float('nan')
+    got = th.ship_problems(unmeasured, weights, cfg)
+    assert any('cross-dataset AUC n/a' in p for p in got) and any('out-of-fold AUC n/a' in p for p in got), got
 
 
 def test_whole_file_copies_are_checked(tmp_path):
