@@ -18,9 +18,9 @@ import numpy as np
 import pandas as pd
 
 from .video import VideoError
-from .model import CheckpointError, load_config, strict_json
+from .model import CheckpointError, load_config, sigmoid, strict_json
 from .data import INDEX_COLUMNS, index_manifest, index_videos, merged_groups
-from .evaluate import evaluate_scores
+from .evaluate import evaluate_scores, verdict_mix
 from .predict import Predictor
 from .scale import scan, summary_line, ScanError, check_writable
 
@@ -86,28 +86,44 @@ def cmd_evaluate(args, out=sys.stdout):
     scored = manifest_scores(pred, index, progress=not args.json)
     scored['split_group'] = merged_groups(scored)   # bootstrap by person/scene, pairs kept together
     ok = scored[scored.error == '']
-    if not len(ok): raise UsageError("no readable video in the manifest")
-    rep = evaluate_scores(ok, pred.cfg.get('temperature', 1.0), pred.cfg['threshold'], n_boot=args.boot)
+    if not len(ok):
+        first = scored.iloc[0]
+        raise UsageError(f"no readable video in the manifest (the first: {first.error}; clip paths are read relative "
+                         "to the manifest's folder, or to --root)")
+    T, thr, band = pred.cfg.get('temperature', 1.0), pred.cfg['threshold'], pred.cfg.get('uncertain_band', 0.0)
+    rep = evaluate_scores(ok, T, thr, n_boot=args.boot)
+    face = ok[ok.logit.notna()]
     rep.update(n=int(len(scored)), n_errors=int((scored.error != '').sum()), model_id=pred.model_id,
-               errors=scored[scored.error != ''][['path', 'error']].to_dict('records'))
+               errors=scored[scored.error != ''][['path', 'error']].to_dict('records'), uncertain_band=float(band),
+               verdict_mix=verdict_mix((face.label == 'fake').values, sigmoid(face.logit.values / T), thr, band))
     if args.json: print(strict_json(rep), file=out)
     else: _print_report(rep, out)
     return 0
 
 # %% ../nbs/10_cli.ipynb #b896ada5
+def _num(x, spec='.3f'):
+    return 'n/a' if x is None or x != x else format(x, spec)
+
 def _print_report(rep, out):
-    "chapter 06's report `rep` as text: counts, AUC, accuracy, log-loss, paired win rate, and per method."
+    """chapter 06's report `rep` as text: counts, AUC, accuracy, log-loss, paired win rate, the verdict mix, per
+    method, and the unreadable files."""
     lo, hi = rep['auc_ci']
     print(f"{rep['n']} videos ({rep['n_real']} real, {rep['n_fake']} fake, {rep['n_no_face']} without a face, "
           f"{rep['n_errors']} unreadable) · model {rep['model_id']}", file=out)
     if not (rep['n_real'] and rep['n_fake']):   # one class: nothing to rank, only the accuracy means something
-        print(f"no AUC: it needs real and fake videos with a face · accuracy {rep['accuracy']:.3f}", file=out)
+        print(f"no AUC: it needs real and fake videos with a face · accuracy {_num(rep['accuracy'])}", file=out)
     else:
-        print(f"AUC {rep['auc']:.3f} [95% CI {lo:.3f}–{hi:.3f}] · accuracy {rep['accuracy']:.3f} · "
-              f"log-loss {rep['log_loss']:.3f} · paired win rate {rep['pair_win']:.3f} ({rep['pairs']} pairs)",
-              file=out)
+        print(f"AUC {_num(rep['auc'])} [95% CI {_num(lo)}–{_num(hi)}] · accuracy {_num(rep['accuracy'])} (at the "
+              f"threshold, no uncertain band) · log-loss {_num(rep['log_loss'])} · paired win rate "
+              f"{_num(rep['pair_win'])} ({rep['pairs']} pairs)", file=out)
+    for k, shares in rep['verdict_mix'].items():   # the labels a user sees, the uncertain band included
+        n = rep['n_real'] if k == 'real' else rep['n_fake']
+        if n: print(f"{k} videos: " + ', '.join(f"{l} {_num(shares[l], '.0%')}" for l in ('REAL', 'FAKE', 'UNCERTAIN')), file=out)
     cols = ['method', 'n_fake', 'auc', 'detected', 'pair_win']
-    if rep['per_method']: print(pd.DataFrame(rep['per_method'])[cols].to_string(index=False), file=out)
+    if rep['per_method']:
+        print("per method (detected: share of its fakes at or above the threshold):", file=out)
+        print(pd.DataFrame(rep['per_method'])[cols].to_string(index=False, na_rep='n/a'), file=out)
+    for e in rep['errors']: print(f"unreadable: {e['error']}", file=out)
 
 # %% ../nbs/10_cli.ipynb #b7e2a1c0
 def _flag(field):
@@ -282,7 +298,7 @@ def _model_args(p):
     p.add_argument('--model', default=None,
                    help="checkpoint (.json/.safetensors or folder; 'default' or absent: the shipped one)")
     p.add_argument('--frames', type=_positive, default=None, help="frames sampled per video (default: the model's)")
-    p.add_argument('--threads', type=_positive, default=None, help='torch CPU threads (default: all cores)')
+    p.add_argument('--threads', type=_positive, default=None, help='torch CPU threads (default: all cores; give fewer when other jobs use the machine: shared cores slow it down several times)')
 
 # %% ../nbs/10_cli.ipynb #f0c97a24
 class OneLineParser(argparse.ArgumentParser):

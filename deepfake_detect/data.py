@@ -79,8 +79,10 @@ def index_manifest(csv, root=None, dataset=None, allow_duplicates=False):
     df['clip'] = df['clip'].astype(str)
     labels = df.label.astype(str).str.strip().str.lower()
     if not labels.isin(['real', 'fake']).all():
-        others = sorted(set(labels) - {'real', 'fake'})
-        raise ValueError(f"{csv.name}: label must be real or fake, found {others}")
+        bad = ~labels.isin(['real', 'fake'])
+        others = sorted(set(df.label[bad].fillna('(empty)').astype(str)))
+        lines = (df.index[bad] + 2).tolist()   # the header is line 1
+        raise ValueError(f"{csv.name}: label must be real or fake, found {others} on line(s) {', '.join(map(str, lines[:5]))}")
     base = Path(root) if root is not None else csv.parent
     if not len(df): raise ValueError(f"{csv.name}: lists no clip (a header and no rows)")
     where = pd.Series([str((base/c).resolve()) for c in df['clip']])

@@ -124,9 +124,13 @@ def per_group_table(df, threshold=0.5):
     return table.sort_values('errors', ascending=False)
 
 # %% ../nbs/06_evaluate.ipynb #2ea3da5a
+def _balanced_accuracy(yt, yp):
+    "Mean recall over the classes present (sklearn's balanced accuracy, without its warning for one class)."
+    return float(np.mean([(yp[yt == c] == c).mean() for c in np.unique(yt)])) if len(yt) else float('nan')
+
 def evaluate_scores(df, temperature=1.0, threshold=0.5, n_boot=1000):
     "The full report (a JSON-serialisable dict) for an index with video-level `logit`s (NaN = no face)."
-    from sklearn.metrics import confusion_matrix, classification_report, balanced_accuracy_score
+    from sklearn.metrics import confusion_matrix, classification_report
     no_face = df.logit.isna()
     d = df[~no_face].reset_index(drop=True).assign(p_fake=lambda x: sigmoid(x.logit / temperature))
     yt, yp = (d.label == 'fake').astype(int).values, (d.p_fake >= threshold).astype(int).values
@@ -137,7 +141,7 @@ def evaluate_scores(df, temperature=1.0, threshold=0.5, n_boot=1000):
                 no_face_videos=df[no_face].path.tolist() if 'path' in df else [],
                 n_real=int((d.label == 'real').sum()), n_fake=int((d.label == 'fake').sum()),
                 auc=auc_of(d), auc_ci=group_bootstrap(auc_of, d, n=n_boot),
-                accuracy=float((yt == yp).mean()), balanced_accuracy=float(balanced_accuracy_score(yt, yp)),
+                accuracy=float((yt == yp).mean()), balanced_accuracy=_balanced_accuracy(yt, yp),
                 log_loss=log_loss(yt, d.p_fake), brier=float(np.mean((d.p_fake - yt) ** 2)),
                 pair_win=_pair_rate(d), pair_ci=group_bootstrap(_pair_rate, d, n=n_boot),
                 pairs=len(fake_pairs(d)),
@@ -279,11 +283,13 @@ def calibrate_verdicts(y, logits, accuracy=0.80, max_uncertain=0.20):
     counts = np.bincount(y.astype(int), minlength=2)
     if counts.min() == 0: raise ValueError("calibrate_verdicts needs real and fake videos: one class given")
     T = fit_temperature(logits, y)
-    separated = z[y == 0].max() < z[y == 1].min()
-    if counts.min() < MIN_CALIBRATION_VIDEOS or separated or not math.exp(-3.99) < T < math.exp(3.99):
-        warnings.warn(f"calibration fitted on {counts[0]} real and {counts[1]} fake held-out videos (temperature "
-                      f"{T:.3g}): too little evidence for a threshold and band to carry over; fit it on "
-                      f">= {MIN_CALIBRATION_VIDEOS} of each", CalibrationWarning)
+    checks = {f"only {counts[0]} real and {counts[1]} fake videos (fit it on >= {MIN_CALIBRATION_VIDEOS} of each)":
+                  counts.min() < MIN_CALIBRATION_VIDEOS,
+              "the scores separate the classes perfectly, so nothing says where the band should be":
+                  z[y == 0].max() < z[y == 1].min(),
+              f"the temperature {T:.3g} is at its bound": not math.exp(-3.99) < T < math.exp(3.99)}
+    why = [k for k, failed in checks.items() if failed]
+    if why: warnings.warn("calibration from too little evidence: " + '; '.join(why), CalibrationWarning)
     p = sigmoid(z / T)
     thr = equal_error_threshold(y, p)
     band = fit_band(y, p, thr, accuracy, max_uncertain)

@@ -270,12 +270,14 @@ def _finite(x):
     if isinstance(x, dict): return {k: _finite(v) for k, v in x.items()}
     if isinstance(x, (list, tuple)): return [_finite(v) for v in x]
     if isinstance(x, (float, np.floating)): return float(x) if np.isfinite(x) else None
+    if isinstance(x, np.bool_): return bool(x)
     if isinstance(x, np.integer): return int(x)
+    if isinstance(x, np.ndarray): return _finite(x.tolist())
     return x
 
 def strict_json(doc, indent=None):
-    """`doc` (dicts, lists, numbers, str; numpy scalars too) as strict JSON text (RFC 8259): NaN and ±inf become
-    null. One line unless `indent`."""
+    """`doc` (dicts, lists, numbers, str, None; numpy scalars and arrays too) as strict JSON text (RFC 8259): NaN and
+    ±inf become null. One line unless `indent`. TypeError for anything else (a Path, a set)."""
     return json.dumps(_finite(doc), default=float, allow_nan=False, indent=indent)
 
 # %% ../nbs/04_model.ipynb #e07a9ef4

@@ -181,7 +181,9 @@ def card(cfg):
         out += ['## Verdicts', '',
                 f"Threshold {cfg['threshold']:.2f} (equal error rate of the out-of-fold scores), *{VERDICT['UNCERTAIN']}* "
                 f"within ±{cfg['uncertain_band']:.2f} of it (the narrowest band outside which 80 % of verdicts are right, "
-                f"at most 20 % of videos inside), temperature {cfg['temperature']:.2f}. On the out-of-fold videos:", '',
+                f"at most 20 % of videos inside), temperature {cfg['temperature']:.2f}. P(fake) is calibrated on these videos, "
+                f"{m['n_fake'] / m['n']:.0%} of them fake: where fakes are rarer, the same score means a lower chance. "
+                "On the out-of-fold videos:", '',
                 table([dict(k=k, **v) for k, v in mix.items()], [('videos', lambda r: r['k'])] +
                       [(VERDICT[l], (lambda l: lambda r: f"{r[l]:.0%}")(l)) for l in ('REAL', 'FAKE', 'UNCERTAIN')]), '']
         cx = m.get('verdict_mix_crossfit')
@@ -229,11 +231,13 @@ def card(cfg):
             'against the eyes) lifted left-out lip-sync and cost left-out talking heads as much: a cue made for one '
             'family. Identity consistency from a face-recognition model (the inner face against its context, and over time) '
             'found the fakes here *steadier* than the reals and learned that a still face is generated: it lifted '
-            'left-out talking heads and avatars and cost left-out face swaps. What remains untried is a full fine-tune with a cue made for lip-sync and reenactment (motion, or '
+            'left-out talking heads and avatars and cost left-out face swaps. Projecting out the feature directions that '
+            'tell real sources apart helped the pooled expert on unseen sources but not the ensemble. What remains untried is a full fine-tune with a cue made for lip-sync and reenactment (motion, or '
             'the mouth against the audio where clips have sound), which needs more than self-blends.',
             '- Fakes with lively head motion are caught less often than still ones, and real videos are not (the shipped '
-            'verdicts by head-motion tercile: `python research/generalise/identity.py --motion-report '
-            'runs/head-bf16/oof.csv ...`, research/README.md): a talking-head generator that moves the head freely is '
+            'verdicts by head-motion tercile: `python research/generalise/identity.py --index runs/shared_index.csv '
+            '--features runs/features-reenc --out runs/identity --motion-report runs/head-bf16/oof.csv`, after the same '
+            'command without `--motion-report`; research/README.md): a talking-head generator that moves the head freely is '
             'harder for it than these still avatars.',
             f'- Scores degrade with heavy compression and small faces (the app warns about faces under {SMALL_FACE_PX} px and unknown codecs).',
             '- “Likely real” is not a guarantee. Use it as one signal among others, never as proof.', '']
