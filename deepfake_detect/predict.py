@@ -9,10 +9,8 @@ __all__ = ['LABELS', 'VERDICTS', 'SMALL_FACE_PX', 'LONG_GAP_S', 'MIN_TRACK_FRAME
 
 # %% ../nbs/07_predict.ipynb #e396594b
 import html
-import json
 import math
 import os
-import tempfile
 import threading
 import time
 from dataclasses import dataclass, field, fields
@@ -25,7 +23,7 @@ from fastcore.basics import patch
 from .video import VideoError, check_frame_count, codec_name, IMAGE_EXTENSIONS
 from .faces import FaceDetector, extract_face_clips
 from .model import load_checkpoint, default_model_path, set_threads, score_track, sigmoid
-from .model import limit_kernel_cache, release_memory, verdict_labels
+from .model import limit_kernel_cache, release_memory, strict_json, verdict_labels
 
 # %% ../nbs/07_predict.ipynb #51fedb16
 LABELS = ('REAL', 'FAKE', 'UNCERTAIN', 'NO_FACE')
@@ -53,7 +51,7 @@ class Prediction:
     model_id: str = ''
     threshold: float = 0.5
     uncertain_band: float = 0.1
-    # per face: p_fake, logit, n_faces, frames [{index, time, p_fake, box}]
+    # per face: p_fake (calibrated), logit (before: p_fake = σ(logit / temperature)), n_faces, frames [{index, time, p_fake, box}]
     tracks: list = field(default_factory=list)
     # per sampled frame: index, time, p_fake (max over faces or None)
     frames: list = field(default_factory=list)
@@ -75,9 +73,9 @@ def to_dict(self: Prediction):
     return {f.name: getattr(self, f.name) for f in fields(self) if f.name != 'crops'}
 
 @patch
-def to_json(self: Prediction, **kw):
-    "`to_dict` as a JSON string; `kw` go to json.dumps."
-    return json.dumps(self.to_dict(), **kw)
+def to_json(self: Prediction, indent=None):
+    "`to_dict` as strict JSON text (chapter 04's `strict_json`: an unmeasured number is null); one line unless `indent`."
+    return strict_json(self.to_dict(), indent=indent)
 
 # %% ../nbs/07_predict.ipynb #a8dedd36
 @patch
