@@ -44,8 +44,10 @@ def cmd_predict(args, out=sys.stdout):
             if r.label == 'ERROR': continue   # errors go to stderr, once
             print(r.summary(), file=out)
             for w in r.warnings: print(f"  note: {w}", file=out)   # what the app shows beside the verdict
-    for r in results:
-        if r.label == 'ERROR': print(f"deepfake-detect: error: {r.error}", file=sys.stderr)
+    for f, r in zip(args.files, results):
+        if r.label != 'ERROR': continue
+        hint = f" (to score every video in it: deepfake-detect scan {f} --out results.csv)" if Path(f).is_dir() else ''
+        print(f"deepfake-detect: error: {r.error}{hint}", file=sys.stderr)
     return 2 if any(r.label == 'ERROR' for r in results) else 0
 
 # %% ../nbs/10_cli.ipynb #414b59ad
