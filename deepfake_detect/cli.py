@@ -8,13 +8,11 @@ __all__ = ['UsageError', 'cmd_predict', 'cmd_scan', 'manifest_scores', 'cmd_eval
 
 # %% ../nbs/10_cli.ipynb #a3c0018d
 import argparse
-import json
 import sys
 from dataclasses import fields
 from pathlib import Path
 from typing import Literal, Union, get_args, get_origin
 
-import numpy as np
 import pandas as pd
 
 from .video import VideoError
