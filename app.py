@@ -11,7 +11,7 @@ import pandas as pd
 import streamlit as st
 
 from deepfake_detect.video import VideoError, VIDEO_EXTENSIONS, IMAGE_EXTENSIONS
-from deepfake_detect.model import CheckpointError
+from deepfake_detect.model import CheckpointError, format_measure
 from deepfake_detect.predict import Predictor, Prediction, VERDICTS, result_card_html, reading_guide, crops_strip
 from deepfake_detect.explain import explain, GRADCAM_NOTE
 
@@ -52,7 +52,7 @@ def short(method):
 
 def num(x, spec='.2f'):
     "A measured number as text; '—' for one the run could not measure (null or NaN in the checkpoint's JSON)."
-    return '—' if x is None or x != x else format(x, spec)
+    return format_measure(x, spec, missing='—')
 
 
 def model_card(cfg):

@@ -16,7 +16,7 @@ from typing import Literal, Union, get_args, get_origin
 import pandas as pd
 
 from .video import VideoError
-from .model import CheckpointError, load_config, sigmoid, strict_json
+from .model import CheckpointError, format_measure, load_config, sigmoid, strict_json
 from .data import INDEX_COLUMNS, index_manifest, index_videos, merged_groups
 from .evaluate import evaluate_scores, verdict_mix
 from .predict import Predictor
@@ -101,9 +101,6 @@ def cmd_evaluate(args, out=sys.stdout):
     return 0
 
 # %% ../nbs/10_cli.ipynb #b896ada5
-def _num(x, spec='.3f'):
-    return 'n/a' if x is None or x != x else format(x, spec)
-
 def _print_report(rep, out):
     """chapter 06's report `rep` as text: counts, AUC, accuracy, log-loss, paired win rate, the verdict mix, per
     method, and the unreadable files."""
@@ -111,14 +108,14 @@ def _print_report(rep, out):
     print(f"{rep['n']} videos ({rep['n_real']} real, {rep['n_fake']} fake, {rep['n_no_face']} without a face, "
           f"{rep['n_errors']} unreadable) · model {rep['model_id']}", file=out)
     if not (rep['n_real'] and rep['n_fake']):   # one class: nothing to rank, only the accuracy means something
-        print(f"no AUC: it needs real and fake videos with a face · accuracy {_num(rep['accuracy'])}", file=out)
+        print(f"no AUC: it needs real and fake videos with a face · accuracy {format_measure(rep['accuracy'])}", file=out)
     else:
-        print(f"AUC {_num(rep['auc'])} [95% CI {_num(lo)}–{_num(hi)}] · accuracy {_num(rep['accuracy'])} (at the "
-              f"threshold, no uncertain band) · log-loss {_num(rep['log_loss'])} · paired win rate "
-              f"{_num(rep['pair_win'])} ({rep['pairs']} pairs)", file=out)
+        print(f"AUC {format_measure(rep['auc'])} [95% CI {format_measure(lo)}–{format_measure(hi)}] · accuracy {format_measure(rep['accuracy'])} (at the "
+              f"threshold, no uncertain band) · log-loss {format_measure(rep['log_loss'])} · paired win rate "
+              f"{format_measure(rep['pair_win'])} ({rep['pairs']} pairs)", file=out)
     for k, shares in rep['verdict_mix'].items():   # the labels a user sees, the uncertain band included
         n = rep['n_real'] if k == 'real' else rep['n_fake']
-        if n: print(f"{k} videos: " + ', '.join(f"{l} {_num(shares[l], '.0%')}" for l in ('REAL', 'FAKE', 'UNCERTAIN')), file=out)
+        if n: print(f"{k} videos: " + ', '.join(f"{l} {format_measure(shares[l], '.0%')}" for l in ('REAL', 'FAKE', 'UNCERTAIN')), file=out)
     cols = ['method', 'n_fake', 'auc', 'detected', 'pair_win']
     if rep['per_method']:
         print("per method (detected: share of its fakes at or above the threshold):", file=out)

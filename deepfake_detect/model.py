@@ -6,8 +6,8 @@
 __all__ = ['BACKBONES', 'CHECKPOINT_FORMAT', 'REQUIRED_CONFIG', 'BackboneSpec', 'register_backbone', 'BackboneWeightsError',
            'build_backbone', 'TinyCNN', 'DeepfakeDetector', 'cpu_has_bf16', 'autocast', 'set_threads',
            'limit_kernel_cache', 'release_memory', 'CheckpointError', 'checkpoint_paths', 'model_config', 'strict_json',
-           'save_checkpoint', 'load_config', 'load_checkpoint', 'default_model_path', 'load_default', 'score_track',
-           'sigmoid', 'verdict_labels']
+           'unmeasured', 'format_measure', 'save_checkpoint', 'load_config', 'load_checkpoint', 'default_model_path',
+           'load_default', 'score_track', 'sigmoid', 'verdict_labels']
 
 # %% ../nbs/04_model.ipynb #6409774e
 import contextlib
@@ -279,6 +279,16 @@ def strict_json(doc, indent=None):
     """`doc` (dicts, lists, numbers, str, None; numpy scalars and arrays too) as strict JSON text (RFC 8259): NaN and
     ±inf become null. One line unless `indent`. TypeError for anything else (a Path, a set)."""
     return json.dumps(_finite(doc), default=float, allow_nan=False, indent=indent)
+
+# %% ../nbs/04_model.ipynb #5da649f7
+def unmeasured(x):
+    "True for a number a run could not measure: None (a null in strict JSON) or NaN (float or numpy float)."
+    return x is None or (isinstance(x, (float, np.floating)) and bool(np.isnan(x)))
+
+def format_measure(x, spec='.3f', missing='n/a'):
+    """A measured number `x` as text in the format `spec` ('.3f', '.0%'); `missing` when `unmeasured(x)`.
+    TypeError (from `format`) for a list or dict, ValueError for a string."""
+    return missing if unmeasured(x) else format(x, spec)
 
 # %% ../nbs/04_model.ipynb #e07a9ef4
 def save_checkpoint(model, path, half=True, **config):

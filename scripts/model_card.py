@@ -7,21 +7,19 @@ first, so that every measured number in the card is the checkpoint's own.
 """
 import argparse
 import json
-import math
 from pathlib import Path
+
+from deepfake_detect.model import format_measure, unmeasured
 
 ROOT = Path(__file__).resolve().parents[1]
 VERDICT = dict(REAL='Likely real', FAKE='Likely manipulated', UNCERTAIN="Can't tell")
 
 
-def missing(x): return x is None or (isinstance(x, float) and math.isnan(x))
-
-
 def ci(v, lohi=None, digits=2):
     "A value with its interval; 'n/a' without a value."
-    if missing(v): return 'n/a'
     lo, hi = lohi if lohi else (None, None)
-    return f'{v:.{digits}f}' if missing(lo) or missing(hi) else f'{v:.{digits}f} [{lo:.2f}, {hi:.2f}]'
+    v_text = format_measure(v, f'.{digits}f')
+    return v_text if unmeasured(v) or unmeasured(lo) or unmeasured(hi) else f'{v_text} [{lo:.2f}, {hi:.2f}]'
 
 
 def update_config(json_path, change):
@@ -56,7 +54,7 @@ def merge_crossfit(json_path, oof_csv):
 
 def shares_text(shares):
     "'Likely real 74%, Likely manipulated 19%, Can't tell 8%' for one class of a verdict mix."
-    return ', '.join(f"{VERDICT[l]} " + ('n/a' if missing(shares[l]) else f"{shares[l]:.0%}") for l in ('REAL', 'FAKE', 'UNCERTAIN'))
+    return ', '.join(f"{VERDICT[l]} " + format_measure(shares[l], '.0%') for l in ('REAL', 'FAKE', 'UNCERTAIN'))
 
 
 def table(rows, cols):
@@ -70,9 +68,9 @@ def inverted_families(rows):
     out = []
     for r in rows:
         lo = r.get('lofo')
-        if not lo or missing(r['auc']) or missing(lo['auc']) or r['auc'] >= lo['auc']: continue
+        if not lo or unmeasured(r['auc']) or unmeasured(lo['auc']) or r['auc'] >= lo['auc']: continue
         (_, hi), (lo_lo, _) = r.get('auc_ci') or (None, None), lo.get('auc_ci') or (None, None)
-        if missing(hi) or missing(lo_lo): continue   # no intervals to read the gap with
+        if unmeasured(hi) or unmeasured(lo_lo): continue   # no intervals to read the gap with
         overlap = hi >= lo_lo
         out.append(f"{r['family'].capitalize()} scores lower with its fakes in training ({r['auc']:.2f}) than left out "
                    f"({lo['auc']:.2f}), on {r['n_fake']} held-out fakes: "
@@ -165,7 +163,7 @@ def card(cfg):
         rows += [dict(name=k, auc=v['auc'], auc_ci=v['auc_ci'], pair=v['pair_win'], lofo=v['lofo'], features=v['features'],
                       degraded=v.get('degraded_auc')) for k, v in comp.items()]
         fams = [r['family'] for r in m.get('lofo', [])]
-        deg = [('degraded copies', lambda r: ci(r['degraded']))] if any(not missing(r['degraded']) for r in rows) else []
+        deg = [('degraded copies', lambda r: ci(r['degraded']))] if any(not unmeasured(r['degraded']) for r in rows) else []
         d3 = lambda r: ci(r['auc'], r['auc_ci'], 3)   # three places: the heads are close
         out += ['Side by side, same folds (`probe`: logistic regression on the mean and spread of 16 frames of the same '
                 'frozen features, the floor to beat'

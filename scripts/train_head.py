@@ -30,7 +30,7 @@ from deepfake_detect.cli import UsageError, add_recipe_args, args_recipe
 from deepfake_detect.data import (assign_folds, cross_dataset_folds, default_cache_root, family_of, index_manifest, is_copy, load_record, merged_groups,
                                   normalize_clip, pick_frames, preprocess, with_reencoded_copies)
 from deepfake_detect.evaluate import MIN_CALIBRATION_VIDEOS, calibrate_verdicts, cross_fit_verdict_mix, group_bootstrap, verdict_mix
-from deepfake_detect.model import DeepfakeDetector, default_model_path, load_default, save_checkpoint, set_threads, sigmoid
+from deepfake_detect.model import DeepfakeDetector, default_model_path, format_measure, load_default, save_checkpoint, set_threads, sigmoid, unmeasured
 from deepfake_detect.train import Recipe, paired_win_rate, roc_auc
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -461,13 +461,13 @@ def ship_problems(cfg, weights, shipped=None):
     mix = m.get('verdict_mix') or {}
     for k, label in (('real', 'REAL'), ('fake', 'FAKE')):
         share = (mix.get(k) or {}).get(label)
-        if not (share is not None and share > 0):   # NaN and None too
+        if unmeasured(share) or share <= 0:
             out.append(f"no held-out {k} video gets {label}: that verdict is unreachable")
     for key, name in (('auc', 'out-of-fold AUC'), ('cross_dataset', 'cross-dataset AUC')):
         new, old = m.get(key), (shipped or {}).get('metrics', {}).get(key)
         if key == 'cross_dataset': new, old = (new or {}).get('auc'), (old or {}).get('auc')
-        if old is not None and not (new is not None and new >= old - 1e-9):   # unmeasured (None, NaN) counts as below
-            out.append(f"{name} {'n/a' if new is None or new != new else f'{new:.3f}'} below the shipped model's {old:.3f}")
+        if not unmeasured(old) and (unmeasured(new) or new < old - 1e-9):   # unmeasured counts as below
+            out.append(f"{name} {format_measure(new)} below the shipped model's {old:.3f}")
     return out
 
 
