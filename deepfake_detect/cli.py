@@ -295,7 +295,7 @@ def _model_args(p):
     p.add_argument('--model', default=None,
                    help="checkpoint (.json/.safetensors or folder; 'default' or absent: the shipped one)")
     p.add_argument('--frames', type=_positive, default=None, help="frames sampled per video (default: the model's)")
-    p.add_argument('--threads', type=_positive, default=None, help='torch CPU threads (default: all cores; give fewer when other jobs use the machine: shared cores slow it down several times)')
+    p.add_argument('--threads', type=_positive, default=None, help='torch CPU threads (default: the cores this process may use; give fewer when other jobs use the machine: shared cores slow it down several times)')
 
 # %% ../nbs/10_cli.ipynb #f0c97a24
 class OneLineParser(argparse.ArgumentParser):

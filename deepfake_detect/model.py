@@ -4,7 +4,7 @@
 
 # %% auto #0
 __all__ = ['BACKBONES', 'CHECKPOINT_FORMAT', 'REQUIRED_CONFIG', 'BackboneSpec', 'register_backbone', 'BackboneWeightsError',
-           'build_backbone', 'TinyCNN', 'DeepfakeDetector', 'cpu_has_bf16', 'autocast', 'set_threads',
+           'build_backbone', 'TinyCNN', 'DeepfakeDetector', 'cpu_has_bf16', 'autocast', 'usable_cores', 'set_threads',
            'limit_kernel_cache', 'release_memory', 'CheckpointError', 'checkpoint_paths', 'model_config', 'strict_json',
            'unmeasured', 'format_measure', 'save_checkpoint', 'load_config', 'load_checkpoint', 'default_model_path',
            'load_default', 'score_track', 'sigmoid', 'verdict_labels']
@@ -215,9 +215,14 @@ def autocast(device='cpu', enabled=True):
     return contextlib.nullcontext()
 
 # %% ../nbs/04_model.ipynb #8dce7c35
+def usable_cores():
+    "How many CPU cores this process may run on (its affinity mask where the OS has one, else `os.cpu_count()`): int."
+    try: return len(os.sched_getaffinity(0)) or 1
+    except AttributeError: return os.cpu_count() or 1   # macOS and Windows have no affinity call
+
 def set_threads(n=None):
-    "Set torch's CPU threads once: `n`, else $DETECTOR_THREADS, else all cores; returns the number (int)."
-    n = int(n or os.environ.get('DETECTOR_THREADS', 0) or os.cpu_count() or 1)
+    "Set torch's CPU threads once: `n`, else $DETECTOR_THREADS, else `usable_cores()`; returns the number (int)."
+    n = int(n or os.environ.get('DETECTOR_THREADS', 0) or usable_cores())
     if torch.get_num_threads() != n: torch.set_num_threads(n)
     return n
 

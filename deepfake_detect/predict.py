@@ -105,7 +105,7 @@ class _OneAtATime:
 class Predictor:
     """Loads a checkpoint once; `predict(path)` → Prediction. `checkpoint`: a checkpoint path (stem, .json,
     .safetensors or its folder) or None / 'default' for the shipped model; `threads`: torch CPU threads (None:
-    $DETECTOR_THREADS, else all cores); `n_frames`: frames sampled per video (None: the checkpoint's); `detector`: a chapter 01 `FaceDetector`
+    $DETECTOR_THREADS, else the cores this process may use); `n_frames`: frames sampled per video (None: the checkpoint's); `detector`: a chapter 01 `FaceDetector`
     (None: MTCNN with its defaults); `device`: where the model runs; `detect_every`: MTCNN on every k-th sampled frame,
     tracks interpolated between. Raises CheckpointError for a checkpoint that cannot be loaded, ValueError for an
     `n_frames` or `detect_every` that is not a whole number >= 1."""

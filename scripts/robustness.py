@@ -54,7 +54,7 @@ def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument('--run', default='runs/sbi-all'); ap.add_argument('--model', default=None)
     ap.add_argument('--boot', type=int, default=300); ap.add_argument('--out', default=None)
-    ap.add_argument('--threads', type=int, default=None, help='torch CPU threads (default: all cores)')
+    ap.add_argument('--threads', type=int, default=None, help='torch CPU threads (default: the cores this process may use)')
     ap.add_argument('--conditions', nargs='+', default=list(CONDITIONS), choices=list(CONDITIONS))
     ap.add_argument('--then-h264', action='store_true', help='re-encode every file as H.264 CRF 23 before scoring')
     a = ap.parse_args()
