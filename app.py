@@ -111,7 +111,7 @@ def timeline_chart(pred: Prediction):
 
 def show_heatmaps(predictor, pred):
     "Grad-CAM overlays of the most suspicious frames, with what they do and do not show."
-    with st.spinner('Drawing heatmaps… (about 10 s on a CPU)'):
+    with st.spinner('Drawing heatmaps… (a pass with gradients through the network for every frame: slower than the verdict)'):
         items = explain(predictor, pred, k=4)
     cols = st.columns(max(len(items), 1))
     for c, it in zip(cols, items):

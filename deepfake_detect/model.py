@@ -5,9 +5,9 @@
 # %% auto #0
 __all__ = ['BACKBONES', 'CHECKPOINT_FORMAT', 'REQUIRED_CONFIG', 'BackboneSpec', 'register_backbone', 'BackboneWeightsError',
            'build_backbone', 'TinyCNN', 'DeepfakeDetector', 'cpu_has_bf16', 'autocast', 'usable_cores', 'set_threads',
-           'limit_kernel_cache', 'release_memory', 'CheckpointError', 'checkpoint_paths', 'model_config', 'strict_json',
-           'unmeasured', 'format_measure', 'save_checkpoint', 'load_config', 'load_checkpoint', 'default_model_path',
-           'load_default', 'score_track', 'sigmoid', 'verdict_labels']
+           'cpu_summary', 'limit_kernel_cache', 'release_memory', 'CheckpointError', 'checkpoint_paths', 'model_config',
+           'strict_json', 'unmeasured', 'format_measure', 'save_checkpoint', 'load_config', 'load_checkpoint',
+           'default_model_path', 'load_default', 'score_track', 'sigmoid', 'verdict_labels']
 
 # %% ../nbs/04_model.ipynb #6409774e
 import contextlib
@@ -225,6 +225,16 @@ def set_threads(n=None):
     n = int(n or os.environ.get('DETECTOR_THREADS', 0) or usable_cores())
     if torch.get_num_threads() != n: torch.set_num_threads(n)
     return n
+
+# %% ../nbs/04_model.ipynb #6c17aef9
+def cpu_summary():
+    """This machine's CPU for a run's record (str): its model name, the cores this process may use, and its bf16 path,
+    e.g. 'AMD EPYC, 2 cores, bf16 (avx512_bf16)'; Linux names the model, elsewhere it is 'CPU'."""
+    try: info = Path('/proc/cpuinfo').read_text()
+    except OSError: info = ''
+    name = next((l.split(':', 1)[1].strip() for l in info.splitlines() if l.startswith('model name')), 'CPU')
+    kinds = [f for f in ('amx_bf16', 'avx512_bf16') if f in info]
+    return f"{name}, {usable_cores()} cores, " + (f"bf16 ({', '.join(kinds)})" if kinds else 'no native bf16 (fp32)')
 
 # %% ../nbs/04_model.ipynb #a1c3e0b2
 def limit_kernel_cache(capacity=256):

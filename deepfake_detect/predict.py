@@ -172,7 +172,7 @@ def _track(self: Predictor, k, tr, photo):
 # %% ../nbs/07_predict.ipynb #12df9a02
 SMALL_FACE_PX = 90   # faces smaller than this are flagged; the checkpoint's `robustness` says what they cost
 LONG_GAP_S = 2.0     # samples further apart than this: the result suggests looking closer (more frames)
-MIN_TRACK_FRAMES = 8  # the LSTM learnt from windows of 8-16 frames (scripts/train_head.py): fewer are flagged
+MIN_TRACK_FRAMES = 8  # fewer frames are flagged when the checkpoint does not record its LSTM's shortest training window
 STILL_NOTE = ("the video does not move (the same picture in every sampled frame): "
               "it is scored as a photo")
 
@@ -214,6 +214,8 @@ def _warnings(self: Predictor, fc):
     seen = self.cfg.get('training_data', {}).get('codecs') or ['H.264']
     codec = codec_name(fc.info.codec)
     rob = self.cfg.get('robustness', {})   # measured when the model shipped (model card, Robustness)
+    # the LSTM learnt from windows of this many frames and more (scripts/train_head.py records them)
+    min_frames = int((self.cfg.get('heads', {}).get('lstm', {}).get('window') or [MIN_TRACK_FRAMES])[0])
     if fc.tracks and codec and codec not in seen and not fc.photo:
         w.append(f"encoded as {codec}, while the model saw only {', '.join(seen)} in training: "
                  "re-encoding changes the fine detail the model reads"
@@ -231,8 +233,8 @@ def _warnings(self: Predictor, fc):
                      "small faces carry little of the detail the model reads"
                      + _measured(rob, 'half', 'at half resolution'))
         if len(tr) < 0.5 * n: w.append(f"face {k}: visible in only {len(tr)} of {n} sampled frames")
-        if not fc.photo and len(tr) < MIN_TRACK_FRAMES:
-            w.append(f"face {k}: seen in only {len(tr)} frames, fewer than the {MIN_TRACK_FRAMES} the model learnt "
+        if not fc.photo and len(tr) < min_frames:
+            w.append(f"face {k}: seen in only {len(tr)} frames, fewer than the {min_frames} the model learnt "
                      "motion from: its score means less")
     gap = fc.info.duration / max(n, 1)
     if not fc.photo and n and gap > LONG_GAP_S:

@@ -1,12 +1,14 @@
 """Write docs/model_card.md from a checkpoint's JSON (default: the shipped model), optionally merging in a robustness
-table measured by scripts/robustness.py, or the cross-fitted verdict mix of the training run's out-of-fold scores,
-first, so that every measured number in the card is the checkpoint's own.
+table measured by scripts/robustness.py, the cross-fitted verdict mix of the training run's out-of-fold scores, or
+the numbers of a rerun of the model's own command (a reproduction), first, so that every measured number in the card
+is the checkpoint's own.
 
     python scripts/model_card.py [--model deepfake_detect/models/default] [--robustness runs/head/robustness.json]
-                                 [--oof runs/head/oof.csv] [--out docs/model_card.md]
+                                 [--oof runs/head/oof.csv] [--reproduction runs/head-rebuilt] [--out docs/model_card.md]
 """
 import argparse
 import json
+import time
 from pathlib import Path
 
 from deepfake_detect.model import format_measure, unmeasured
@@ -50,6 +52,51 @@ def merge_crossfit(json_path, oof_csv):
             raise SystemExit(f"{oof_csv}: its AUC {roc_auc(y, z):.4f} is not the checkpoint's {cfg['metrics']['auc']:.4f}: another run's scores")
         cfg['metrics']['verdict_mix_crossfit'] = cross_fit_verdict_mix(y, z, oof.fold.values)
     return update_config(json_path, change)
+
+
+def merge_reproduction(json_path, run):
+    """Record in the checkpoint config what its command gave when run again: RUN/model.json of `scripts/train_head.py`
+    with the same model id and recipe, not shipped. Appends {command, date, machine, wall time, features' seconds a
+    clip (None: cached), AUC, paired, mean left out, cross-dataset AUC, verdict shares} to `reproductions`. A run
+    that did not record its machine is taken to have run here."""
+    from deepfake_detect.model import cpu_summary
+    rc = json.loads((Path(run) / 'model.json').read_text(encoding='utf-8'))
+    m, r = rc['metrics'], rc['run']
+
+    def change(cfg):
+        if (rc.get('model_id'), rc.get('recipe')) != (cfg.get('model_id'), cfg.get('recipe')):
+            raise SystemExit(f"{run}: not a run of {cfg.get('model_id')}'s recipe")
+        lofo = [x['auc'] for x in m.get('lofo', [])]
+        cfg.setdefault('reproductions', []).append(dict(
+            command=r['command'], date=r.get('date') or time.strftime('%Y-%m-%d', time.gmtime((Path(run) / 'model.json').stat().st_mtime)),
+            machine=r.get('machine') or cpu_summary(), wall_s=r.get('wall_s'), features_s_per_clip=r.get('features_s_per_clip'),
+            auc=m['auc'], auc_ci=m['auc_ci'], pair_win=m.get('pair_win'), lofo_mean=sum(lofo) / len(lofo) if lofo else None,
+            cross_dataset_auc=(m.get('cross_dataset') or {}).get('auc'), verdict_mix=m.get('verdict_mix')))
+    return update_config(json_path, change)
+
+
+def reproduction_text(cfg):
+    "The card's lines on the reruns of the shipped command (`merge_reproduction`), or []."
+    m, reps = cfg.get('metrics', {}), cfg.get('reproductions') or []
+    lofo = [x['auc'] for x in m.get('lofo', [])]
+    shipped = dict(auc=m.get('auc'), lofo_mean=sum(lofo) / len(lofo) if lofo else None,
+                   cross_dataset_auc=(m.get('cross_dataset') or {}).get('auc'))
+    out = []
+    for r in reps:
+        mix = r.get('verdict_mix') or {}
+        out += [f"**Rebuilt** with the same command on {r['date']} ({r['machine']}): "
+                + (f"{r['wall_s'] / 60:.0f} min" if not unmeasured(r.get('wall_s')) else 'wall time not recorded')
+                + (f", features computed in the run at {r['features_s_per_clip']:.1f} s a clip" if not unmeasured(r.get('features_s_per_clip'))
+                   else ', features cached') + '. '
+                + f"Out-of-fold AUC {ci(r['auc'], r.get('auc_ci'), 3)} (shipped {format_measure(shipped['auc'])}), paired win rate "
+                f"{ci(r.get('pair_win'))}, mean left out {format_measure(r.get('lofo_mean'))} (shipped {format_measure(shipped['lofo_mean'])})"
+                + (f", cross-dataset AUC {format_measure(r.get('cross_dataset_auc'))} (shipped {format_measure(shipped['cross_dataset_auc'])})"
+                   if m.get('cross_dataset') else '')
+                + (f"; real videos {shares_text(mix['real'])}, fake videos {shares_text(mix['fake'])}" if mix else '')
+                + ". The rebuilt heads are not bit for bit the shipped ones, most likely because features computed under bf16 "
+                "differ in their last bits between kinds of CPU (each has its own bf16 kernels; the shipped run's machine was "
+                "not recorded, and a second rebuild on the same machine repeated every number: research/README.md).", '']
+    return out
 
 
 def shares_text(shares):
@@ -128,7 +175,7 @@ def card(cfg):
            + (f" Wall time of this run on 2 CPU cores: {cfg['run']['wall_s'] / 60:.0f} min"
               + (f", of which {cfg['run']['features_s_per_clip']:.1f} s a clip computing frozen features"
                  if cfg['run'].get('features_s_per_clip') else
-                 " (every clip's frozen features were cached by an earlier run, ~3-5 s a clip on 2 cores)")
+                 " (every clip's frozen features were cached by an earlier run)")
               + "; the faces of every clip are cached first, by chapter 02's `preprocess` (the script's first step)."
               if cfg.get('run', {}).get('wall_s') else ''), '',
            '## How it was judged', '',
@@ -175,6 +222,7 @@ def card(cfg):
                       + [(f'left out: {f}', (lambda f: lambda r: ci(next((x['auc'] for x in r['lofo'] if x['family'] == f), None)))(f))
                          for f in fams]
                       + [('mean left out', lambda r: ci(sum(x['auc'] for x in r['lofo']) / len(r['lofo']), digits=3) if r['lofo'] else '—')]), '']
+    out += reproduction_text(cfg)
     if mix:
         out += ['## Verdicts', '',
                 f"Threshold {cfg['threshold']:.2f} (equal error rate of the out-of-fold scores), *{VERDICT['UNCERTAIN']}* "
@@ -247,11 +295,14 @@ def main():
     ap.add_argument('--model', default=str(ROOT / 'deepfake_detect' / 'models' / 'default'))
     ap.add_argument('--robustness', default=None, help="scripts/robustness.py's --out JSON, merged into the checkpoint")
     ap.add_argument('--oof', default=None, help="the training run's oof.csv: its cross-fitted verdict mix, merged in")
+    ap.add_argument('--reproduction', default=None, help="a rerun of the model's own command (scripts/train_head.py's "
+                    "OUT folder, not shipped): its numbers and machine, recorded beside the shipped ones")
     ap.add_argument('--out', default=str(ROOT / 'docs' / 'model_card.md'))
     a = ap.parse_args()
     js = Path(a.model).with_suffix('.json')
     if a.robustness: merge_robustness(js, json.loads(Path(a.robustness).read_text(encoding='utf-8')))
     if a.oof: merge_crossfit(js, a.oof)
+    if a.reproduction: merge_reproduction(js, a.reproduction)
     cfg = json.loads(js.read_text(encoding='utf-8'))
     Path(a.out).write_text(card(cfg), encoding='utf-8')
     print('wrote', a.out)

@@ -30,7 +30,7 @@ from deepfake_detect.cli import UsageError, add_recipe_args, args_recipe
 from deepfake_detect.data import (assign_folds, cross_dataset_folds, default_cache_root, family_of, index_manifest, is_copy, load_record, merged_groups,
                                   normalize_clip, pick_frames, preprocess, with_reencoded_copies)
 from deepfake_detect.evaluate import MIN_CALIBRATION_VIDEOS, calibrate_verdicts, cross_fit_verdict_mix, group_bootstrap, verdict_mix
-from deepfake_detect.model import DeepfakeDetector, default_model_path, format_measure, load_default, save_checkpoint, set_threads, sigmoid, unmeasured
+from deepfake_detect.model import DeepfakeDetector, cpu_summary, default_model_path, format_measure, load_default, save_checkpoint, set_threads, sigmoid, unmeasured
 from deepfake_detect.train import Recipe, paired_win_rate, roc_auc
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -563,7 +563,8 @@ def main():
                training_data=dict(training_counts(ix), degraded_copies=a.augment,
                                   whole_file_copies=bool(recipe.reencode)), recipe=recipe.to_dict(),
                run=dict(command='python ' + ' '.join(['scripts/train_head.py'] + sys.argv[1:]), out=str(a.out),
-                        wall_s=round(time.time() - t_start), features_s_per_clip=s_per_clip))
+                        wall_s=round(time.time() - t_start), features_s_per_clip=s_per_clip, machine=cpu_summary(),
+                        date=time.strftime('%Y-%m-%d')))
     save_checkpoint(build_model(head, frame, pool, scale), out / 'model', **cfg)
     # without fold 0, for scripts/robustness.py on fold 0's files (OUT/index.csv marks them 'valid')
     k0 = (ix.fold != 0).values

@@ -47,3 +47,29 @@ def test_whole_file_copies_are_checked(tmp_path):
     assert got.tolist() == [1, 0, 0]                                     # row 1's file is not a copy it asked for
     with pytest.raises(th.InputError, match='another manifest'):
         th.with_whole_file_copies(ix, X, tmp_path, {0: '/v/copy-a.mp4', 1: '/v/copy-b.mp4'})
+
+
+@pytest.mark.skipif(not SHIPPED.with_suffix('.json').exists(), reason='no shipped model')
+def test_reproduction_is_recorded_beside_the_shipped_numbers(tmp_path):
+    spec = importlib.util.spec_from_file_location('model_card', ROOT / 'scripts' / 'model_card.py')
+    mc = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(mc)
+    cfg = json.loads(SHIPPED.with_suffix('.json').read_text())
+    ck = tmp_path / 'model.json'
+    ck.write_text(json.dumps(cfg))
+    rerun = copy.deepcopy(cfg)                      # the same recipe, run again elsewhere
+    rerun['metrics']['auc'] = 0.8512
+    rerun['metrics']['cross_dataset']['auc'] = float('nan')
+    rerun['run'].update(wall_s=1500, features_s_per_clip=0.7, machine='Test CPU, 2 cores, bf16 (avx512_bf16)', date='2026-12-01')
+    (tmp_path / 'run').mkdir()
+    (tmp_path / 'run' / 'model.json').write_text(json.dumps(rerun))
+    got = mc.merge_reproduction(ck, tmp_path / 'run')['reproductions'][-1]
+    assert (got['auc'], got['machine'], got['wall_s'], got['date']) == (0.8512, 'Test CPU, 2 cores, bf16 (avx512_bf16)', 1500, '2026-12-01')
+    text = mc.card(json.loads(ck.read_text()))
+    assert 'Rebuilt** with the same command on 2026-12-01 (Test CPU' in text and '25 min' in text
+    assert f"(shipped {cfg['metrics']['auc']:.3f})" in text and 'cross-dataset AUC n/a' in text
+    other = copy.deepcopy(rerun)
+    other['recipe']['seed'] = 1                     # another recipe is not a reproduction
+    (tmp_path / 'run' / 'model.json').write_text(json.dumps(other))
+    with pytest.raises(SystemExit, match='not a run of'):
+        mc.merge_reproduction(ck, tmp_path / 'run')
