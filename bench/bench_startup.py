@@ -1,14 +1,17 @@
 """What a command costs before it scores anything: start-up time and the memory of one small job.
 
-    python bench/bench_startup.py [--runs 5]
+    python bench/bench_startup.py [--runs 5] [--imports]
 
 Each measure runs in a fresh process, `--runs` times (medians, with min and max): `deepfake-detect --help`
 (argument parsing only imports the package's modules), `import deepfake_detect.predict` (torch, OpenCV, MTCNN), and
 `deepfake-detect predict` on one generated photo and on one generated 10 s 720p clip, each reporting its own peak
 resident memory (VmHWM from /proc/self/status, read by the process itself just before it exits: `ru_maxrss` of a
-child would include pages of the parent it was forked from).
+child would include pages of the parent it was forked from). With `--imports`, the layers of that import instead:
+torch with OpenCV; then torchvision and facenet-pytorch (MTCNN) on top, through the package (which marks triton
+absent on a machine without a GPU), and the same with triton kept (`DEEPFAKE_DETECT_TRITON=1`).
 """
 import argparse
+import os
 import statistics
 import subprocess
 import sys
@@ -31,10 +34,10 @@ def fixtures():
     return photo, clip_720p()
 
 
-def run(code):
-    "(wall seconds, peak RSS MB) of `python -c code` in a fresh process."
+def run(code, env=None):
+    "(wall seconds, peak RSS MB) of `python -c code` in a fresh process (with `env` added to its environment)."
     t0 = time.perf_counter()
-    r = subprocess.run([sys.executable, '-c', PEAK + code], capture_output=True, text=True)
+    r = subprocess.run([sys.executable, '-c', PEAK + code], capture_output=True, text=True, env={**os.environ, **(env or {})})
     wall = time.perf_counter() - t0
     if r.returncode != 0: raise SystemExit(f"failed: {code}\n{r.stderr[-2000:]}")
     kb = [l.split()[1] for l in r.stdout.splitlines() if l.startswith('VmHWM')]
@@ -44,7 +47,13 @@ def run(code):
 def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument('--runs', type=int, default=5)
+    ap.add_argument('--imports', action='store_true', help='measure the layers of the import instead')
     a = ap.parse_args()
+    mtcnn = "import deepfake_detect, torch, cv2, torchvision\nfrom facenet_pytorch import MTCNN"
+    layers = [('`import torch, cv2`', "import torch, cv2", None),
+              ('+ torchvision, MTCNN (triton marked absent)', mtcnn, None),
+              ('+ torchvision, MTCNN, triton kept', mtcnn, {'DEEPFAKE_DETECT_TRITON': '1'})]
+    if a.imports: return table(layers, a.runs)
     photo, clip = fixtures()
     cli = "from deepfake_detect.cli import main\nmain({!r})"
     cases = [('`deepfake-detect --help`', "import contextlib, io\nfrom deepfake_detect.cli import main\n"
@@ -53,9 +62,14 @@ def main():
              ('`import deepfake_detect.predict`', "import deepfake_detect.predict"),
              ('`predict` one photo', cli.format(['predict', str(photo), '--threads', '2'])),
              ('`predict` one 10 s 720p clip', cli.format(['predict', str(clip), '--threads', '2']))]
+    table([(name, code, None) for name, code in cases], a.runs)
+
+
+def table(cases, n_runs):
+    "Print one row per (name, code, env) of `cases`: medians, min and max of `n_runs` fresh processes."
     print('| command | median s | min s | max s | peak RSS MB (median) |\n|---|---|---|---|---|')
-    for name, code in cases:
-        runs = [run(code) for _ in range(a.runs)]
+    for name, code, env in cases:
+        runs = [run(code, env) for _ in range(n_runs)]
         secs = [r[0] for r in runs]
         print(f"| {name} | {statistics.median(secs):.2f} | {min(secs):.2f} | {max(secs):.2f} | "
               f"{statistics.median(r[1] for r in runs):.0f} |", flush=True)
