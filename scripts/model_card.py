@@ -57,8 +57,9 @@ def merge_crossfit(json_path, oof_csv):
 def merge_reproduction(json_path, run):
     """Record in the checkpoint config what its command gave when run again: RUN/model.json of `scripts/train_head.py`
     with the same model id and recipe, not shipped. Appends {command, date, machine, wall time, features' seconds a
-    clip (None: cached), AUC, paired, mean left out, cross-dataset AUC, verdict shares} to `reproductions`. A run
-    that did not record its machine is taken to have run here."""
+    clip (None: cached), AUC, paired, mean left out, cross-dataset AUC, verdict shares, and the AUC of each condition
+    of RUN/robustness.json when scripts/robustness.py measured its fold-0 model} to `reproductions`, replacing a record
+    of the same command, date and machine. A run that did not record its machine is taken to have run here."""
     from deepfake_detect.model import cpu_summary
     rc = json.loads((Path(run) / 'model.json').read_text(encoding='utf-8'))
     m, r = rc['metrics'], rc['run']
@@ -67,11 +68,15 @@ def merge_reproduction(json_path, run):
         if (rc.get('model_id'), rc.get('recipe')) != (cfg.get('model_id'), cfg.get('recipe')):
             raise SystemExit(f"{run}: not a run of {cfg.get('model_id')}'s recipe")
         lofo = [x['auc'] for x in m.get('lofo', [])]
-        cfg.setdefault('reproductions', []).append(dict(
+        rob = Path(run) / 'robustness.json'
+        rob = {x['condition']: x['auc'] for x in json.loads(rob.read_text(encoding='utf-8'))} if rob.exists() else None
+        rec = dict(
             command=r['command'], date=r.get('date') or time.strftime('%Y-%m-%d', time.gmtime((Path(run) / 'model.json').stat().st_mtime)),
             machine=r.get('machine') or cpu_summary(), wall_s=r.get('wall_s'), features_s_per_clip=r.get('features_s_per_clip'),
             auc=m['auc'], auc_ci=m['auc_ci'], pair_win=m.get('pair_win'), lofo_mean=sum(lofo) / len(lofo) if lofo else None,
-            cross_dataset_auc=(m.get('cross_dataset') or {}).get('auc'), verdict_mix=m.get('verdict_mix')))
+            cross_dataset_auc=(m.get('cross_dataset') or {}).get('auc'), verdict_mix=m.get('verdict_mix'), robustness_auc=rob)
+        same = lambda x: (x['command'], x['date'], x['machine']) == (rec['command'], rec['date'], rec['machine'])
+        cfg['reproductions'] = [x for x in cfg.get('reproductions', []) if not same(x)] + [rec]
     return update_config(json_path, change)
 
 
@@ -93,10 +98,19 @@ def reproduction_text(cfg):
                 + (f", cross-dataset AUC {format_measure(r.get('cross_dataset_auc'))} (shipped {format_measure(shipped['cross_dataset_auc'])})"
                    if m.get('cross_dataset') else '')
                 + (f"; real videos {shares_text(mix['real'])}, fake videos {shares_text(mix['fake'])}" if mix else '')
+                + robustness_text(r.get('robustness_auc'), cfg.get('robustness'))
                 + ". The rebuilt heads are not bit for bit the shipped ones, most likely because features computed under bf16 "
                 "differ in their last bits between kinds of CPU (each has its own bf16 kernels; the shipped run's machine was "
                 "not recorded, and a second rebuild on the same machine repeated every number: research/README.md).", '']
     return out
+
+
+def robustness_text(rebuilt, shipped):
+    "'; its fold-0 model on re-encoded files: original 0.880 (shipped 0.885), ...' for a reproduction, or ''."
+    if not rebuilt: return ''
+    was = lambda c: f" (shipped {format_measure((shipped or {}).get(c, {}).get('auc'))})" if shipped and c in shipped else ''
+    return ("; its fold-0 model on fold 0's files (scripts/robustness.py): "
+            + ', '.join(f"{c} {format_measure(a)}{was(c)}" for c, a in rebuilt.items()))
 
 
 def shares_text(shares):

@@ -65,9 +65,14 @@ def test_reproduction_is_recorded_beside_the_shipped_numbers(tmp_path):
     (tmp_path / 'run' / 'model.json').write_text(json.dumps(rerun))
     got = mc.merge_reproduction(ck, tmp_path / 'run')['reproductions'][-1]
     assert (got['auc'], got['machine'], got['wall_s'], got['date']) == (0.8512, 'Test CPU, 2 cores, bf16 (avx512_bf16)', 1500, '2026-12-01')
+    assert got['robustness_auc'] is None                                   # robustness.py did not run on it
+    (tmp_path / 'run' / 'robustness.json').write_text(json.dumps([{'condition': 'original', 'auc': 0.871}, {'condition': 'crf35', 'auc': 0.7612}]))
+    reps = mc.merge_reproduction(ck, tmp_path / 'run')['reproductions']   # the same run again: replaced, not repeated
+    assert len(reps) == len(cfg.get('reproductions', [])) + 1 and reps[-1]['robustness_auc'] == {'original': 0.871, 'crf35': 0.7612}
     text = mc.card(json.loads(ck.read_text()))
     assert 'Rebuilt** with the same command on 2026-12-01 (Test CPU' in text and '25 min' in text
     assert f"(shipped {cfg['metrics']['auc']:.3f})" in text and 'cross-dataset AUC n/a' in text
+    assert f"crf35 0.761 (shipped {cfg['robustness']['crf35']['auc']:.3f})" in text
     other = copy.deepcopy(rerun)
     other['recipe']['seed'] = 1                     # another recipe is not a reproduction
     (tmp_path / 'run' / 'model.json').write_text(json.dumps(other))
