@@ -22,6 +22,7 @@ from dataclasses import fields
 from pathlib import Path
 
 import numpy as np
+import pandas as pd
 import torch
 import torchvision.transforms.v2.functional as TF
 from torch import nn
@@ -177,14 +178,15 @@ def pooled(F): return np.concatenate([F.mean(1), F.std(1)], 1)
 
 
 class LR:
-    "Standardised logistic regression on time-pooled features; C picked by inner group 3-fold CV on AUC."
-    def __init__(self, Cs=(0.001, 0.01, 0.1)): self.Cs = Cs
+    """Standardised logistic regression on time-pooled features (`pool`: (N, T, F) → (N, D), default mean and spread);
+    C picked by inner group 3-fold CV on AUC."""
+    def __init__(self, Cs=(0.001, 0.01, 0.1), pool=None): self.Cs, self.pool = Cs, pool or pooled
     def fit(self, F, y, groups):
         from sklearn.linear_model import LogisticRegression
         from sklearn.model_selection import GroupKFold
         from sklearn.pipeline import make_pipeline
         from sklearn.preprocessing import StandardScaler
-        X = pooled(F)
+        X = self.pool(F)
         make = lambda C: make_pipeline(StandardScaler(), LogisticRegression(C=C, max_iter=2000, class_weight='balanced'))
         def inner(C):
             s = np.zeros(len(y))
@@ -193,7 +195,7 @@ class LR:
         self.C = max(self.Cs, key=inner) if len(self.Cs) > 1 else self.Cs[0]
         self.m = make(self.C).fit(X, y)
         return self
-    def __call__(self, F): return self.m.decision_function(pooled(F))
+    def __call__(self, F): return self.m.decision_function(self.pool(F))
     def linear(self):
         "(weight (2F,), bias) of the same function on raw pooled features: the scaler folded into the regression."
         sc, lr = self.m.named_steps['standardscaler'], self.m.named_steps['logisticregression']
@@ -355,6 +357,29 @@ def lofo(ix, scores, n_boot=300):
         d = ix.assign(p_fake=s)[((ix.family == fam) | (ix.label == 'real')).values]
         rows.append(dict(family=fam, n_fake=int((d.label == 'fake').sum()), auc=_auc(d), auc_ci=group_bootstrap(_auc, d, n=n_boot)))
     return rows
+
+
+def screen_args(doc):
+    """The command line of a screen on a finished run (research/generalise/*.py: --run, --features, --out), parsed, with
+    torch on 2 threads; returns (args, `finished_run` of them)."""
+    ap = argparse.ArgumentParser(description=doc.split('\n')[0])
+    ap.add_argument('--run', required=True, help='a scripts/train_head.py output folder (index.csv, oof_crossdataset.csv)')
+    ap.add_argument('--features', required=True); ap.add_argument('--out', required=True)
+    a = ap.parse_args()
+    set_threads(2)
+    return a, finished_run(a.run, a.features)
+
+
+def finished_run(run, features):
+    """What a screen needs to compare heads on a finished run's protocol (research/generalise/*.py): (`ix` with its
+    group folds, X {set: (N, T, F) float32}, `ixs`: the clips with the run's cross-dataset folds (RUN/oof_crossdataset.csv),
+    `at`: each row of `ixs` as a row of `ix`, the leave-one-family-out families, F: 32 frames of `ship_full`, y 0/1)."""
+    run = Path(run)
+    ix, X = load_features(pd.read_csv(run / 'index.csv'), features)
+    xd = pd.read_csv(run / 'oof_crossdataset.csv')
+    ixs = ix.drop(columns=['fold']).merge(xd[['path', 'fold']], on='path', how='inner')
+    at = pd.Series(np.arange(len(ix)), index=ix.path)[ixs.path].values
+    return ix, X, ixs, at, lofo_families(ix), feats(X, ('ship_full',), 32), (ix.label == 'fake').values.astype(int)
 
 
 def cross_dataset(ixs, X, name, augment, scale, cal, n_boot=300):

@@ -10,16 +10,14 @@ LSTM expert: seed 0 on all 32 frames (= the shipped `ens`), seed 0 over 5 window
 (the folds of RUN/oof_crossdataset.csv); the verdict mix of each from `calibrate_verdicts` on its out-of-fold scores.
 Writes OUT/screen.json.
 """
-import argparse, json, sys
+import json, sys
 from pathlib import Path
 
 import numpy as np
-import pandas as pd
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2] / 'scripts'))
 import train_head as th   # noqa: E402
 from deepfake_detect.evaluate import calibrate_verdicts   # noqa: E402
-from deepfake_detect.model import set_threads   # noqa: E402
 from deepfake_detect.train import roc_auc   # noqa: E402
 
 SEEDS, WIN, STARTS = (0, 1, 2), 16, (0, 4, 8, 12, 16)
@@ -39,19 +37,7 @@ class SeedsWindows:
 
 
 def main():
-    ap = argparse.ArgumentParser(description=__doc__.split('\n')[0])
-    ap.add_argument('--run', required=True, help='a scripts/train_head.py output folder (index.csv, oof_crossdataset.csv)')
-    ap.add_argument('--features', required=True); ap.add_argument('--out', required=True)
-    a = ap.parse_args()
-    set_threads(2)
-    run = Path(a.run)
-    ix, X = th.load_features(pd.read_csv(run / 'index.csv'), a.features)
-    xd = pd.read_csv(run / 'oof_crossdataset.csv')
-    ixs = ix.drop(columns=['fold']).merge(xd[['path', 'fold']], on='path', how='inner')
-    at = pd.Series(np.arange(len(ix)), index=ix.path)[ixs.path].values
-    fams = th.lofo_families(ix)
-    F = th.feats(X, ('ship_full',), 32)
-    y = (ix.label == 'fake').values.astype(int)
+    a, (ix, X, ixs, at, fams, F, y) = th.screen_args(__doc__)
     lr = th.out_of_fold(ix, F, th.LR)
     lr_lofo = {f: th.out_of_fold(ix, F, th.LR, drop=f) for f in fams}
     lr_xd = th.out_of_fold(ixs, F[at], th.LR)
