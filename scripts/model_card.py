@@ -11,10 +11,15 @@ import json
 import time
 from pathlib import Path
 
-from deepfake_detect.model import format_measure, unmeasured
+from deepfake_detect.model import cpu_summary, format_measure, unmeasured
 
 ROOT = Path(__file__).resolve().parents[1]
 VERDICT = dict(REAL='Likely real', FAKE='Likely manipulated', UNCERTAIN="Can't tell")
+
+
+def lofo_mean(rows):
+    "The mean AUC of leave-one-family-out rows [{family, auc, ...}]; None without rows."
+    return sum(x['auc'] for x in rows) / len(rows) if rows else None
 
 
 def ci(v, lohi=None, digits=2):
@@ -60,20 +65,18 @@ def merge_reproduction(json_path, run):
     clip (None: cached), AUC, paired, mean left out, cross-dataset AUC, verdict shares, and the AUC of each condition
     of RUN/robustness.json when scripts/robustness.py measured its fold-0 model} to `reproductions`, replacing a record
     of the same command, date and machine. A run that did not record its machine is taken to have run here."""
-    from deepfake_detect.model import cpu_summary
     rc = json.loads((Path(run) / 'model.json').read_text(encoding='utf-8'))
     m, r = rc['metrics'], rc['run']
 
     def change(cfg):
         if (rc.get('model_id'), rc.get('recipe')) != (cfg.get('model_id'), cfg.get('recipe')):
             raise SystemExit(f"{run}: not a run of {cfg.get('model_id')}'s recipe")
-        lofo = [x['auc'] for x in m.get('lofo', [])]
         rob = Path(run) / 'robustness.json'
         rob = {x['condition']: x['auc'] for x in json.loads(rob.read_text(encoding='utf-8'))} if rob.exists() else None
         rec = dict(
             command=r['command'], date=r.get('date') or time.strftime('%Y-%m-%d', time.gmtime((Path(run) / 'model.json').stat().st_mtime)),
             machine=r.get('machine') or cpu_summary(), wall_s=r.get('wall_s'), features_s_per_clip=r.get('features_s_per_clip'),
-            auc=m['auc'], auc_ci=m['auc_ci'], pair_win=m.get('pair_win'), lofo_mean=sum(lofo) / len(lofo) if lofo else None,
+            auc=m['auc'], auc_ci=m['auc_ci'], pair_win=m.get('pair_win'), lofo_mean=lofo_mean(m.get('lofo')),
             cross_dataset_auc=(m.get('cross_dataset') or {}).get('auc'), verdict_mix=m.get('verdict_mix'), robustness_auc=rob)
         same = lambda x: (x['command'], x['date'], x['machine']) == (rec['command'], rec['date'], rec['machine'])
         cfg['reproductions'] = [x for x in cfg.get('reproductions', []) if not same(x)] + [rec]
@@ -83,8 +86,7 @@ def merge_reproduction(json_path, run):
 def reproduction_text(cfg):
     "The card's lines on the reruns of the shipped command (`merge_reproduction`), or []."
     m, reps = cfg.get('metrics', {}), cfg.get('reproductions') or []
-    lofo = [x['auc'] for x in m.get('lofo', [])]
-    shipped = dict(auc=m.get('auc'), lofo_mean=sum(lofo) / len(lofo) if lofo else None,
+    shipped = dict(auc=m.get('auc'), lofo_mean=lofo_mean(m.get('lofo')),
                    cross_dataset_auc=(m.get('cross_dataset') or {}).get('auc'))
     out = []
     for r in reps:
@@ -108,7 +110,7 @@ def reproduction_text(cfg):
 def robustness_text(rebuilt, shipped):
     "'; its fold-0 model on re-encoded files: original 0.880 (shipped 0.885), ...' for a reproduction, or ''."
     if not rebuilt: return ''
-    was = lambda c: f" (shipped {format_measure((shipped or {}).get(c, {}).get('auc'))})" if shipped and c in shipped else ''
+    was = lambda c: f" (shipped {format_measure(shipped[c].get('auc'))})" if shipped and c in shipped else ''
     return ("; its fold-0 model on fold 0's files (scripts/robustness.py): "
             + ', '.join(f"{c} {format_measure(a)}{was(c)}" for c, a in rebuilt.items()))
 
@@ -235,7 +237,7 @@ def card(cfg):
                              ('AUC', d3), ('paired', lambda r: ci(r['pair']))] + deg
                       + [(f'left out: {f}', (lambda f: lambda r: ci(next((x['auc'] for x in r['lofo'] if x['family'] == f), None)))(f))
                          for f in fams]
-                      + [('mean left out', lambda r: ci(sum(x['auc'] for x in r['lofo']) / len(r['lofo']), digits=3) if r['lofo'] else '—')]), '']
+                      + [('mean left out', lambda r: ci(lofo_mean(r['lofo']), digits=3) if r['lofo'] else '—')]), '']
     out += reproduction_text(cfg)
     if mix:
         out += ['## Verdicts', '',

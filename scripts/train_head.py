@@ -370,6 +370,19 @@ def screen_args(doc):
     return a, finished_run(a.run, a.features)
 
 
+def screen_row(name, ix, ixs, y, oof, by_family, xd):
+    """One candidate of a screen on a finished run, printed: `report` and leave-one-family-out of its out-of-fold scores
+    `oof` and {family: scores} `by_family`, their mean, the AUC of its cross-dataset scores `xd` (rows of `ixs`), and
+    the calibration and verdict mix `calibrate_verdicts` fits on `oof` (labels `y`)."""
+    r = dict(report(ix, oof, 200), lofo=lofo(ix, by_family, 200))
+    r['lofo_mean'] = float(np.mean([x['auc'] for x in r['lofo']]))
+    r['cross_dataset_auc'] = roc_auc((ixs.label == 'fake').values, xd)
+    cal = calibrate_verdicts(y, oof)
+    r['verdict_mix'], r['calibration'] = cal['verdict_mix'], {k: v for k, v in cal.items() if k != 'verdict_mix'}
+    print(head_line(name, r) + f" | cross-dataset {r['cross_dataset_auc']:.3f} | verdicts {r['verdict_mix']}", flush=True)
+    return r
+
+
 def finished_run(run, features):
     """What a screen needs to compare heads on a finished run's protocol (research/generalise/*.py): (`ix` with its
     group folds, X {set: (N, T, F) float32}, `ixs`: the clips with the run's cross-dataset folds (RUN/oof_crossdataset.csv),

@@ -17,8 +17,6 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2] / 'scripts'))
 import train_head as th   # noqa: E402
-from deepfake_detect.evaluate import calibrate_verdicts   # noqa: E402
-from deepfake_detect.train import roc_auc   # noqa: E402
 
 SEEDS, WIN, STARTS = (0, 1, 2), 16, (0, 4, 8, 12, 16)
 READOUTS = ('ens', 'ens-win', 'ens-3seed', 'ens-3seed-win')   # column j of SeedsWindows' output
@@ -48,15 +46,8 @@ def main():
     for j, name in enumerate(READOUTS):
         c1, c2 = float(np.std(ls[:, j])), float(np.std(lr))
         mix = lambda a_, b_: a_ / c1 + b_ / c2
-        s = mix(ls[:, j], lr)
-        r = dict(th.report(ix, s, 200), lofo=th.lofo(ix, {f: mix(ls_lofo[f][:, j], lr_lofo[f]) for f in fams}, 200))
-        r['lofo_mean'] = float(np.mean([x['auc'] for x in r['lofo']]))
-        r['cross_dataset_auc'] = roc_auc((ixs.label == 'fake').values, mix(ls_xd[:, j], lr_xd))
-        cal = calibrate_verdicts(y, s)
-        r['verdict_mix'] = cal['verdict_mix']
-        r['calibration'] = {k: v for k, v in cal.items() if k != 'verdict_mix'}
-        res[name] = r
-        print(th.head_line(name, r) + f" | cross-dataset {r['cross_dataset_auc']:.3f} | verdicts {r['verdict_mix']}", flush=True)
+        res[name] = th.screen_row(name, ix, ixs, y, mix(ls[:, j], lr), {f: mix(ls_lofo[f][:, j], lr_lofo[f]) for f in fams},
+                                  mix(ls_xd[:, j], lr_xd))
     out = Path(a.out); out.mkdir(parents=True, exist_ok=True)
     (out / 'screen.json').write_text(json.dumps(res, indent=1, default=float))
 

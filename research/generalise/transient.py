@@ -15,8 +15,6 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2] / 'scripts'))
 import train_head as th   # noqa: E402
-from deepfake_detect.evaluate import calibrate_verdicts   # noqa: E402
-from deepfake_detect.train import roc_auc   # noqa: E402
 
 TOP = 8
 
@@ -49,13 +47,8 @@ def main():
     for name, parts in (('ens', ('lstm', 'lr')), ('ens-max', ('lstm', 'lr-max')), ('ens+top8', ('lstm', 'lr', 'top8'))):
         scale = {p: float(np.std(E[p][0])) for p in parts}
         mix = lambda get: sum(get(p) / scale[p] for p in parts)
-        s = mix(lambda p: E[p][0])
-        r = dict(th.report(ix, s, 200), lofo=th.lofo(ix, {f: mix(lambda p: E[p][1][f]) for f in fams}, 200))
-        r['lofo_mean'] = float(np.mean([x['auc'] for x in r['lofo']]))
-        r['cross_dataset_auc'] = roc_auc((ixs.label == 'fake').values, mix(lambda p: E[p][2]))
-        r['verdict_mix'] = calibrate_verdicts(y, s)['verdict_mix']
-        res[name] = r
-        print(th.head_line(name, r) + f" | cross-dataset {r['cross_dataset_auc']:.3f} | verdicts {r['verdict_mix']}", flush=True)
+        res[name] = th.screen_row(name, ix, ixs, y, mix(lambda p: E[p][0]), {f: mix(lambda p: E[p][1][f]) for f in fams},
+                                  mix(lambda p: E[p][2]))
     out = Path(a.out); out.mkdir(parents=True, exist_ok=True)
     (out / 'screen.json').write_text(json.dumps(res, indent=1, default=float))
 
