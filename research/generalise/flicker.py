@@ -9,7 +9,8 @@ at the end), both cut with the cached box by chapter 01's `crop_face` and passed
 bf16 autocast; OUT/<row>.npz with `now`, `next` (16, 1280) fp16 and `recut_error` (mean absolute difference of the
 re-cut frames from the cached crops, grey levels). `screen`: `ens` against `ens-flicker` (its pooled expert also reads
 the mean over pairs of |f(t+1) - f(t)|) and `lr-flicker-only`, on the run's out-of-fold, leave-one-family-out and
-cross-dataset folds; OUT/screen.json.
+cross-dataset folds, and `ens+flicker` (amendment 20: the flicker-only regression as a third expert); OUT/screen.json
+and each expert's scores in OUT/experts.npz.
 """
 import sys, time
 from pathlib import Path
@@ -109,7 +110,11 @@ def screen(a):
          'lr-flicker': tr_experts(ix, ixs, FF, at, WithFlicker, fams),
          'lr-flicker-only': tr_experts(ix, ixs, FF, at, lambda: WithFlicker(only=True), fams)}
     res = {'recut_zeros': bad}
-    for name, parts in (('ens', ('lstm', 'lr')), ('ens-flicker', ('lstm', 'lr-flicker')), ('lr-flicker-only', ('lr-flicker-only',))):
+    np.savez(Path(a.out) / 'experts.npz', **{f'{e}/{part}': v for e, (oof, lofo, xd) in E.items()
+                                              for part, v in (('oof', oof), ('xd', xd), *((f'lofo/{f}', s) for f, s in lofo.items()))})
+    combos = (('ens', ('lstm', 'lr')), ('ens-flicker', ('lstm', 'lr-flicker')), ('lr-flicker-only', ('lr-flicker-only',)),
+              ('ens+flicker', ('lstm', 'lr', 'lr-flicker-only')))   # amendment 20
+    for name, parts in combos:
         scale = {p: float(np.std(E[p][0])) for p in parts}
         mix = lambda get: sum(get(p) / scale[p] for p in parts)
         res[name] = th.screen_row(name, ix, ixs, y, mix(lambda p: E[p][0]), {f: mix(lambda p: E[p][1][f]) for f in fams},
