@@ -134,6 +134,7 @@ def main():
     ap.add_argument('step', choices=('cache', 'screen')); ap.add_argument('--run', required=True)
     ap.add_argument('--features'); ap.add_argument('--out', required=True)
     a = ap.parse_args()
+    if a.step == 'screen' and not a.features: ap.error('screen needs --features')
     if a.step == 'cache':
         set_threads(2)
         cache(a.run, a.out)

@@ -8,7 +8,9 @@ for every (fake, real) pair of chapter 05's `fake_pairs` inside the training fol
 fake − real (label 1) and real − fake (label 0), all pairs together weighing as much as all clips (a ranking logistic
 regression, as RankNet's loss on a linear scorer). `ens-pairrank` mixes it with the LSTM expert's saved scores of the
 same run (`research/generalise/flicker.py screen`'s experts.npz), each over the spread of its out-of-fold logits, as
-shipped; against `ens` = the same LSTM scores with `lr-ship` refitted here. Writes OUT/screen.json.
+shipped; against `ens` = the same LSTM scores with `lr-ship` refitted here. With `--mirror` (amendment 23):
+`ens-pairrank-tta`, both experts scored as the mean of their logits on the original and the mirrored frames (a
+`mirror.py cache` folder). Writes OUT/screen.json.
 """
 import json, sys
 from pathlib import Path
@@ -68,6 +70,7 @@ def main():
     import argparse
     ap = argparse.ArgumentParser(description=__doc__.split('\n')[0])
     for k in ('--run', '--features', '--out', '--lstm'): ap.add_argument(k, required=True)
+    ap.add_argument('--mirror', help="amendment 23: a `mirror.py cache` folder; adds `ens-pairrank-tta`")
     a = ap.parse_args()
     sys.argv = [sys.argv[0], '--run', a.run, '--features', a.features, '--out', a.out]
     _, (ix, X, ixs, at, fams, F, y) = th.screen_args(__doc__)
@@ -79,8 +82,19 @@ def main():
         return (th.out_of_fold(ix, G, make), {f: th.out_of_fold(ix, G, make, drop=f) for f in fams},
                 th.out_of_fold(ixs, G[at], make))
     E = {'lstm': lstm, 'lr': expert(F, th.LR), 'lr-pairrank': expert(FP, PairRankLR)}
+    if not np.allclose(E['lr'][0], z['lr/oof'], atol=1e-6):   # the saved scores carry no row ids: same rows, same order?
+        raise SystemExit(f"{a.lstm}: saved from another run or row order (its lr-ship scores differ from this run's)")
+    combos = [('ens', ('lstm', 'lr')), ('lr-pairrank', ('lr-pairrank',)), ('ens-pairrank', ('lstm', 'lr-pairrank'))]
+    if a.mirror:   # amendment 23: each expert the mean of its logits on the original and the mirrored frames
+        Fm = np.stack([np.load(Path(a.mirror) / f'{r}.npz')['ship_full'].astype(np.float32) for r in ix.row])
+        FPm = np.concatenate([Fm, FP[..., -1:]], 2)
+        def tta(G, Gm, make):
+            run = lambda ix_, G_, Gm_, drop=None: np.mean(th.out_of_fold(ix_, G_, make, drop=drop, also=Gm_), 0)
+            return run(ix, G, Gm), {f: run(ix, G, Gm, f) for f in fams}, run(ixs, G[at], Gm[at])
+        E['lstm-tta'], E['lr-pairrank-tta'] = tta(F, Fm, th.LSTM), tta(FP, FPm, PairRankLR)
+        combos.append(('ens-pairrank-tta', ('lstm-tta', 'lr-pairrank-tta')))
     res = {}
-    for name, parts in (('ens', ('lstm', 'lr')), ('lr-pairrank', ('lr-pairrank',)), ('ens-pairrank', ('lstm', 'lr-pairrank'))):
+    for name, parts in combos:
         scale = {p: float(np.std(E[p][0])) for p in parts}
         mix = lambda get: sum(get(p) / scale[p] for p in parts)
         res[name] = th.screen_row(name, ix, ixs, y, mix(lambda p: E[p][0]), {f: mix(lambda p: E[p][1][f]) for f in fams},
