@@ -3,6 +3,8 @@
     python bench/bench_video_faces.py [--runs 5] [--shared 10] [--mem-runs 3] [--no-long | --mem-only]
 
 1. a generated 10 s 1280x720 30 fps H.264 clip: sample 32 frames; detect faces on them; the whole extract_face_clips;
+   beside them, what `sample_frames` avoids or builds on: seeking to each of the 32 frames (OpenCV's
+   CAP_PROP_POS_FRAMES, then read) and decoding every frame without converting any (`count_frames`);
 2. shared clips (../shared/data), when present: the same stages per clip;
 3. peak memory (RSS) of extract_face_clips on a generated 10-minute 1080p H.264 clip, in a fresh process per run
    (the kernel's VmHWM of that process: ru_maxrss is not used, since a child started by exec inherits its parent's
@@ -20,7 +22,7 @@ import torch
 
 from deepfake_detect.faces import default_detector, extract_face_clips
 from deepfake_detect.fixtures import astronaut, face_scene, ffmpeg, write_h264
-from deepfake_detect.video import sample_frames
+from deepfake_detect.video import count_frames, even_indices, open_video, sample_frames
 
 OUT = Path(__file__).resolve().parent / 'out'
 SHARED = Path(__file__).resolve().parents[2] / 'shared' / 'data'
@@ -54,10 +56,22 @@ def clip_10min_1080p():
     return p
 
 
+def seek_each(path, n=32):
+    "The naive way to the same frames: seek to each of `n` evenly spaced frames and read it (OpenCV)."
+    import cv2
+    cap = open_video(path)
+    try:
+        for i in even_indices(int(cap.get(cv2.CAP_PROP_FRAME_COUNT)), n):
+            cap.set(cv2.CAP_PROP_POS_FRAMES, int(i)); cap.read()
+    finally: cap.release()
+
+
 def stage_times(path, runs, n=32):
     det = default_detector()
     s = sample_frames(path, n=n, max_side=1280)
-    return {'sample 32 frames': timed(lambda: sample_frames(path, n=n, max_side=1280), runs),
+    return {'seek to each of 32 frames (naive)': timed(lambda: seek_each(path, n), runs),
+            'decode every frame, convert none': timed(lambda: count_frames(path), runs),
+            'sample 32 frames': timed(lambda: sample_frames(path, n=n, max_side=1280), runs),
             'detect faces (32 frames)': timed(lambda: det(s.frames), runs),
             'extract_face_clips (all)': timed(lambda: extract_face_clips(path, n_frames=n), runs)}
 
