@@ -7,7 +7,7 @@ __all__ = ['MIN_CALIBRATION_VIDEOS', 'score_cached', 'log_loss', 'fit_temperatur
            'group_bootstrap', 'per_method_table', 'per_group_table', 'evaluate_scores', 'plot_report',
            'choose_threshold', 'video_embeddings', 'leave_one_method_out', 'equal_error_threshold', 'verdict_mix',
            'fit_band', 'CalibrationWarning', 'calibrate_verdicts', 'cross_fit_verdict_mix', 'calibrate_and_ship',
-           'score_track', 'sigmoid']
+           'screen_verdict', 'score_track', 'sigmoid']
 
 # %% ../nbs/06_evaluate.ipynb #f91b84ed
 import json
@@ -329,3 +329,28 @@ def calibrate_and_ship(checkpoint, index, out, uncertain_band=0.1, n_boot=1000, 
     save_checkpoint(model, out, temperature=T, threshold=thr, uncertain_band=uncertain_band, metrics=report,
                     model_id=model_id or Path(out).name, **keep, **extra)
     return report
+
+# %% ../nbs/06_evaluate.ipynb #fb026c88
+def screen_verdict(cand, control, xd_gain=0.01, lofo_gain=0.01, need_both=False, oof_loss=0.005, pair_loss=0.02,
+                   family_loss=0.03, min_right=0.70, max_uncertain=0.20):
+    """Whether a candidate's screen results beat the control's by the rule of research/generalise/PLAN.md
+    (amendments 17-23): cross-dataset AUC >= control + `xd_gain` or (`need_both`: and) mean leave-one-family-out AUC
+    >= control + `lofo_gain`; out-of-fold AUC >= control - `oof_loss`; paired win rate >= control - `pair_loss`; no
+    family's left-out AUC down by more than `family_loss`; reals called REAL and fakes called FAKE >= `min_right`,
+    UNCERTAIN <= `max_uncertain` in each class. `cand`, `control`: dicts with auc, pair_win, lofo ([{family, auc}]),
+    lofo_mean, cross_dataset_auc and verdict_mix (`verdict_mix`'s shape), as scripts/train_head.py's `screen_row`
+    writes them. Returns (passed: bool, failed: list of str, one per condition not met)."""
+    c, k = cand, control
+    gains = [c['cross_dataset_auc'] - k['cross_dataset_auc'] >= xd_gain, c['lofo_mean'] - k['lofo_mean'] >= lofo_gain]
+    failed = [] if (all(gains) if need_both else any(gains)) else [
+        f"gain: cross-dataset {c['cross_dataset_auc'] - k['cross_dataset_auc']:+.4f} (needs {xd_gain:+.3f}), "
+        f"left out {c['lofo_mean'] - k['lofo_mean']:+.4f} (needs {lofo_gain:+.3f}{', both' if need_both else ', either'})"]
+    if c['auc'] < k['auc'] - oof_loss: failed.append(f"out-of-fold AUC {c['auc'] - k['auc']:+.4f}")
+    if c['pair_win'] < k['pair_win'] - pair_loss: failed.append(f"paired win rate {c['pair_win'] - k['pair_win']:+.4f}")
+    before = {r['family']: r['auc'] for r in k['lofo']}
+    failed += [f"{r['family']} left out {r['auc'] - before[r['family']]:+.3f}" for r in c['lofo']
+               if r['family'] in before and r['auc'] < before[r['family']] - family_loss]
+    mix = c['verdict_mix']
+    if mix['real']['REAL'] < min_right or mix['fake']['FAKE'] < min_right: failed.append("verdicts right too rarely")
+    if max(mix['real']['UNCERTAIN'], mix['fake']['UNCERTAIN']) > max_uncertain: failed.append("too many uncertain")
+    return not failed, failed

@@ -30,7 +30,7 @@ from torch import nn
 from deepfake_detect.cli import UsageError, add_recipe_args, args_recipe
 from deepfake_detect.data import (assign_folds, cross_dataset_folds, default_cache_root, family_of, index_manifest, is_copy, load_record, merged_groups,
                                   normalize_clip, pick_frames, preprocess, with_reencoded_copies)
-from deepfake_detect.evaluate import MIN_CALIBRATION_VIDEOS, calibrate_verdicts, cross_fit_verdict_mix, group_bootstrap, verdict_mix
+from deepfake_detect.evaluate import MIN_CALIBRATION_VIDEOS, calibrate_verdicts, cross_fit_verdict_mix, group_bootstrap, screen_verdict, verdict_mix
 from deepfake_detect.model import DeepfakeDetector, cpu_summary, default_model_path, format_measure, load_default, save_checkpoint, set_threads, sigmoid, unmeasured
 from deepfake_detect.train import Recipe, paired_win_rate, roc_auc
 
@@ -381,6 +381,18 @@ def screen_row(name, ix, ixs, y, oof, by_family, xd):
     r['verdict_mix'], r['calibration'] = cal['verdict_mix'], {k: v for k, v in cal.items() if k != 'verdict_mix'}
     print(head_line(name, r) + f" | cross-dataset {r['cross_dataset_auc']:.3f} | verdicts {r['verdict_mix']}", flush=True)
     return r
+
+
+def judge(res, control='ens', rules=None):
+    """Each candidate of a screen's results `res` ({name: `screen_row` dict}) against `res[control]` by chapter 06's
+    `screen_verdict`, with `rules` ({name: keyword arguments}) where an amendment fixed another rule; printed, and
+    returned as {name: (passed, failed conditions)}."""
+    out = {}
+    for name, r in res.items():
+        if name == control or not isinstance(r, dict) or 'verdict_mix' not in r: continue
+        out[name] = screen_verdict(r, res[control], **(rules or {}).get(name, {}))
+        print(f"{name}: {'taken' if out[name][0] else 'not taken: ' + '; '.join(out[name][1])}", flush=True)
+    return out
 
 
 def finished_run(run, features):

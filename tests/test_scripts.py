@@ -78,3 +78,18 @@ def test_reproduction_is_recorded_beside_the_shipped_numbers(tmp_path):
     (tmp_path / 'run' / 'model.json').write_text(json.dumps(other))
     with pytest.raises(SystemExit, match='not a run of'):
         mc.merge_reproduction(ck, tmp_path / 'run')
+
+
+def test_judge_applies_each_amendments_rule(capsys):
+    "A screen's candidates against its control, by chapter 06's `screen_verdict`, with a stricter rule where one was fixed."
+    fams = lambda *a: [dict(family=f, auc=v) for f, v in zip(('lip-sync', 'reenactment'), a)]
+    mix = {'real': {'REAL': 0.74, 'UNCERTAIN': 0.07}, 'fake': {'FAKE': 0.74, 'UNCERTAIN': 0.09}}
+    row = lambda auc, xd, lofo_mean, *lofo: dict(auc=auc, pair_win=0.9, lofo=fams(*lofo), lofo_mean=lofo_mean,
+                                                 cross_dataset_auc=xd, verdict_mix=mix)
+    res = dict(ens=row(0.857, 0.8194, 0.8132, 0.78, 0.70), a=row(0.867, 0.8292, 0.8201, 0.79, 0.70),
+               b=row(0.867, 0.8292, 0.8201, 0.79, 0.60), recut_zeros=0)
+    out = th.judge(res)
+    assert out['a'] == (False, [out['a'][1][0]]) and out['a'][1][0].startswith('gain: cross-dataset +0.0098')
+    assert out['b'][1][-1] == 'reenactment left out -0.100' and 'recut_zeros' not in out
+    assert th.judge(res, rules={'a': dict(xd_gain=0.005)})['a'] == (True, [])
+    assert 'a: taken' in capsys.readouterr().out

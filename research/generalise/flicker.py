@@ -120,6 +120,7 @@ def screen(a):
         res[name] = th.screen_row(name, ix, ixs, y, mix(lambda p: E[p][0]), {f: mix(lambda p: E[p][1][f]) for f in fams},
                                   mix(lambda p: E[p][2]))
     (Path(a.out) / 'screen.json').write_text(json.dumps(res, indent=1, default=float))
+    th.judge(res)
 
 
 def tr_experts(ix, ixs, F, at, make, fams):

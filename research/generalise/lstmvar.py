@@ -50,6 +50,7 @@ def main():
                                   mix(ls_xd[:, j], lr_xd))
     out = Path(a.out); out.mkdir(parents=True, exist_ok=True)
     (out / 'screen.json').write_text(json.dumps(res, indent=1, default=float))
+    th.judge(res)
 
 
 if __name__ == '__main__': main()

@@ -63,6 +63,7 @@ def screen(a):
         res[name] = th.screen_row(name, ix, ixs, y, mix(lambda n: oof[n]),
                                   {f: mix(lambda n: read(E[n, aug][1][f])) for f in fams}, mix(lambda n: read(E[n, aug][2])))
     (Path(a.out) / 'screen.json').write_text(json.dumps(res, indent=1, default=float))
+    th.judge(res)
 
 
 def main():

@@ -101,6 +101,7 @@ def main():
                                   mix(lambda p: E[p][2]))
     out = Path(a.out); out.mkdir(parents=True, exist_ok=True)
     (out / 'screen.json').write_text(json.dumps(res, indent=1, default=float))
+    th.judge(res, rules={'ens-pairrank-tta': dict(lofo_gain=0.005, need_both=True)})   # amendment 23's stricter rule
 
 
 if __name__ == '__main__': main()

@@ -51,6 +51,7 @@ def main():
                                   mix(lambda p: E[p][2]))
     out = Path(a.out); out.mkdir(parents=True, exist_ok=True)
     (out / 'screen.json').write_text(json.dumps(res, indent=1, default=float))
+    th.judge(res)
 
 
 if __name__ == '__main__': main()
