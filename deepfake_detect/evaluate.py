@@ -339,7 +339,9 @@ def screen_verdict(cand, control, xd_gain=0.01, lofo_gain=0.01, need_both=False,
     family's left-out AUC down by more than `family_loss`; reals called REAL and fakes called FAKE >= `min_right`,
     UNCERTAIN <= `max_uncertain` in each class. `cand`, `control`: dicts with auc, pair_win, lofo ([{family, auc}]),
     lofo_mean, cross_dataset_auc and verdict_mix (`verdict_mix`'s shape), as scripts/train_head.py's `screen_row`
-    writes them. Returns (passed: bool, failed: list of str, one per condition not met)."""
+    writes them. Returns (passed: bool, failed: list of str: the gain, out-of-fold and paired conditions not met,
+    each family that fell, and the verdict conditions). Choosing among several candidates that pass (amendment 17:
+    the highest cross-dataset AUC) is left to the caller."""
     c, k = cand, control
     gains = [c['cross_dataset_auc'] - k['cross_dataset_auc'] >= xd_gain, c['lofo_mean'] - k['lofo_mean'] >= lofo_gain]
     failed = [] if (all(gains) if need_both else any(gains)) else [

@@ -297,7 +297,7 @@ def card(cfg):
             'tell real sources apart helped the pooled expert on unseen sources but not the ensemble. Nor did reading '
             'the heads differently: the LSTM over several seeds or on its training windows, the maximum over time, the '
             'change of the features between adjacent frames (a generator\'s flicker), mirrored faces in training or at '
-            'test time, or a ranking term on each fake and its own source clip; the best of them, the ranking term with '
+            'test time, or a ranking term on each fake and its own source clip; the closest to its rule, the ranking term with '
             'test-time mirroring, moved out-of-fold, left-out and unseen-origin AUC by +0.0096, +0.0069 and +0.0098 '
             '(inside the intervals; research/README.md). What remains untried is a full fine-tune with a cue made for lip-sync and reenactment (motion, or '
             'the mouth against the audio where clips have sound), which needs more than self-blends.',

@@ -386,7 +386,8 @@ def screen_row(name, ix, ixs, y, oof, by_family, xd):
 def judge(res, control='ens', rules=None):
     """Each candidate of a screen's results `res` ({name: `screen_row` dict}) against `res[control]` by chapter 06's
     `screen_verdict`, with `rules` ({name: keyword arguments}) where an amendment fixed another rule; printed, and
-    returned as {name: (passed, failed conditions)}."""
+    returned as {name: (passed, failed conditions)}. Every entry with a verdict mix is judged, including those a
+    plan reports beside its candidates (PLAN.md says which are candidates)."""
     out = {}
     for name, r in res.items():
         if name == control or not isinstance(r, dict) or 'verdict_mix' not in r: continue
