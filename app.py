@@ -12,7 +12,7 @@ import streamlit as st
 
 from deepfake_detect.video import VideoError, VIDEO_EXTENSIONS, IMAGE_EXTENSIONS
 from deepfake_detect.model import CheckpointError, format_measure
-from deepfake_detect.predict import Predictor, Prediction, VERDICTS, result_card_html, reading_guide, crops_strip
+from deepfake_detect.predict import Predictor, Prediction, VERDICTS, percent, result_card_html, reading_guide, crops_strip
 from deepfake_detect.explain import explain, GRADCAM_NOTE
 
 MAX_MB = 200
@@ -104,7 +104,7 @@ def timeline_chart(pred: Prediction):
     lines = alt.Chart(pd.DataFrame(rows)).mark_line(point=True).encode(x=alt.X('time:Q', title='time (s)'), y=y, color='face:N')
     shade = alt.Chart(pd.DataFrame([dict(lo=lo, hi=hi)])).mark_rect(opacity=0.15, color='#f4b400').encode(y='lo:Q', y2='hi:Q')
     marks = pd.DataFrame([dict(p=pred.threshold, what=f'threshold {pred.threshold:.0%}'),
-                          dict(p=pred.p_fake, what=f"video's score {pred.p_fake:.0%}")])
+                          dict(p=pred.p_fake, what=f"video's score {percent(pred.p_fake)}")])
     rules = alt.Chart(marks).mark_rule(strokeDash=[4, 3]).encode(y='p:Q', color=alt.Color('what:N', title=None))
     return (shade + rules + lines).resolve_scale(color='independent').properties(height=230)
 
@@ -115,7 +115,7 @@ def show_heatmaps(predictor, pred):
         items = explain(predictor, pred, k=4)
     cols = st.columns(max(len(items), 1))
     for c, it in zip(cols, items):
-        c.image(it['overlay'], caption=f"{it['time']:.1f} s · {it['p_fake']:.0%}", width='content')
+        c.image(it['overlay'], caption=f"{it['time']:.1f} s · {percent(it['p_fake'])}", width='content')
     st.caption(GRADCAM_NOTE)
 
 

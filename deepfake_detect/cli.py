@@ -80,6 +80,7 @@ def manifest_scores(pred, index, progress=True):
 # %% ../nbs/10_cli.ipynb #bcb16aa7
 def cmd_evaluate(args, out=sys.stdout):
     "Evaluate the model on a manifest of labelled videos; prints chapter 06's report, returns 0."
+    if not Path(args.manifest).is_file(): raise UsageError(f"{args.manifest}: no such manifest file")
     try: index = index_manifest(args.manifest, root=args.root)
     except (FileNotFoundError, ValueError, pd.errors.ParserError) as e: raise UsageError(str(e)) from None
     pred = _predictor(args)
@@ -316,27 +317,27 @@ def parser():
     "The argparse parser of `deepfake-detect`: a subcommand per `cmd_*`, its function in `fn`."
     ap = OneLineParser(prog='deepfake-detect', description='Detect manipulated faces in videos.')
     sub = ap.add_subparsers(dest='command', required=True, parser_class=OneLineParser)   # its errors: one line
-    p = sub.add_parser('predict', help='score video files')
-    p.add_argument('files', nargs='+')
-    p.add_argument('--json', action='store_true')
+    p = sub.add_parser('predict', help='score video files or photos')
+    p.add_argument('files', nargs='+', help='videos or photos (one line each; a file that cannot be read is reported, the rest go on)')
+    p.add_argument('--json', action='store_true', help='one JSON object per file instead of a line of text')
     _model_args(p)
     p.set_defaults(fn=cmd_predict)
     p = sub.add_parser('scan', help='score every video of a folder, glob or manifest into a CSV/Parquet file')
     p.add_argument('src')
-    p.add_argument('--out', required=True, help='results.csv or results.parquet')
+    p.add_argument('--out', required=True, help='results.csv or results.parquet; an existing one is resumed (files in it are skipped)')
     p.add_argument('--engine', choices=['local', 'ray'], default='local')
     p.add_argument('--address', default=None,
                    help="ray: 'auto' or ray://HOST:PORT to join a cluster (default: a new one)")
     p.add_argument('--num-cpus', type=int, default=None, help='ray: CPUs of the local Ray (default: all)')
     p.add_argument('--workers', type=int, default=None, help='ray: number of actors (default: one per CPU)')
-    p.add_argument('--gpus-per-worker', type=float, default=0.0)
+    p.add_argument('--gpus-per-worker', type=float, default=0.0, help='ray: GPUs per actor (default: 0)')
     _model_args(p)
     p.set_defaults(fn=cmd_scan)
     p = sub.add_parser('evaluate', help='evaluate on a manifest CSV with clip,label columns')
     p.add_argument('manifest')
-    p.add_argument('--root', default=None)
-    p.add_argument('--json', action='store_true')
-    p.add_argument('--boot', type=_positive, default=500, help='bootstrap resamples for confidence intervals')
+    p.add_argument('--root', default=None, help="the folder clip paths are relative to (default: the manifest's)")
+    p.add_argument('--json', action='store_true', help='the report as JSON instead of text')
+    p.add_argument('--boot', type=_positive, default=500, help='bootstrap resamples for confidence intervals (default: 500)')
     _model_args(p)
     p.set_defaults(fn=cmd_evaluate)
     p = sub.add_parser('train', help="train chapter 05's recipe")

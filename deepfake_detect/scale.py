@@ -40,6 +40,8 @@ def source_files(src):
         except ValueError as e: raise ScanError(str(e)) from None
     elif p.is_file(): files = [p]   # one file named outright, even with [ ] * ? in its name
     else: files = [f for f in glob.glob(str(src), recursive=True) if Path(f).is_file()]
+    if not files and p.is_dir():
+        raise ScanError(f"{src}: no video or photo in this folder (looked for {', '.join(sorted(media))})")
     if not files: raise ScanError(f"{src}: no such folder or manifest, and no file matches it")
     return sorted({str(Path(f).resolve()) for f in files})
 
