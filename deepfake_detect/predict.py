@@ -237,7 +237,8 @@ def _warnings(self: Predictor, fc):
         if px < SMALL_FACE_PX:
             w.append(f"face {k}: small ({px:.0f} px across): "
                      "small faces carry little of the detail the model reads"
-                     + _measured(rob, 'half', 'at half resolution'))
+                     # measured on videos (the clip head); a photo is scored by the frame head
+                     + ('' if fc.photo else _measured(rob, 'half', 'at half resolution')))
         if len(tr) < 0.5 * n: w.append(f"face {k}: visible in only {len(tr)} of {n} sampled frames")
         if not fc.photo and len(tr) < min_frames:
             w.append(f"face {k}: seen in only {len(tr)} frames, fewer than the {min_frames} the model learnt "
