@@ -383,6 +383,47 @@ def screen_row(name, ix, ixs, y, oof, by_family, xd):
     return r
 
 
+def expert_scores(ix, ixs, F, at, make, fams, extra=None, also=None):
+    """(out-of-fold, {family: leave-one-family-out}, cross-dataset) scores of one expert of a screen on a finished run
+    (`out_of_fold` on `ix`, without each family, and on the cross-dataset rows `ixs` = rows `at` of `ix`); with
+    `extra`/`also`, as `out_of_fold` takes them, each score a (scores, scores of `also`) pair."""
+    at_ = lambda A: None if A is None else A[at]
+    run = lambda drop=None: out_of_fold(ix, F, make, drop=drop, extra=extra, also=also)
+    return run(), {f: run(f) for f in fams}, out_of_fold(ixs, F[at], make, extra=at_(extra), also=at_(also))
+
+
+def screen_ensembles(combos, E, ix, ixs, y):
+    """{name: `screen_row`} of each ensemble (name, expert names) of `combos`, the experts' `expert_scores` in E, each
+    over the spread of its out-of-fold logits, as shipped."""
+    res = {}
+    for name, parts in combos:
+        scale = {p: float(np.std(E[p][0])) for p in parts}
+        mix = lambda get: sum(get(p) / scale[p] for p in parts)
+        res[name] = screen_row(name, ix, ixs, y, mix(lambda p: E[p][0]), {f: mix(lambda p: E[p][1][f]) for f in E[parts[0]][1]},
+                               mix(lambda p: E[p][2]))
+    return res
+
+
+def write_screen(out, res, rules=None):
+    "A screen's results `res` to OUT/screen.json, and each candidate judged (`judge`, with `rules`)."
+    out = Path(out); out.mkdir(parents=True, exist_ok=True)
+    (out / 'screen.json').write_text(json.dumps(res, indent=1, default=float))
+    return judge(res, rules=rules)
+
+
+def cache_or_screen(doc, cache, screen):
+    """The command line of a two-step screen (`cache --run RUN --out OUT`, then `screen --run RUN --features FEATURES
+    --out OUT`): calls cache(run, out) on 2 threads, or screen(args)."""
+    ap = argparse.ArgumentParser(description=doc.split('\n')[0])
+    ap.add_argument('step', choices=('cache', 'screen')); ap.add_argument('--run', required=True)
+    ap.add_argument('--features'); ap.add_argument('--out', required=True)
+    a = ap.parse_args()
+    if a.step == 'screen' and not a.features: ap.error('screen needs --features')
+    if a.step == 'screen': return screen(a)
+    set_threads(2)
+    cache(a.run, a.out)
+
+
 def judge(res, control='ens', rules=None):
     """Each candidate of a screen's results `res` ({name: `screen_row` dict}) against `res[control]` by chapter 06's
     `screen_verdict`, with `rules` ({name: keyword arguments}) where an amendment fixed another rule; printed, and

@@ -23,7 +23,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[2] / 'scripts'))
 import train_head as th   # noqa: E402
 from deepfake_detect.data import load_record, normalize_clip, pick_frames   # noqa: E402
 from deepfake_detect.faces import crop_face   # noqa: E402
-from deepfake_detect.model import autocast, load_default, set_threads   # noqa: E402
+from deepfake_detect.model import autocast, load_default   # noqa: E402
 from deepfake_detect.video import read_frames_at   # noqa: E402
 
 PAIRS, MAX_RECUT_ERROR = 16, 2.0
@@ -100,46 +100,19 @@ class WithFlicker:
 
 
 def screen(a):
-    import json
     sys.argv = [sys.argv[0], '--run', a.run, '--features', a.features, '--out', a.out]
     _, (ix, X, ixs, at, fams, F, y) = th.screen_args(__doc__)
     fl, bad = flicker_of(ix, a.out)
     print(f"flicker: {len(ix) - bad} clips re-cut, {bad} kept zeros", flush=True)
     FF = np.concatenate([F, np.repeat(fl[:, None], F.shape[1], 1)], 2)
-    E = {'lstm': tr_experts(ix, ixs, F, at, th.LSTM, fams), 'lr': tr_experts(ix, ixs, F, at, th.LR, fams),
-         'lr-flicker': tr_experts(ix, ixs, FF, at, WithFlicker, fams),
-         'lr-flicker-only': tr_experts(ix, ixs, FF, at, lambda: WithFlicker(only=True), fams)}
-    res = {'recut_zeros': bad}
+    E = {'lstm': th.expert_scores(ix, ixs, F, at, th.LSTM, fams), 'lr': th.expert_scores(ix, ixs, F, at, th.LR, fams),
+         'lr-flicker': th.expert_scores(ix, ixs, FF, at, WithFlicker, fams),
+         'lr-flicker-only': th.expert_scores(ix, ixs, FF, at, lambda: WithFlicker(only=True), fams)}
     np.savez(Path(a.out) / 'experts.npz', **{f'{e}/{part}': v for e, (oof, lofo, xd) in E.items()
                                               for part, v in (('oof', oof), ('xd', xd), *((f'lofo/{f}', s) for f, s in lofo.items()))})
     combos = (('ens', ('lstm', 'lr')), ('ens-flicker', ('lstm', 'lr-flicker')), ('lr-flicker-only', ('lr-flicker-only',)),
               ('ens+flicker', ('lstm', 'lr', 'lr-flicker-only')))   # amendment 20
-    for name, parts in combos:
-        scale = {p: float(np.std(E[p][0])) for p in parts}
-        mix = lambda get: sum(get(p) / scale[p] for p in parts)
-        res[name] = th.screen_row(name, ix, ixs, y, mix(lambda p: E[p][0]), {f: mix(lambda p: E[p][1][f]) for f in fams},
-                                  mix(lambda p: E[p][2]))
-    (Path(a.out) / 'screen.json').write_text(json.dumps(res, indent=1, default=float))
-    th.judge(res)
+    th.write_screen(a.out, {'recut_zeros': bad, **th.screen_ensembles(combos, E, ix, ixs, y)})
 
 
-def tr_experts(ix, ixs, F, at, make, fams):
-    "(out-of-fold, {family: leave-one-family-out}, cross-dataset) scores of one expert."
-    return (th.out_of_fold(ix, F, make), {f: th.out_of_fold(ix, F, make, drop=f) for f in fams},
-            th.out_of_fold(ixs, F[at], make))
-
-
-def main():
-    import argparse
-    ap = argparse.ArgumentParser(description=__doc__.split('\n')[0])
-    ap.add_argument('step', choices=('cache', 'screen')); ap.add_argument('--run', required=True)
-    ap.add_argument('--features'); ap.add_argument('--out', required=True)
-    a = ap.parse_args()
-    if a.step == 'screen' and not a.features: ap.error('screen needs --features')
-    if a.step == 'cache':
-        set_threads(2)
-        cache(a.run, a.out)
-    else: screen(a)
-
-
-if __name__ == '__main__': main()
+if __name__ == '__main__': th.cache_or_screen(__doc__, cache, screen)

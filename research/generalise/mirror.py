@@ -9,7 +9,7 @@
 the mirrored frames) and `ens-flipaug-tta`, on the run's out-of-fold, leave-one-family-out and cross-dataset folds;
 OUT/screen.json.
 """
-import json, sys, time
+import sys, time
 from pathlib import Path
 
 import numpy as np
@@ -19,7 +19,7 @@ import torch
 sys.path.insert(0, str(Path(__file__).resolve().parents[2] / 'scripts'))
 import train_head as th   # noqa: E402
 from deepfake_detect.data import load_record, normalize_clip, pick_frames   # noqa: E402
-from deepfake_detect.model import autocast, load_default, set_threads   # noqa: E402
+from deepfake_detect.model import autocast, load_default   # noqa: E402
 
 
 def cache(run, out):
@@ -40,43 +40,20 @@ def cache(run, out):
         if done % 100 == 0: print(f"mirror: {done} clips, {(time.time() - t0) / done:.2f} s/clip", flush=True)
 
 
-def expert(ix, ixs, F, Fm, at, make, fams, augment):
-    """(out-of-fold, {family: leave-one-family-out}, cross-dataset) scores of one expert, each as (original frames,
-    mirrored frames); with `augment`, every training fold also holds its clips mirrored."""
-    run = lambda ix_, F_, Fm_, drop=None: th.out_of_fold(ix_, F_, make, drop=drop, extra=Fm_ if augment else None, also=Fm_)
-    return run(ix, F, Fm), {f: run(ix, F, Fm, f) for f in fams}, run(ixs, F[at], Fm[at])
-
-
 def screen(a):
     sys.argv = [sys.argv[0], '--run', a.run, '--features', a.features, '--out', a.out]
     _, (ix, X, ixs, at, fams, F, y) = th.screen_args(__doc__)
     Fm = np.stack([np.load(Path(a.out) / f'{r}.npz')['ship_full'].astype(np.float32) for r in ix.row])
-    E = {(n, aug): expert(ix, ixs, F, Fm, at, make, fams, aug)
+    # each expert's scores as (original frames, mirrored frames); with augmentation every training fold also holds
+    # its clips mirrored
+    S = {(n, aug): th.expert_scores(ix, ixs, F, at, make, fams, extra=Fm if aug else None, also=Fm)
          for aug in (False, True) for n, make in (('lstm', th.LSTM), ('lr', th.LR))}
-    res = {}
-    for name, aug, tta in (('ens', False, False), ('ens-flipaug', True, False), ('ens-tta', False, True),
-                           ('ens-flipaug-tta', True, True)):
-        read = (lambda s: (s[0] + s[1]) / 2) if tta else (lambda s: s[0])
-        oof = {n: read(E[n, aug][0]) for n in ('lstm', 'lr')}
-        scale = {n: float(np.std(oof[n])) for n in oof}
-        mix = lambda get: sum(get(n) / scale[n] for n in oof)
-        res[name] = th.screen_row(name, ix, ixs, y, mix(lambda n: oof[n]),
-                                  {f: mix(lambda n: read(E[n, aug][1][f])) for f in fams}, mix(lambda n: read(E[n, aug][2])))
-    (Path(a.out) / 'screen.json').write_text(json.dumps(res, indent=1, default=float))
-    th.judge(res)
+    as_read = lambda e, read: (read(e[0]), {f: read(s) for f, s in e[1].items()}, read(e[2]))
+    E = {f'{n}{"-aug" if aug else ""}{"-tta" if tta else ""}': as_read(e, (lambda s: (s[0] + s[1]) / 2) if tta else (lambda s: s[0]))
+         for (n, aug), e in S.items() for tta in (False, True)}
+    th.write_screen(a.out, th.screen_ensembles((('ens', ('lstm', 'lr')), ('ens-flipaug', ('lstm-aug', 'lr-aug')),
+                                                 ('ens-tta', ('lstm-tta', 'lr-tta')),
+                                                 ('ens-flipaug-tta', ('lstm-aug-tta', 'lr-aug-tta'))), E, ix, ixs, y))
 
 
-def main():
-    import argparse
-    ap = argparse.ArgumentParser(description=__doc__.split('\n')[0])
-    ap.add_argument('step', choices=('cache', 'screen')); ap.add_argument('--run', required=True)
-    ap.add_argument('--features'); ap.add_argument('--out', required=True)
-    a = ap.parse_args()
-    if a.step == 'screen' and not a.features: ap.error('screen needs --features')
-    if a.step == 'cache':
-        set_threads(2)
-        cache(a.run, a.out)
-    else: screen(a)
-
-
-if __name__ == '__main__': main()
+if __name__ == '__main__': th.cache_or_screen(__doc__, cache, screen)

@@ -12,7 +12,7 @@ shipped; against `ens` = the same LSTM scores with `lr-ship` refitted here. With
 `ens-pairrank-tta`, both experts scored as the mean of their logits on the original and the mirrored frames (a
 `mirror.py cache` folder). Writes OUT/screen.json.
 """
-import json, sys
+import sys
 from pathlib import Path
 
 import numpy as np
@@ -78,10 +78,8 @@ def main():
     FP = np.concatenate([F, np.repeat(codes[:, None, None], F.shape[1], 1)], 2).astype(np.float32)
     z = np.load(a.lstm)
     lstm = (z['lstm/oof'], {f: z[f'lstm/lofo/{f}'] for f in fams}, z['lstm/xd'])
-    def expert(G, make):
-        return (th.out_of_fold(ix, G, make), {f: th.out_of_fold(ix, G, make, drop=f) for f in fams},
-                th.out_of_fold(ixs, G[at], make))
-    E = {'lstm': lstm, 'lr': expert(F, th.LR), 'lr-pairrank': expert(FP, PairRankLR)}
+    E = {'lstm': lstm, 'lr': th.expert_scores(ix, ixs, F, at, th.LR, fams),
+         'lr-pairrank': th.expert_scores(ix, ixs, FP, at, PairRankLR, fams)}
     if not np.allclose(E['lr'][0], z['lr/oof'], atol=1e-6):   # the saved scores carry no row ids: same rows, same order?
         raise SystemExit(f"{a.lstm}: saved from another run or row order (its lr-ship scores differ from this run's)")
     combos = [('ens', ('lstm', 'lr')), ('lr-pairrank', ('lr-pairrank',)), ('ens-pairrank', ('lstm', 'lr-pairrank'))]
@@ -89,19 +87,12 @@ def main():
         Fm = np.stack([np.load(Path(a.mirror) / f'{r}.npz')['ship_full'].astype(np.float32) for r in ix.row])
         FPm = np.concatenate([Fm, FP[..., -1:]], 2)
         def tta(G, Gm, make):
-            run = lambda ix_, G_, Gm_, drop=None: np.mean(th.out_of_fold(ix_, G_, make, drop=drop, also=Gm_), 0)
-            return run(ix, G, Gm), {f: run(ix, G, Gm, f) for f in fams}, run(ixs, G[at], Gm[at])
+            o, by, x = th.expert_scores(ix, ixs, G, at, make, fams, also=Gm)
+            return np.mean(o, 0), {f: np.mean(s, 0) for f, s in by.items()}, np.mean(x, 0)
         E['lstm-tta'], E['lr-pairrank-tta'] = tta(F, Fm, th.LSTM), tta(FP, FPm, PairRankLR)
         combos.append(('ens-pairrank-tta', ('lstm-tta', 'lr-pairrank-tta')))
-    res = {}
-    for name, parts in combos:
-        scale = {p: float(np.std(E[p][0])) for p in parts}
-        mix = lambda get: sum(get(p) / scale[p] for p in parts)
-        res[name] = th.screen_row(name, ix, ixs, y, mix(lambda p: E[p][0]), {f: mix(lambda p: E[p][1][f]) for f in fams},
-                                  mix(lambda p: E[p][2]))
-    out = Path(a.out); out.mkdir(parents=True, exist_ok=True)
-    (out / 'screen.json').write_text(json.dumps(res, indent=1, default=float))
-    th.judge(res, rules={'ens-pairrank-tta': dict(lofo_gain=0.005, need_both=True)})   # amendment 23's stricter rule
+    th.write_screen(a.out, th.screen_ensembles(combos, E, ix, ixs, y),
+                    rules={'ens-pairrank-tta': dict(lofo_gain=0.005, need_both=True)})   # amendment 23's stricter rule
 
 
 if __name__ == '__main__': main()

@@ -8,7 +8,7 @@ Out of fold, leave-one-family-out and cross-dataset (the folds of RUN/oof_crossd
 spread of its out-of-fold logits, against `ens` in the same run; the verdict mix from `calibrate_verdicts` on each
 candidate's out-of-fold scores. Writes OUT/screen.json.
 """
-import json, sys
+import sys
 from pathlib import Path
 
 import numpy as np
@@ -33,25 +33,12 @@ class TopK:
     def __call__(self, F): return np.sort(self.frame(F), 1)[:, -TOP:].mean(1)
 
 
-def experts(ix, ixs, F, at, make, fams):
-    "(out-of-fold, {family: leave-one-family-out}, cross-dataset) scores of one expert."
-    return (th.out_of_fold(ix, F, make), {f: th.out_of_fold(ix, F, make, drop=f) for f in fams},
-            th.out_of_fold(ixs, F[at], make))
-
-
 def main():
     a, (ix, X, ixs, at, fams, F, y) = th.screen_args(__doc__)
-    E = {name: experts(ix, ixs, F, at, make, fams) for name, make in
+    E = {name: th.expert_scores(ix, ixs, F, at, make, fams) for name, make in
          (('lstm', th.LSTM), ('lr', th.LR), ('lr-max', lambda: th.LR(pool=pooled_max)), ('top8', TopK))}
-    res = {}
-    for name, parts in (('ens', ('lstm', 'lr')), ('ens-max', ('lstm', 'lr-max')), ('ens+top8', ('lstm', 'lr', 'top8'))):
-        scale = {p: float(np.std(E[p][0])) for p in parts}
-        mix = lambda get: sum(get(p) / scale[p] for p in parts)
-        res[name] = th.screen_row(name, ix, ixs, y, mix(lambda p: E[p][0]), {f: mix(lambda p: E[p][1][f]) for f in fams},
-                                  mix(lambda p: E[p][2]))
-    out = Path(a.out); out.mkdir(parents=True, exist_ok=True)
-    (out / 'screen.json').write_text(json.dumps(res, indent=1, default=float))
-    th.judge(res)
+    th.write_screen(a.out, th.screen_ensembles((('ens', ('lstm', 'lr')), ('ens-max', ('lstm', 'lr-max')),
+                                                 ('ens+top8', ('lstm', 'lr', 'top8'))), E, ix, ixs, y))
 
 
 if __name__ == '__main__': main()
