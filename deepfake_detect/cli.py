@@ -95,6 +95,7 @@ def cmd_evaluate(args, out=sys.stdout):
     rep = evaluate_scores(ok, T, thr, n_boot=args.boot)
     face = ok[ok.logit.notna()]
     rep.update(n=int(len(scored)), n_errors=int((scored.error != '').sum()), model_id=pred.model_id,
+               n_seen_in_training=int(sum(pred.was_trained_on(p) for p in index.path)),   # chapter 07
                errors=scored[scored.error != ''][['path', 'error']].to_dict('records'), uncertain_band=float(band),
                verdict_mix=verdict_mix((face.label == 'fake').values, sigmoid(face.logit.values / T), thr, band))
     if args.json: print(strict_json(rep), file=out)
@@ -103,11 +104,14 @@ def cmd_evaluate(args, out=sys.stdout):
 
 # %% ../nbs/10_cli.ipynb #b896ada5
 def _print_report(rep, out):
-    """chapter 06's report `rep` as text: counts, AUC, accuracy, log-loss, paired win rate, the verdict mix, per
-    method, and the unreadable files."""
+    """chapter 06's report `rep` as text: counts, how many were training data, AUC, accuracy, log-loss, paired win
+    rate, the verdict mix, per method, and the unreadable files."""
     lo, hi = rep['auc_ci']
     print(f"{rep['n']} videos ({rep['n_real']} real, {rep['n_fake']} fake, {rep['n_no_face']} without a face, "
           f"{rep['n_errors']} unreadable) · model {rep['model_id']}", file=out)
+    if rep.get('n_seen_in_training'):
+        print(f"{rep['n_seen_in_training']} of these videos were in the model's training data: on them the numbers "
+              "show what it learnt, not how it does on videos it has not seen", file=out)
     if not (rep['n_real'] and rep['n_fake']):   # one class: nothing to rank, only the accuracy means something
         print(f"no AUC: it needs real and fake videos with a face · accuracy {format_measure(rep['accuracy'])}", file=out)
     else:

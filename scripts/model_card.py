@@ -193,7 +193,14 @@ def card(cfg):
                  if cfg['run'].get('features_s_per_clip') else
                  " (every clip's frozen features were cached by an earlier run)")
               + "; the faces of every clip are cached first, by chapter 02's `preprocess` (the script's first step)."
-              if cfg.get('run', {}).get('wall_s') else ''), '',
+              if cfg.get('run', {}).get('wall_s') else '')
+           + (f" The checkpoint lists the fingerprints of its training clips (chapter 02's `video_fingerprint`: size "
+              f"and first and last 64 kB; {len(td['fingerprints'])} distinct files"
+              + (f", as {sum(td['train'].values()) - len(td['fingerprints'])} of the {sum(td['train'].values())} clips "
+                 "are byte-identical copies of others" if len(td['fingerprints']) < sum(td['train'].values()) else '')
+              + "): the `Predictor` notes when a file is one of them, "
+              "and `deepfake-detect evaluate` counts them, since on them its numbers measure memory (a re-encoded "
+              "copy is not recognised)." if td.get('fingerprints') else ''), '',
            '## How it was judged', '',
            "Every number comes from videos the scoring head never saw: 5 folds over person/scene groups (a fake and the "
            "real video it was made from are always in the same fold), each video scored by the head trained on the other "

@@ -29,7 +29,7 @@ from torch import nn
 
 from deepfake_detect.cli import UsageError, add_recipe_args, args_recipe
 from deepfake_detect.data import (assign_folds, cross_dataset_folds, default_cache_root, family_of, index_manifest, is_copy, load_record, merged_groups,
-                                  normalize_clip, pick_frames, preprocess, with_reencoded_copies)
+                                  normalize_clip, pick_frames, preprocess, video_fingerprint, with_reencoded_copies)
 from deepfake_detect.evaluate import MIN_CALIBRATION_VIDEOS, calibrate_verdicts, cross_fit_verdict_mix, group_bootstrap, screen_verdict, verdict_mix
 from deepfake_detect.model import DeepfakeDetector, cpu_summary, default_model_path, format_measure, load_default, save_checkpoint, set_threads, sigmoid, unmeasured
 from deepfake_detect.train import Recipe, paired_win_rate, roc_auc
@@ -513,10 +513,13 @@ def fit_heads(name, F, y, groups, extra=None):
 
 
 def training_counts(ix):
+    """What a checkpoint records of its training clips `ix`: counts per label/method and per fake family, codecs, and
+    each clip's `video_fingerprint` (chapter 07: the Predictor and `evaluate` say when a file was training data)."""
     count = lambda d: {f'{l}/{m}': int(n) for (l, m), n in d.groupby(['label', 'method']).size().items()}
     fam = ix[ix.label == 'fake'].family.value_counts().to_dict()
     return dict(train=count(ix), families={k: int(v) for k, v in fam.items()}, codecs=sorted(set(ix.codec.dropna()) - {''}),
-                blend_masks=['ellipse', 'mouth'], backbone_from='default-efficientnet_lite0-sbi-mouth-lstm (frozen)')
+                blend_masks=['ellipse', 'mouth'], backbone_from='default-efficientnet_lite0-sbi-mouth-lstm (frozen)',
+                fingerprints=sorted({video_fingerprint(p) for p in ix.path}))
 
 
 HEAD_FIELDS = ('backbone', 'init', 'heads_only', 'head', 'degraded_copies', 'reencode')   # the Recipe fields read here

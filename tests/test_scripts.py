@@ -93,3 +93,27 @@ def test_judge_applies_each_amendments_rule(capsys):
     assert out['b'][1][-1] == 'reenactment left out -0.100' and 'recut_zeros' not in out
     assert th.judge(res, rules={'a': dict(xd_gain=0.005)})['a'] == (True, [])
     assert 'a: taken' in capsys.readouterr().out
+
+
+def test_training_fingerprints_are_recorded_only_for_the_clips_counted(tmp_path):
+    "scripts/record_training_clips.py adds each training clip's fingerprint, and refuses clips the checkpoint did not count."
+    rc = importlib.util.module_from_spec(spec2 := importlib.util.spec_from_file_location('rc', ROOT / 'scripts' / 'record_training_clips.py'))
+    spec2.loader.exec_module(rc)
+    paths = []
+    for k in range(3):
+        (p := tmp_path / f'c{k}.mp4').write_bytes(bytes([k]) * 1000)
+        paths.append(str(p))
+    ix = pd.DataFrame(dict(path=paths, label=['real', 'fake', 'fake'], method=['original', 'swap', 'swap'],
+                           family=['real', 'face swap', 'face swap'], codec=['h264'] * 3))
+    cfg = dict(model_id='m', training_data={k: v for k, v in th.training_counts(ix).items() if k != 'fingerprints'})
+    new = rc.with_fingerprints(cfg, ix)
+    assert len(new['training_data']['fingerprints']) == 3 and 'fingerprints' not in cfg['training_data']
+    with pytest.raises(ValueError, match='do not match'):
+        rc.with_fingerprints(cfg, ix.iloc[:2])                            # one clip fewer than the checkpoint counts
+
+
+@pytest.mark.skipif(not SHIPPED.with_suffix('.json').exists(), reason='no shipped model')
+def test_shipped_model_lists_every_training_clip():
+    td = json.loads(SHIPPED.with_suffix('.json').read_text())['training_data']
+    # every clip counted is listed (two pairs of the shared clips are byte-identical copies: one fingerprint each)
+    assert len(td["fingerprints"]) == len(set(td["fingerprints"])) >= sum(td["train"].values()) - 2
