@@ -411,6 +411,25 @@ def write_screen(out, res, rules=None):
     return judge(res, rules=rules)
 
 
+def cache_clips(run, out, compute, name):
+    """For every clip with a face of RUN/index.csv, OUT/<row>.npz holding the arrays {name: array} that `compute(row)`
+    returns (a research screen's per-clip cache): clips already there are skipped, each file appears whole (written
+    as .part, then renamed), and a clip that fails is printed and left out. Progress every 50 clips, as `name`."""
+    ix = pd.read_csv(Path(run) / 'index.csv')
+    out = Path(out); out.mkdir(parents=True, exist_ok=True)
+    t0, done = time.time(), 0
+    for r in ix[ix.status == 'ok'].itertuples():
+        dst = out / f'{r.row}.npz'
+        if dst.exists(): continue
+        try: arrays = compute(r)
+        except Exception as e:   # noqa: BLE001 (one clip that cannot be read again does not stop the cache)
+            print(f"{r.path}: {type(e).__name__}: {e}", flush=True); continue
+        np.savez(out / f'{r.row}.part.npz', **arrays)
+        (out / f'{r.row}.part.npz').replace(dst)
+        done += 1
+        if done % 50 == 0: print(f"{name}: {done} clips, {(time.time() - t0) / done:.2f} s/clip", flush=True)
+
+
 def cache_or_screen(doc, cache, screen):
     """The command line of a two-step screen (`cache --run RUN --out OUT`, then `screen --run RUN --features FEATURES
     --out OUT`): calls cache(run, out) on 2 threads, or screen(args)."""

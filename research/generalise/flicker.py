@@ -12,11 +12,10 @@ the mean over pairs of |f(t+1) - f(t)|) and `lr-flicker-only`, on the run's out-
 cross-dataset folds, and `ens+flicker` (amendment 20: the flicker-only regression as a third expert); OUT/screen.json
 and each expert's scores in OUT/experts.npz.
 """
-import sys, time
+import sys
 from pathlib import Path
 
 import numpy as np
-import pandas as pd
 import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2] / 'scripts'))
@@ -61,19 +60,10 @@ def clip_pairs(r, net, cfg):
 
 def cache(run, out):
     net, cfg = load_default()
-    ix = pd.read_csv(Path(run) / 'index.csv')
-    out = Path(out); out.mkdir(parents=True, exist_ok=True)
-    t0, done = time.time(), 0
-    for r in ix[ix.status == 'ok'].itertuples():
-        dst = out / f'{r.row}.npz'
-        if dst.exists(): continue
-        try: now, nxt, err = clip_pairs(r, net, cfg)
-        except Exception as e:   # noqa: BLE001 (a clip that cannot be re-cut keeps zeros, counted in the screen)
-            print(f"{r.path}: {type(e).__name__}: {e}", flush=True); continue
-        np.savez(out / f'{r.row}.part.npz', now=now, next=nxt, recut_error=err)
-        (out / f'{r.row}.part.npz').replace(dst)
-        done += 1
-        if done % 50 == 0: print(f"flicker: {done} clips, {(time.time() - t0) / done:.2f} s/clip", flush=True)
+    def pairs(r):
+        now, nxt, err = clip_pairs(r, net, cfg)
+        return dict(now=now, next=nxt, recut_error=err)
+    th.cache_clips(run, out, pairs, 'flicker')   # a clip that cannot be re-cut keeps zeros, counted in the screen
 
 
 def flicker_of(ix, flicker_dir):

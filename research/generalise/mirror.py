@@ -9,11 +9,10 @@
 the mirrored frames) and `ens-flipaug-tta`, on the run's out-of-fold, leave-one-family-out and cross-dataset folds;
 OUT/screen.json.
 """
-import sys, time
+import sys
 from pathlib import Path
 
 import numpy as np
-import pandas as pd
 import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2] / 'scripts'))
@@ -24,20 +23,13 @@ from deepfake_detect.model import autocast, load_default   # noqa: E402
 
 def cache(run, out):
     net, cfg = load_default()
-    ix = pd.read_csv(Path(run) / 'index.csv')
-    out = Path(out); out.mkdir(parents=True, exist_ok=True)
-    t0, done = time.time(), 0
-    for r in ix[ix.status == 'ok'].itertuples():
-        dst = out / f'{r.row}.npz'
-        if dst.exists(): continue
+    def mirrored(r):
         tr = load_record(r.cache)['tracks'][0]
         crops = tr['crops'][pick_frames(len(tr['crops']), 32)].flip(-1)   # (T, 3, H, W): left-right
         with torch.inference_mode(), autocast('cpu'):
             f = net.backbone(normalize_clip(crops, cfg['mean'], cfg['std'])).float().numpy().astype(np.float16)
-        np.savez(out / f'{r.row}.part.npz', ship_full=f, path=r.path)
-        (out / f'{r.row}.part.npz').replace(dst)
-        done += 1
-        if done % 100 == 0: print(f"mirror: {done} clips, {(time.time() - t0) / done:.2f} s/clip", flush=True)
+        return dict(ship_full=f, path=r.path)
+    th.cache_clips(run, out, mirrored, 'mirror')
 
 
 def screen(a):

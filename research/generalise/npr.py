@@ -16,7 +16,6 @@ import sys, time
 from pathlib import Path
 
 import numpy as np
-import pandas as pd
 import torch
 from torch import nn
 import torch.nn.functional as Fn
@@ -54,19 +53,7 @@ def clip_windows(r):
 
 
 def cache(run, out):
-    ix = pd.read_csv(Path(run) / 'index.csv')
-    out = Path(out); out.mkdir(parents=True, exist_ok=True)
-    t0, done = time.time(), 0
-    for r in ix[ix.status == 'ok'].itertuples():
-        dst = out / f'{r.row}.npz'
-        if dst.exists(): continue
-        try: win = clip_windows(r)
-        except Exception as e:   # noqa: BLE001 (a clip that cannot be read again keeps zeros, counted in the screen)
-            print(f"{r.path}: {type(e).__name__}: {e}", flush=True); continue
-        np.savez(out / f'{r.row}.part.npz', win=win)
-        (out / f'{r.row}.part.npz').replace(dst)
-        done += 1
-        if done % 100 == 0: print(f"npr: {done} clips, {(time.time() - t0) / done:.2f} s/clip", flush=True)
+    th.cache_clips(run, out, lambda r: dict(win=clip_windows(r)), 'npr')
 
 
 def npr(x):
