@@ -299,7 +299,7 @@ def _process_one(job):
 
 # %% ../nbs/02_data.ipynb #0094bc0c
 # what `preprocess` adds to an index
-CACHE_COLUMNS = ('cache', 'status', 'reason', 'n_faces', 'n_tracks', 'codec')
+CACHE_COLUMNS = ('cache', 'status', 'reason', 'n_faces', 'n_tracks', 'codec', 'fingerprint')
 
 def _summary_row(path):
     rec = load_record(path)
@@ -309,10 +309,15 @@ def _summary_row(path):
                 # what training saw, for the Predictor's warning
                 codec=codec_name(rec.get('info', {}).get('codec', '')))
 
+def _fingerprint_or_empty(video):
+    try: return video_fingerprint(video)
+    except OSError: return ''   # a file gone since it was indexed joins no other
+
 # %% ../nbs/02_data.ipynb #ba00a69e
 def preprocess(index, cache_root, workers=2, progress=True, **param_kwargs):
     """Cache the face clips of every video in `index` under `cache_root`; returns the index with the
-    `CACHE_COLUMNS` (cache, status, reason, n_faces, n_tracks, codec) added."""
+    `CACHE_COLUMNS` (cache, status, reason, n_faces, n_tracks, codec, and the video's `video_fingerprint`, by which
+    `merged_groups` keeps byte-identical copies together) added."""
     from tqdm.auto import tqdm
     params = preprocess_params(**param_kwargs)
     cdir = cache_dir_for(cache_root, params)
@@ -337,17 +342,18 @@ def preprocess(index, cache_root, workers=2, progress=True, **param_kwargs):
     # an index preprocessed before gets fresh columns, not twice the same
     old = [c for c in CACHE_COLUMNS if c in index]
     out = pd.concat([index.drop(columns=old).reset_index(drop=True),
-                     pd.DataFrame([_summary_row(o) for o in outs])], axis=1)
+                     pd.DataFrame([dict(_summary_row(o), fingerprint=_fingerprint_or_empty(p))
+                                   for p, o in zip(index.path, outs)])], axis=1)
     with open(cdir/'preprocess.log', 'a') as f:
         for r in out[out.status != 'ok'].itertuples():
             f.write(f"{time.strftime('%F %T')}\t{r.status}\t{r.path}\t{r.reason}\n")
     return out
 
 # %% ../nbs/02_data.ipynb #0533516a
-def merged_groups(index, keys=('group', 'pair_group')):
+def merged_groups(index, keys=('group', 'pair_group', 'fingerprint')):
     """The merged group of each row (a Series of str named split_group, aligned with `index`): rows that share a value
     of any column named in `keys` (a tuple of column names; `group` always counts, columns the index lacks are
-    skipped) are joined, and each component is named after its smallest `group` value. A row with an empty `group`
+    skipped; by default a pair and byte-identical copies, `preprocess`'s `fingerprint`, are joined too) are joined, and each component is named after its smallest `group` value. A row with an empty `group`
     is its own group (named by its `path`, or its row label); other empty values (None, NaN, NA, '') join nothing."""
     cols = ['group'] + [k for k in keys if k != 'group' and k in index]
     empty = lambda v: pd.isna(v) or str(v) == ''
@@ -359,7 +365,7 @@ def merged_groups(index, keys=('group', 'pair_group')):
     return pd.Series([comp[o].split(':', 1)[1] for o in own], index=index.index, name='split_group')
 
 # %% ../nbs/02_data.ipynb #0fb43dbb
-def assign_folds(index, n_splits=5, seed=0, keys=('group', 'pair_group')):
+def assign_folds(index, n_splits=5, seed=0, keys=('group', 'pair_group', 'fingerprint')):
     """The index with `fold` (0..n_splits-1) and `split_group` columns: stratified by label, no group merged by
     `merged_groups(index, keys)` in two folds. ValueError when there are fewer merged groups than folds."""
     from sklearn.model_selection import StratifiedGroupKFold
@@ -393,7 +399,7 @@ def cross_dataset_folds(index, n_splits=5, seed=0):
     merged groups than folds."""
     if 'origin' not in index or index.origin.isna().all():
         raise ValueError("cross-dataset folds need an `origin` column (where each video comes from) in the index")
-    return assign_folds(index, n_splits, seed, keys=('group', 'pair_group', 'origin'))
+    return assign_folds(index, n_splits, seed, keys=('group', 'pair_group', 'fingerprint', 'origin'))
 
 # %% ../nbs/02_data.ipynb #3e8a6c86
 def split_by_method(index, valid_frac=0.3, holdout=(), seed=0):
