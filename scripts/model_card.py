@@ -59,12 +59,13 @@ def merge_crossfit(json_path, oof_csv):
     return update_config(json_path, change)
 
 
-def merge_reproduction(json_path, run):
+def merge_reproduction(json_path, run, note=None):
     """Record in the checkpoint config what its command gave when run again: RUN/model.json of `scripts/train_head.py`
     with the same model id and recipe, not shipped. Appends {command, date, machine, wall time, features' seconds a
     clip (None: cached), AUC, paired, mean left out, cross-dataset AUC, verdict shares, and the AUC of each condition
-    of RUN/robustness.json when scripts/robustness.py measured its fold-0 model} to `reproductions`, replacing a record
-    of the same command, date and machine. A run that did not record its machine is taken to have run here."""
+    of RUN/robustness.json when scripts/robustness.py measured its fold-0 model, and `note`: what else differed, in a
+    sentence} to `reproductions`, replacing a record of the same command, date and machine. A run that did not record
+    its machine is taken to have run here."""
     rc = json.loads((Path(run) / 'model.json').read_text(encoding='utf-8'))
     m, r = rc['metrics'], rc['run']
 
@@ -77,7 +78,8 @@ def merge_reproduction(json_path, run):
             command=r['command'], date=r.get('date') or time.strftime('%Y-%m-%d', time.gmtime((Path(run) / 'model.json').stat().st_mtime)),
             machine=r.get('machine') or cpu_summary(), wall_s=r.get('wall_s'), features_s_per_clip=r.get('features_s_per_clip'),
             auc=m['auc'], auc_ci=m['auc_ci'], pair_win=m.get('pair_win'), lofo_mean=lofo_mean(m.get('lofo')),
-            cross_dataset_auc=(m.get('cross_dataset') or {}).get('auc'), verdict_mix=m.get('verdict_mix'), robustness_auc=rob)
+            cross_dataset_auc=(m.get('cross_dataset') or {}).get('auc'), verdict_mix=m.get('verdict_mix'), robustness_auc=rob,
+            note=note)
         same = lambda x: (x['command'], x['date'], x['machine']) == (rec['command'], rec['date'], rec['machine'])
         cfg['reproductions'] = [x for x in cfg.get('reproductions', []) if not same(x)] + [rec]
     return update_config(json_path, change)
@@ -101,10 +103,19 @@ def reproduction_text(cfg):
                    if m.get('cross_dataset') else '')
                 + (f"; real videos {shares_text(mix['real'])}, fake videos {shares_text(mix['fake'])}" if mix else '')
                 + robustness_text(r.get('robustness_auc'), cfg.get('robustness'))
-                + ". The rebuilt heads are not bit for bit the shipped ones, most likely because features computed under bf16 "
-                "differ in their last bits between kinds of CPU (each has its own bf16 kernels; the shipped run's machine was "
-                "not recorded, and a second rebuild on the same machine repeated every number: research/README.md).", '']
+                + '. ' + why_not_identical(r), '']
     return out
+
+
+def why_not_identical(rep):
+    "Why a reproduction's heads are not bit for bit the shipped ones: its machine's precision, then its own note."
+    why = ("The rebuilt heads are not bit for bit the shipped ones: this CPU has no native bf16, so its features were "
+           "computed in fp32, while the shipped heads were fitted on bf16 features (research/README.md, third session, "
+           "measures how far the two move a clip's score)." if 'fp32' in rep.get('machine', '') else
+           "The rebuilt heads are not bit for bit the shipped ones, most likely because features computed under bf16 "
+           "differ in their last bits between kinds of CPU (each has its own bf16 kernels; the shipped run's machine was "
+           "not recorded, and a second rebuild on the same machine repeated every number: research/README.md).")
+    return why + (f" {rep['note'].strip()}" if rep.get('note') else '')
 
 
 def robustness_text(rebuilt, shipped):
@@ -325,12 +336,15 @@ def main():
     ap.add_argument('--oof', default=None, help="the training run's oof.csv: its cross-fitted verdict mix, merged in")
     ap.add_argument('--reproduction', default=None, help="a rerun of the model's own command (scripts/train_head.py's "
                     "OUT folder, not shipped): its numbers and machine, recorded beside the shipped ones")
+    ap.add_argument('--note', default=None, help="with --reproduction: what else differed from the shipped run, in a "
+                    "sentence for the card (e.g. a change of the protocol since)")
     ap.add_argument('--out', default=str(ROOT / 'docs' / 'model_card.md'))
     a = ap.parse_args()
     js = Path(a.model).with_suffix('.json')
     if a.robustness: merge_robustness(js, json.loads(Path(a.robustness).read_text(encoding='utf-8')))
     if a.oof: merge_crossfit(js, a.oof)
-    if a.reproduction: merge_reproduction(js, a.reproduction)
+    if a.note and not a.reproduction: ap.error('--note describes a --reproduction')
+    if a.reproduction: merge_reproduction(js, a.reproduction, a.note)
     cfg = json.loads(js.read_text(encoding='utf-8'))
     Path(a.out).write_text(card(cfg), encoding='utf-8')
     print('wrote', a.out)

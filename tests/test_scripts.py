@@ -78,6 +78,11 @@ def test_reproduction_is_recorded_beside_the_shipped_numbers(tmp_path):
     (tmp_path / 'run' / 'model.json').write_text(json.dumps(other))
     with pytest.raises(SystemExit, match='not a run of'):
         mc.merge_reproduction(ck, tmp_path / 'run')
+    rerun['run']['machine'] = 'Test CPU, 2 cores, no native bf16 (fp32)'   # a CPU without bf16: the card says so
+    (tmp_path / 'run' / 'model.json').write_text(json.dumps(rerun))
+    mc.merge_reproduction(ck, tmp_path / 'run', note='Its folds changed.')
+    text = mc.card(json.loads(ck.read_text()))
+    assert 'features were computed in fp32' in text and 'Its folds changed.' in text
 
 
 def test_judge_applies_each_amendments_rule(capsys):
