@@ -109,13 +109,13 @@ def reproduction_text(cfg):
 
 def why_not_identical(rep):
     "Why a reproduction's heads are not bit for bit the shipped ones: its machine's precision, then its own note."
-    why = ("The rebuilt heads are not bit for bit the shipped ones: this CPU has no native bf16, so its features were "
-           "computed in fp32, while the shipped heads were fitted on bf16 features (research/README.md, third session, "
-           "measures how far the two move a clip's score)." if 'fp32' in rep.get('machine', '') else
-           "The rebuilt heads are not bit for bit the shipped ones, most likely because features computed under bf16 "
-           "differ in their last bits between kinds of CPU (each has its own bf16 kernels; the shipped run's machine was "
-           "not recorded, and a second rebuild on the same machine repeated every number: research/README.md).")
-    return why + (f" {rep['note'].strip()}" if rep.get('note') else '')
+    why = (": this CPU has no native bf16, so its features were computed in fp32, while the shipped heads were fitted "
+           "on bf16 features (research/README.md, third session, measures how far the two move a clip's score)."
+           if 'no native bf16' in rep.get('machine', '') else   # chapter 04's cpu_summary wording
+           ", most likely because features computed under bf16 differ in their last bits between kinds of CPU (each has "
+           "its own bf16 kernels; the shipped run's machine was not recorded, and a second rebuild on the same machine "
+           "repeated every number: research/README.md).")
+    return "The rebuilt heads are not bit for bit the shipped ones" + why + (f" {rep['note'].strip()}" if rep.get('note') else '')
 
 
 def robustness_text(rebuilt, shipped):
@@ -340,10 +340,10 @@ def main():
                     "sentence for the card (e.g. a change of the protocol since)")
     ap.add_argument('--out', default=str(ROOT / 'docs' / 'model_card.md'))
     a = ap.parse_args()
+    if a.note and not a.reproduction: ap.error('--note describes a --reproduction')
     js = Path(a.model).with_suffix('.json')
     if a.robustness: merge_robustness(js, json.loads(Path(a.robustness).read_text(encoding='utf-8')))
     if a.oof: merge_crossfit(js, a.oof)
-    if a.note and not a.reproduction: ap.error('--note describes a --reproduction')
     if a.reproduction: merge_reproduction(js, a.reproduction, a.note)
     cfg = json.loads(js.read_text(encoding='utf-8'))
     Path(a.out).write_text(card(cfg), encoding='utf-8')
