@@ -8,7 +8,7 @@ refused): faces of every clip (chapter 02's cache, ~10 min on 2 cores); frozen p
 track (the shipped backbone under bf16 autocast, and its crop-level degraded copy); out-of-fold scores over 5 group
 folds, leave-one-family-out scores and, when the manifest gives each clip's origin, cross-dataset scores
 (research/generalise/PLAN.md); the final head on every clip; temperature, threshold and uncertain band from the
-out-of-fold scores; the checkpoint OUT/model.{safetensors,json} and OUT/fold0.* (trained without fold 0, for
+out-of-fold scores; the checkpoint OUT/model.{safetensors,json} and OUT/fold0.* ... OUT/fold4.* (each trained without its fold, for
 scripts/robustness.py with OUT/index.csv); with --ship, the package's default model and docs/model_card.md.
 """
 import argparse
@@ -531,6 +531,20 @@ def fit_heads(name, F, y, groups, extra=None):
     return HEADS[name][0]().fit(F, y, groups), None
 
 
+def save_fold_models(ix, F, y, Fd, head, scale, cfg, out):
+    """OUT/fold{k}.{safetensors,json} for every fold k: the heads trained without fold k's clips, with the run's
+    calibration, so that scripts/robustness.py can score each fold's files with a model that never saw them
+    (`--folds`; fold 0 alone with `--model OUT/fold0`, whose files OUT/index.csv marks 'valid')."""
+    g = ix.split_group.values
+    for k in sorted(ix.fold.unique()):
+        keep = (ix.fold != k).values
+        extra = None if Fd is None else Fd[keep]
+        (h, p) = fit_heads(head, F[keep], y[keep], g[keep], extra)
+        f = FrameLR().fit(*with_copies(F[keep], y[keep], g[keep], extra))
+        save_checkpoint(build_model(h, f, p, scale), out / f'fold{k}', **dict(cfg, model_id=f"{cfg['model_id']}-fold{k}"))
+        print(f"fold {k}: heads trained without its {int((~keep).sum())} clips -> {out / f'fold{k}'}", flush=True)
+
+
 def training_counts(ix):
     """What a checkpoint records of its training clips `ix`: counts per label/method and per fake family, codecs, and
     each clip's `video_fingerprint` (chapter 07: the Predictor and `evaluate` say when a file was training data)."""
@@ -680,11 +694,7 @@ def main():
                         wall_s=round(time.time() - t_start), features_s_per_clip=s_per_clip, machine=cpu_summary(),
                         date=time.strftime('%Y-%m-%d')))
     save_checkpoint(build_model(head, frame, pool, scale), out / 'model', **cfg)
-    # without fold 0, for scripts/robustness.py on fold 0's files (OUT/index.csv marks them 'valid')
-    k0 = (ix.fold != 0).values
-    (h0, p0) = fit_heads(a.head, F[k0], y[k0], g[k0], None if Fd is None else Fd[k0])
-    f0 = FrameLR().fit(*with_copies(F[k0], y[k0], g[k0], None if Fd is None else Fd[k0]))
-    save_checkpoint(build_model(h0, f0, p0, scale), out / 'fold0', **dict(cfg, model_id=a.model_id + '-fold0'))
+    save_fold_models(ix, F, y, Fd, a.head, scale, cfg, out)
     ix.assign(split=np.where(ix.fold == 0, 'valid', 'train')).to_csv(out / 'index.csv', index=False)
     print(json.dumps({k: cfg[k] for k in ('temperature', 'threshold', 'uncertain_band', 'frame_threshold')}), cal['verdict_mix'], flush=True)
     if a.ship:
@@ -698,8 +708,9 @@ def main():
         for ext in ('.json', '.safetensors'): shutil.copy(out / f'model{ext}', ROOT / 'deepfake_detect' / 'models' / f'default{ext}')
         subprocess.run([sys.executable, str(ROOT / 'scripts' / 'model_card.py')], check=True)
         print('shipped', out / 'model', flush=True)
-        print("measure its robustness for the card and the Predictor's warnings (fold 0's files in three conditions):\n"
-              f"  python scripts/robustness.py --run {out} --model {out}/fold0 --conditions original crf35 half --out {out}/robustness.json\n"
+        print("measure its robustness for the card and the Predictor's warnings (every fold's files, each scored by the "
+              "heads trained without them, in three conditions):\n"
+              f"  python scripts/robustness.py --run {out} --folds --conditions original crf35 half --out {out}/robustness.json\n"
               f"  python scripts/model_card.py --robustness {out}/robustness.json", flush=True)
 
 
