@@ -62,8 +62,9 @@ def merge_crossfit(json_path, oof_csv):
 def merge_reproduction(json_path, run, note=None):
     """Record in the checkpoint config what its command gave when run again: RUN/model.json of `scripts/train_head.py`
     with the same model id and recipe, not shipped. Appends {command, date, machine, wall time, features' seconds a
-    clip (None: cached), AUC, paired, mean left out, cross-dataset AUC, verdict shares, and the AUC of each condition
-    of RUN/robustness.json when scripts/robustness.py measured its fold-0 model, and `note`: what else differed, in a
+    clip (None: cached), AUC, paired, mean left out, cross-dataset AUC, verdict shares, and the AUC (with its interval,
+    and the folds it pooled: None for the fold-0 model alone) of each condition of RUN/robustness.json when
+    scripts/robustness.py measured it, and `note`: what else differed, in a
     sentence} to `reproductions`, replacing a record of the same command, date and machine. A run that did not record
     its machine is taken to have run here."""
     rc = json.loads((Path(run) / 'model.json').read_text(encoding='utf-8'))
@@ -73,13 +74,15 @@ def merge_reproduction(json_path, run, note=None):
         if (rc.get('model_id'), rc.get('recipe')) != (cfg.get('model_id'), cfg.get('recipe')):
             raise SystemExit(f"{run}: not a run of {cfg.get('model_id')}'s recipe")
         rob = Path(run) / 'robustness.json'
-        rob = {x['condition']: x['auc'] for x in json.loads(rob.read_text(encoding='utf-8'))} if rob.exists() else None
+        rows = json.loads(rob.read_text(encoding='utf-8')) if rob.exists() else []
+        rob = {x['condition']: x['auc'] for x in rows} or None
         rec = dict(
             command=r['command'], date=r.get('date') or time.strftime('%Y-%m-%d', time.gmtime((Path(run) / 'model.json').stat().st_mtime)),
             machine=r.get('machine') or cpu_summary(), wall_s=r.get('wall_s'), features_s_per_clip=r.get('features_s_per_clip'),
             auc=m['auc'], auc_ci=m['auc_ci'], pair_win=m.get('pair_win'), lofo_mean=lofo_mean(m.get('lofo')),
             cross_dataset_auc=(m.get('cross_dataset') or {}).get('auc'), verdict_mix=m.get('verdict_mix'), robustness_auc=rob,
-            note=note)
+            robustness_ci={x['condition']: x.get('auc_ci') for x in rows} or None,
+            robustness_folds=next((x['folds'] for x in rows if x.get('folds')), None), note=note)
         same = lambda x: (x['command'], x['date'], x['machine']) == (rec['command'], rec['date'], rec['machine'])
         cfg['reproductions'] = [x for x in cfg.get('reproductions', []) if not same(x)] + [rec]
     return update_config(json_path, change)
@@ -102,7 +105,7 @@ def reproduction_text(cfg):
                 + (f", cross-dataset AUC {format_measure(r.get('cross_dataset_auc'))} (shipped {format_measure(shipped['cross_dataset_auc'])})"
                    if m.get('cross_dataset') else '')
                 + (f"; real videos {shares_text(mix['real'])}, fake videos {shares_text(mix['fake'])}" if mix else '')
-                + robustness_text(r.get('robustness_auc'), cfg.get('robustness'))
+                + robustness_text(r.get('robustness_auc'), cfg.get('robustness'), r.get('robustness_ci'), r.get('robustness_folds'))
                 + '. ' + why_not_identical(r), '']
     return out
 
@@ -118,12 +121,24 @@ def why_not_identical(rep):
     return "The rebuilt heads are not bit for bit the shipped ones" + why + (f" {rep['note'].strip()}" if rep.get('note') else '')
 
 
-def robustness_text(rebuilt, shipped):
-    "'; its fold-0 model on re-encoded files: original 0.880 (shipped 0.885), ...' for a reproduction, or ''."
+def robustness_text(rebuilt, shipped, cis=None, folds=None):
+    """'; its fold-0 model on fold 0's files: original 0.880 (shipped 0.885), ...' for a reproduction, or ''. With
+    `folds`, the AUCs pooled over those folds' files, each scored by its own fold's model (`robustness.py --folds`)."""
     if not rebuilt: return ''
-    was = lambda c: f" (shipped {format_measure(shipped[c].get('auc'))})" if shipped and c in shipped else ''
-    return ("; its fold-0 model on fold 0's files (scripts/robustness.py): "
-            + ', '.join(f"{c} {format_measure(a)}{was(c)}" for c, a in rebuilt.items()))
+    other = rob_scope(shipped) != rob_scope(dict(x=dict(folds=folds)))   # say so when the shipped block scored other videos
+    was = lambda c: (f" (shipped{rob_scope(shipped) + ':' if other else ''} {format_measure(shipped[c].get('auc'))})"
+                     if shipped and c in shipped else '')
+    val = lambda c, a: ci(a, (cis or {}).get(c), 3) if cis else format_measure(a)
+    return (f"; {rob_scope(dict(x=dict(folds=folds)), False)} (scripts/robustness.py): "
+            + ', '.join(f"{c} {val(c, a)}{was(c)}" for c, a in rebuilt.items()))
+
+
+def rob_scope(rob, short=True):
+    """Which videos a robustness block scored: ', fold 0' / ', all 5 folds' (short), or a clause for the card."""
+    folds = next((r.get('folds') for r in (rob or {}).values() if r.get('folds')), None)
+    if short: return f", all {len(folds)} folds" if folds else ', fold 0'
+    return (f"its {len(folds)} fold models, each on its own fold's files, pooled" if folds
+            else "its fold-0 model on fold 0's files")
 
 
 def shares_text(shares):
@@ -284,9 +299,12 @@ def card(cfg):
                     f"{shares_text(ph['verdict_mix']['real'])}; fake frames {shares_text(ph['verdict_mix']['fake'])}.", '']
     rob, run = cfg.get('robustness'), cfg.get('run', {}).get('out', 'runs/head')
     if rob:
+        pooled = rob_scope(rob) != ', fold 0'
         out += ['## Robustness', '',
-                'Fold 0\'s videos (a head trained without them), re-encoded and scored from the files by the `Predictor` '
-                f"(`python scripts/robustness.py --run {run} --model {run}/fold0 --conditions {' '.join(rob)} --out "
+                ("Every fold's videos, each scored by the heads trained without its fold (the scores pooled, as out-of-fold "
+                 "ones are), " if pooled else "Fold 0's videos (a head trained without them), ")
+                + 're-encoded and scored from the files by the `Predictor` '
+                f"(`python scripts/robustness.py --run {run} {'--folds' if pooled else f'--model {run}/fold0'} --conditions {' '.join(rob)} --out "
                 f"{run}/robustness.json`, then `python scripts/model_card.py --robustness {run}/robustness.json`). "
                 + worst_condition(rob), '',
                 table(list(rob.values()), [('condition', lambda r: r['condition']), ('AUC', lambda r: ci(r['auc'], r['auc_ci'])),

@@ -1,10 +1,13 @@
 """How the shipped model's verdicts move when the same held-out videos are re-encoded or re-framed.
 
-    python scripts/robustness.py --run runs/sbi-all [--model PATH] [--conditions ...] [--then-h264] [--boot 300] [--out r.json]
+    python scripts/robustness.py --run runs/sbi-all [--model PATH | --folds] [--conditions ...] [--then-h264] [--boot 300] [--out r.json]
 
 For each condition, every validation video of the run's split is transcoded with ffmpeg (libx264) into a temporary
 folder, scored from the raw file by the `Predictor` (as a user would), and evaluated with the model's own
-temperature and threshold: AUC, paired win rate, and how often real and fake videos are flagged. Conditions:
+temperature and threshold: AUC, paired win rate, and how often real and fake videos are flagged. With --folds, every
+video of the run is scored instead, each by RUN/fold{k}: the heads scripts/train_head.py trained without its fold k,
+and the scores of all folds are pooled (as out-of-fold scores are): one fold's ~110 videos say more about which files
+it holds than about the model. With --out r.json, each video's score per condition goes to r.scores.csv. Conditions:
   original   the file as it is
   crf35      heavy H.264 compression (CRF 35)
   half       half the resolution, CRF 28 (a re-upload at lower quality)
@@ -50,40 +53,85 @@ def transcode(index, args, folder):
     return index.assign(path=paths)
 
 
+def fold_models(run, index):
+    "{fold k: RUN/fold{k}} for every fold of the run's index; SystemExit naming what is missing."
+    if 'fold' not in index: raise SystemExit(f"{run}/index.csv has no `fold` column: not a scripts/train_head.py run")
+    models = {int(k): Path(run) / f'fold{int(k)}' for k in sorted(index.fold.unique())}
+    missing = [str(m) for m in models.values() if not m.with_suffix('.safetensors').exists()]
+    if missing: raise SystemExit(f"--folds needs every fold's model; missing: {', '.join(missing)} "
+                                 "(scripts/train_head.py saves them since PLAN.md amendment 25: rerun it)")
+    return models
+
+
+def score_by_fold(models, idx, threads=None):
+    "idx scored fold by fold, each fold's videos by its own model; (scored, temperature, threshold, model ids)."
+    parts, cal, ids = [], set(), []
+    for k, m in models.items():
+        pred = Predictor(m, threads=threads)
+        cal.add((pred.cfg.get('temperature', 1.0), pred.cfg['threshold'])); ids.append(pred.model_id)
+        parts.append(manifest_scores(pred, idx[idx.fold == k], progress=False))
+        print(f"  fold {k}: {len(parts[-1])} videos scored by {pred.model_id}", flush=True)
+        del pred
+    if len(cal) != 1: raise SystemExit(f"the fold models disagree on temperature and threshold {sorted(cal)}: not one run's")
+    (T, thr), = cal
+    return pd.concat(parts).sort_index(), T, thr, ids
+
+
+def condition_row(name, scored, T, thr, n_boot):
+    """One condition's measures from `manifest_scores` output: AUC with its group bootstrap interval, paired win rate,
+    and the share of real / fake videos flagged at the model's threshold; NaN where no class pair had a face."""
+    ok, errors = scored[scored.error == ''], int((scored.error != '').sum())
+    seen = ok[ok.logit.notna()].label
+    if not ((seen == 'real').any() and (seen == 'fake').any()):   # nothing to rank: say so and go on
+        print(f"{name}: a face in {len(seen)} of {len(scored)} videos, not in both classes: no AUC", flush=True)
+        nan = float('nan')
+        return dict(condition=name, n=len(scored), no_face=len(ok) - len(seen), errors=errors, auc=nan, auc_ci=[nan, nan],
+                    pair_win=nan, real_flagged=nan, fake_flagged=nan)
+    rep = evaluate_scores(ok, T, thr, n_boot=n_boot)
+    (tn, fp), (fn, tp) = rep['confusion']   # at the model's threshold
+    return dict(condition=name, n=len(scored), no_face=rep['n_no_face'], errors=errors, auc=rep['auc'], auc_ci=rep['auc_ci'],
+                pair_win=rep['pair_win'], real_flagged=fp / (tn + fp), fake_flagged=tp / (fn + tp))
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument('--run', default='runs/sbi-all'); ap.add_argument('--model', default=None)
+    ap.add_argument('--folds', action='store_true', help="score every fold's videos with RUN/fold{k} and pool them")
     ap.add_argument('--boot', type=int, default=300); ap.add_argument('--out', default=None)
     ap.add_argument('--threads', type=int, default=None, help='torch CPU threads (default: the cores this process may use)')
     ap.add_argument('--conditions', nargs='+', default=list(CONDITIONS), choices=list(CONDITIONS))
     ap.add_argument('--then-h264', action='store_true', help='re-encode every file as H.264 CRF 23 before scoring')
     a = ap.parse_args()
+    if a.folds and a.model: ap.error("--folds scores each fold with the run's own fold models: give --model or --folds, not both")
     index = pd.read_csv(Path(a.run)/'index.csv')
-    index = index[(index.split == 'valid') & (index.status == 'ok')].reset_index(drop=True)
-    pred = Predictor(a.model, threads=a.threads)
-    T, thr = pred.cfg.get('temperature', 1.0), pred.cfg['threshold']
-    rows = []
+    index = index[(index.status == 'ok') & (True if a.folds else index.split == 'valid')].reset_index(drop=True)
+    if a.folds: models = fold_models(a.run, index)
+    else: pred = Predictor(a.model, threads=a.threads)
+    rows, scores = [], index[[c for c in ('path', 'label', 'method', 'family', 'fold') if c in index]].copy()
     with tempfile.TemporaryDirectory() as tmp:
         for name in a.conditions:
             args = CONDITIONS[name]
             idx = index if args is None else transcode(index, args, Path(tmp)/name)
             if a.then_h264: idx = transcode(idx, TRAINING_ENCODING, Path(tmp)/f'{name}-h264')
-            scored = manifest_scores(pred, idx, progress=False)
-            ok = scored[scored.error == '']
-            rep = evaluate_scores(ok, T, thr, n_boot=a.boot)
-            (tn, fp), (fn, tp) = rep['confusion']   # at the model's threshold
-            rows.append(dict(condition=name, n=len(scored), no_face=rep['n_no_face'], errors=int((scored.error != '').sum()),
-                             auc=rep['auc'], auc_ci=rep['auc_ci'], pair_win=rep['pair_win'],
-                             real_flagged=fp / (tn + fp), fake_flagged=tp / (fn + tp)))
+            if a.folds: scored, T, thr, ids = score_by_fold(models, idx, a.threads)
+            else:
+                scored, ids = manifest_scores(pred, idx, progress=False), [pred.model_id]
+                T, thr = pred.cfg.get('temperature', 1.0), pred.cfg['threshold']
+            scores[name] = scored.logit.values
+            rows.append(dict(condition_row(name, scored, T, thr, a.boot), **(dict(folds=sorted(models)) if a.folds else {}), models=ids))
             print(json.dumps(rows[-1], default=float), flush=True)
-    print(f'\nmodel {pred.model_id}, {len(index)} held-out videos of {a.run}\n')
+            if a.out:   # after each condition, so that a stopped run keeps what it measured
+                Path(a.out).write_text(json.dumps(rows, indent=1, default=float))
+                scores.to_csv(Path(a.out).with_suffix('.scores.csv'), index=False)
+    what = (f"every fold's videos, each scored by the heads trained without it ({', '.join(ids)})" if a.folds
+            else f"model {ids[0]}, its held-out videos")
+    print(f'\n{what}: {len(index)} videos of {a.run}\n')
     print('| condition | AUC [95% CI] | paired win rate | real flagged | fakes flagged | no face |')
     print('|---|---|---|---|---|---|')
     for r in rows:
         lo, hi = r['auc_ci']
         print(f"| {r['condition']} | {r['auc']:.2f} [{lo:.2f}, {hi:.2f}] | {r['pair_win']:.2f} | {r['real_flagged']:.0%} | "
               f"{r['fake_flagged']:.0%} | {r['no_face']} |")
-    if a.out: Path(a.out).write_text(json.dumps(rows, indent=1, default=float))
 
 
 if __name__ == '__main__':

@@ -83,6 +83,16 @@ def test_reproduction_is_recorded_beside_the_shipped_numbers(tmp_path):
     mc.merge_reproduction(ck, tmp_path / 'run', note='Its folds changed.')
     text = mc.card(json.loads(ck.read_text()))
     assert 'features were computed in fp32' in text and 'Its folds changed.' in text
+    (tmp_path / 'run' / 'robustness.json').write_text(json.dumps(   # robustness.py --folds: every fold's files, pooled
+        [dict(condition='crf35', auc=0.8123, auc_ci=[0.78, 0.85], folds=[0, 1, 2, 3, 4])]))
+    mc.merge_reproduction(ck, tmp_path / 'run')
+    text = mc.card(json.loads(ck.read_text()))
+    assert (f"its 5 fold models, each on its own fold's files, pooled (scripts/robustness.py): crf35 0.812 [0.78, 0.85] "
+            f"(shipped, fold 0: {cfg['robustness']['crf35']['auc']:.3f})") in text
+    rows = [dict(cfg['robustness'][c], folds=[0, 1, 2, 3, 4]) for c in cfg['robustness']]
+    text = mc.card(mc.merge_robustness(ck, rows))                      # the checkpoint's own block, pooled over folds
+    assert "Every fold's videos, each scored by the heads trained without its fold" in text and ' --folds --conditions ' in text
+    assert f"crf35 0.812 [0.78, 0.85] (shipped {cfg['robustness']['crf35']['auc']:.3f})" in text   # the same videos now
 
 
 def test_judge_applies_each_amendments_rule(capsys):
@@ -122,3 +132,34 @@ def test_shipped_model_lists_every_training_clip():
     td = json.loads(SHIPPED.with_suffix('.json').read_text())['training_data']
     # every clip counted is listed (two pairs of the shared clips are byte-identical copies: one fingerprint each)
     assert len(td["fingerprints"]) == len(set(td["fingerprints"])) >= sum(td["train"].values()) - 2
+
+
+@pytest.mark.skipif(not SHIPPED.with_suffix('.json').exists(), reason='no shipped model')
+def test_robustness_pools_every_fold_with_its_own_model(tmp_path):
+    "robustness.py --folds: each fold's videos scored by RUN/fold{k}, pooled; a missing fold model is named, not guessed."
+    import shutil, subprocess
+    from deepfake_detect.fixtures import face_scene, write_h264
+    run, rows = tmp_path / 'run', []
+    run.mkdir()
+    for i, label in enumerate(['real', 'fake', 'real', 'fake']):   # the same face each time: the pooling is tested, not the model
+        path = tmp_path / f'{i}.mp4'
+        write_h264(path, face_scene(n_frames=24, width=320, height=180))
+        rows.append(dict(path=str(path), label=label, method='test', family='face swap' if label == 'fake' else 'real',
+                         fold=i // 2, split='valid' if i < 2 else 'train', status='ok', group=f'g{i}', split_group=f'g{i}'))
+    pd.DataFrame(rows).to_csv(run / 'index.csv', index=False)
+    cmd = [sys.executable, str(ROOT / 'scripts' / 'robustness.py'), '--run', str(run), '--folds', '--conditions', 'original',
+           'half', '--boot', '5', '--out', str(run / 'robustness.json')]
+    shutil.copy(SHIPPED.with_suffix('.json'), run / 'fold0.json')
+    shutil.copy(SHIPPED.with_suffix('.safetensors'), run / 'fold0.safetensors')
+    r = subprocess.run(cmd, capture_output=True, text=True)
+    assert r.returncode != 0 and 'fold1' in r.stderr and 'missing' in r.stderr     # fold 1 has no model yet
+    for ext in ('.json', '.safetensors'): shutil.copy(SHIPPED.with_suffix(ext), run / f'fold1{ext}')
+    r = subprocess.run(cmd, capture_output=True, text=True)
+    assert r.returncode == 0, r.stderr
+    original, half = json.loads((run / 'robustness.json').read_text())
+    assert (original['condition'], original['n'], original['folds']) == ('original', 4, [0, 1]) and len(original['models']) == 2
+    assert original['auc'] == original['auc']                                   # faces in both classes: an AUC
+    scores = pd.read_csv(run / 'robustness.scores.csv')
+    assert scores.fold.tolist() == [0, 0, 1, 1] and scores['original'].notna().all()
+    # at half of 320 x 180 the faces are too small to find: a row without AUC, not a crash
+    assert half['no_face'] == 4 - scores['half'].notna().sum() and (half['auc'] == half['auc']) == (half['no_face'] == 0)
