@@ -456,15 +456,20 @@ def judge(res, control='ens', rules=None):
     return out
 
 
+def cross_dataset_rows(ix, xd):
+    """(`ixs`: the clips of `ix` that a run's cross-dataset scores (RUN/oof_crossdataset.csv, read as `xd`) cover, with
+    their cross-dataset `fold`; `at`: each row of `ixs` as a row number of `ix`)."""
+    ixs = ix.drop(columns=['fold']).merge(xd[['path', 'fold']], on='path', how='inner')
+    return ixs, pd.Series(np.arange(len(ix)), index=ix.path)[ixs.path].values
+
+
 def finished_run(run, features):
     """What a screen needs to compare heads on a finished run's protocol (research/generalise/*.py): (`ix` with its
     group folds, X {set: (N, T, F) float32}, `ixs`: the clips with the run's cross-dataset folds (RUN/oof_crossdataset.csv),
     `at`: each row of `ixs` as a row of `ix`, the leave-one-family-out families, F: 32 frames of `ship_full`, y 0/1)."""
     run = Path(run)
     ix, X = load_features(pd.read_csv(run / 'index.csv'), features)
-    xd = pd.read_csv(run / 'oof_crossdataset.csv')
-    ixs = ix.drop(columns=['fold']).merge(xd[['path', 'fold']], on='path', how='inner')
-    at = pd.Series(np.arange(len(ix)), index=ix.path)[ixs.path].values
+    ixs, at = cross_dataset_rows(ix, pd.read_csv(run / 'oof_crossdataset.csv'))
     return ix, X, ixs, at, lofo_families(ix), feats(X, ('ship_full',), 32), (ix.label == 'fake').values.astype(int)
 
 

@@ -163,3 +163,10 @@ def test_robustness_pools_every_fold_with_its_own_model(tmp_path):
     assert scores.fold.tolist() == [0, 0, 1, 1] and scores['original'].notna().all()
     # at half of 320 x 180 the faces are too small to find: a row without AUC, not a crash
     assert half['no_face'] == 4 - scores['half'].notna().sum() and (half['auc'] == half['auc']) == (half['no_face'] == 0)
+
+
+def test_cross_dataset_rows_point_back_at_the_run_index():
+    ix = pd.DataFrame(dict(path=['a', 'b', 'c'], fold=[0, 1, 2], label=['real', 'fake', 'real']), index=[10, 11, 12])
+    ixs, at = th.cross_dataset_rows(ix, pd.DataFrame(dict(path=['c', 'a'], fold=[4, 3])))
+    assert ixs.path.tolist() == ['a', 'c'] and ixs.fold.tolist() == [3, 4]       # the cross-dataset folds, ix's order
+    assert at.tolist() == [0, 2] and ix.path.values[at].tolist() == ixs.path.tolist()

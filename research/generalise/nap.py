@@ -50,8 +50,7 @@ def main():
     xd = pd.read_csv(a.crossdataset)
     origin = ix.path.map(dict(zip(xd.path, xd.origin)))
     codes = pd.Series(pd.factorize(origin)[0])            # -1 where unknown
-    ixs = ix.drop(columns=['fold']).merge(xd[['path', 'fold']], on='path', how='inner')
-    at = ix.reset_index(drop=True).reset_index().set_index('path').loc[ixs.path, 'index'].values
+    ixs, at = th.cross_dataset_rows(ix, xd)
     fams = th.lofo_families(ix)
     make_lstm, sets, T = th.HEADS['lstm-ship']
     F = th.feats(X, ('ship_full',), 32)
