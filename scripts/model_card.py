@@ -82,10 +82,34 @@ def merge_reproduction(json_path, run, note=None):
             auc=m['auc'], auc_ci=m['auc_ci'], pair_win=m.get('pair_win'), lofo_mean=lofo_mean(m.get('lofo')),
             cross_dataset_auc=(m.get('cross_dataset') or {}).get('auc'), verdict_mix=m.get('verdict_mix'), robustness_auc=rob,
             robustness_ci={x['condition']: x.get('auc_ci') for x in rows} or None,
-            robustness_folds=next((x['folds'] for x in rows if x.get('folds')), None), note=note)
+            robustness_folds=next((x['folds'] for x in rows if x.get('folds')), None),
+            backbone_unseen=m.get('backbone_unseen'), note=note)
         same = lambda x: (x['command'], x['date'], x['machine']) == (rec['command'], rec['date'], rec['machine'])
         cfg['reproductions'] = [x for x in cfg.get('reproductions', []) if not same(x)] + [rec]
     return update_config(json_path, change)
+
+
+def backbone_unseen_text(cfg):
+    """The card's paragraph on the clips the frozen backbone never saw (scripts/train_head.py's `backbone_unseen`),
+    from the checkpoint's metrics or else from its latest reproduction that measured them (saying so), or []."""
+    bu, where = cfg.get('metrics', {}).get('backbone_unseen'), ''
+    if not bu:
+        rep = next((r for r in reversed(cfg.get('reproductions') or []) if r.get('backbone_unseen')), None)
+        if not rep: return []
+        bu, where = rep['backbone_unseen'], f" (measured on the rebuild of {rep['date']} with the same command, below)"
+    mix, xd = bu.get('verdict_mix') or {}, bu.get('cross_dataset') or {}
+    fams = ', '.join(f"{f['family']} {f['auc']:.2f}" for f in bu.get('per_family', []))
+    return [f"**Clips the backbone never saw.** The frozen backbone was itself fine-tuned on {bu['n_seen']} of these "
+            f"{bu['n'] + bu['n_seen']} videos (the training groups of the old 255-clip split, rebuilt by chapter 02's "
+            "`backbone_training_clips`), so the pooled numbers mix videos whose features it learnt with videos it never "
+            f"saw. On the {bu['n']} others{where}: out-of-fold AUC {ci(bu['auc'], bu.get('auc_ci'))} (on the "
+            f"{bu['n_seen']}: {format_measure(bu.get('seen_auc'))}), paired win rate {ci(bu.get('pair_win'), bu.get('pair_ci'))}"
+            + (f"; by family {fams}" if fams else '')
+            + (f"; real videos {shares_text(mix['real'])}, fake videos {shares_text(mix['fake'])}" if mix else '')
+            + (f". Cross-dataset on them: AUC {ci(xd['auc'], xd.get('auc_ci'))}"
+               + (f", real videos {shares_text(xd['verdict_mix']['real'])}, fake videos {shares_text(xd['verdict_mix']['fake'])}"
+                  if xd.get('verdict_mix') else '') if xd else '')
+            + ". These are the nearer estimate of what the model does on videos from elsewhere.", '']
 
 
 def reproduction_text(cfg):
@@ -241,7 +265,7 @@ def card(cfg):
            "**Caveat.** The frozen backbone was fine-tuned on DeepFaceLive, SadTalker, AniPortrait, ghost, insightface "
            "and Wav2Lip fakes of the old split; those families are therefore not fully unseen in the leave-one-family-out "
            "rows for face swap, talking head and lip-sync." + (" The `ImageNet` comparison row uses a backbone that "
-           "never saw a fake." if 'lr-img' in m.get('compared', {}) else ''), '',
+           "never saw a fake." if 'lr-img' in m.get('compared', {}) else ''), ''] + backbone_unseen_text(cfg) + [
            '## Results', '',
            f"Out-of-fold over {m.get('n', '?')} videos ({m.get('n_real', '?')} real, {m.get('n_fake', '?')} fake): "
            f"**AUC {ci(m.get('auc'), m.get('auc_ci'))}**, paired win rate (a fake scored above the real video it was made "
@@ -299,13 +323,15 @@ def card(cfg):
                     f"{shares_text(ph['verdict_mix']['real'])}; fake frames {shares_text(ph['verdict_mix']['fake'])}.", '']
     rob, run = cfg.get('robustness'), cfg.get('run', {}).get('out', 'runs/head')
     if rob:
-        pooled = rob_scope(rob) != ', fold 0'
+        pooled, n_rob = rob_scope(rob) != ', fold 0', next(iter(rob.values())).get('n', '?')
         out += ['## Robustness', '',
-                ("Every fold's videos, each scored by the heads trained without its fold (the scores pooled, as out-of-fold "
-                 "ones are), " if pooled else "Fold 0's videos (a head trained without them), ")
+                (f"Every fold's videos ({n_rob}), each scored by the heads trained without its fold (the scores pooled, as "
+                 "out-of-fold ones are), " if pooled else f"Fold 0's {n_rob} videos (a head trained without them; one fold's "
+                 "gap depends on which files it holds, as the rebuilds under Results show), ")
                 + 're-encoded and scored from the files by the `Predictor` '
                 f"(`python scripts/robustness.py --run {run} {'--folds' if pooled else f'--model {run}/fold0'} --conditions {' '.join(rob)} --out "
-                f"{run}/robustness.json`, then `python scripts/model_card.py --robustness {run}/robustness.json`). "
+                f"{run}/robustness.json`, then `python scripts/model_card.py --robustness {run}/robustness.json`; "
+                "*flagged*: P(fake) at or above the threshold, the *Can't tell* band ignored). "
                 + worst_condition(rob), '',
                 table(list(rob.values()), [('condition', lambda r: r['condition']), ('AUC', lambda r: ci(r['auc'], r['auc_ci'])),
                                            ('paired', lambda r: ci(r['pair_win'])), ('real flagged', lambda r: f"{r['real_flagged']:.0%}"),

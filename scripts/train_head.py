@@ -28,7 +28,7 @@ import torchvision.transforms.v2.functional as TF
 from torch import nn
 
 from deepfake_detect.cli import UsageError, add_recipe_args, args_recipe
-from deepfake_detect.data import (assign_folds, cross_dataset_folds, default_cache_root, family_of, index_manifest, is_copy, load_record, merged_groups,
+from deepfake_detect.data import (assign_folds, backbone_training_clips, cross_dataset_folds, default_cache_root, family_of, index_manifest, is_copy, load_record, merged_groups,
                                   normalize_clip, pick_frames, preprocess, video_fingerprint, with_reencoded_copies)
 from deepfake_detect.evaluate import MIN_CALIBRATION_VIDEOS, calibrate_verdicts, cross_fit_verdict_mix, group_bootstrap, screen_verdict, verdict_mix
 from deepfake_detect.model import DeepfakeDetector, cpu_summary, default_model_path, format_measure, load_default, save_checkpoint, set_threads, sigmoid, unmeasured
@@ -341,6 +341,28 @@ def report(ix, s, n_boot=300):
     return dict(n=int(len(df)), n_real=int((df.label == 'real').sum()), n_fake=int((df.label == 'fake').sum()),
                 auc=_auc(df), auc_ci=group_bootstrap(_auc, df, n=n_boot), pair_win=pair(df),
                 pair_ci=group_bootstrap(pair, df, n=n_boot), per_family=fams)
+
+
+def backbone_unseen(manifest, ix, oof, cal, ixs=None, n_boot=300):
+    """The run's numbers on the clips the frozen backbone was not fine-tuned on (chapter 02's `backbone_training_clips`;
+    PLAN.md amendment 25c), or None when `manifest` is not the shared one the backbone was trained from: `report` of
+    the out-of-fold logits `oof` on them, the AUC on the clips it was (`seen_auc`, `n_seen`), their verdict mix at
+    the run's calibration `cal`, and, given `ixs` (the cross-dataset index with its `logit`), the same on those scores."""
+    try: seen = backbone_training_clips(manifest)
+    except ValueError: return None
+    y = (ix.label == 'fake').values.astype(int)
+    mix = lambda y, z: verdict_mix(y, sigmoid(np.asarray(z) / cal['temperature']), cal['threshold'], cal['uncertain_band'])
+    was = ix.path.astype(str).isin(seen).values
+    un = ~was
+    r = dict(report(ix[un], oof[un], n_boot), verdict_mix=mix(y[un], oof[un]), n_seen=int(was.sum()),
+             seen_auc=roc_auc(y[was], oof[was]) if len(set(y[was])) == 2 else float('nan'))
+    if ixs is not None:
+        u = ~ixs.path.astype(str).isin(seen).values
+        ys = (ixs.label == 'fake').values.astype(int)
+        d = report(ixs[u], ixs.logit.values[u], n_boot)
+        r['cross_dataset'] = dict(auc=d['auc'], auc_ci=d['auc_ci'], pair_win=d['pair_win'], per_family=d['per_family'],
+                                  verdict_mix=mix(ys[u], ixs.logit.values[u]))
+    return r
 
 
 def lofo_families(ix, min_clips=15):
@@ -671,6 +693,12 @@ def main():
         try: ixs = cross_dataset_folds(ix, 5, seed=0)
         except ValueError as e: print(f"cross-dataset evaluation skipped: {e}", flush=True)
         else: xd, ixs = cross_dataset(ixs, X, a.head, a.augment, scale, cal, a.boot)
+    bu = backbone_unseen(a.data, ix, oof, cal, ixs if xd else None, a.boot)
+    if bu:
+        results[main_key]['backbone_unseen'] = bu
+        print(f"on the {bu['n']} clips the backbone never saw: AUC {bu['auc']:.3f} [{bu['auc_ci'][0]:.2f}, {bu['auc_ci'][1]:.2f}]"
+              f" (on the {bu['n_seen']} it was fine-tuned on: {bu['seen_auc']:.3f})"
+              + (f", cross-dataset {bu['cross_dataset']['auc']:.3f}" if 'cross_dataset' in bu else ''), flush=True)
     if xd:
         results[main_key]['cross_dataset'] = xd
         ixs[[c for c in cols if c in ixs] + ['origin']].to_csv(out / 'oof_crossdataset.csv', index=False)

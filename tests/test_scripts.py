@@ -61,6 +61,10 @@ def test_reproduction_is_recorded_beside_the_shipped_numbers(tmp_path):
     rerun['metrics']['auc'] = 0.8512
     rerun['metrics']['cross_dataset']['auc'] = float('nan')
     rerun['run'].update(wall_s=1500, features_s_per_clip=0.7, machine='Test CPU, 2 cores, bf16 (avx512_bf16)', date='2026-12-01')
+    mix = {'real': {'REAL': 0.5, 'FAKE': 0.3, 'UNCERTAIN': 0.2}, 'fake': {'REAL': 0.15, 'FAKE': 0.62, 'UNCERTAIN': 0.23}}
+    rerun['metrics']['backbone_unseen'] = dict(n=392, n_seen=165, auc=0.7414, auc_ci=[0.69, 0.80], seen_auc=0.9738,
+                                               pair_win=0.91, per_family=[dict(family='reenactment', auc=0.521)],
+                                               verdict_mix=mix, cross_dataset=dict(auc=0.7095, auc_ci=[0.61, 0.80]))
     (tmp_path / 'run').mkdir()
     (tmp_path / 'run' / 'model.json').write_text(json.dumps(rerun))
     got = mc.merge_reproduction(ck, tmp_path / 'run')['reproductions'][-1]
@@ -73,6 +77,10 @@ def test_reproduction_is_recorded_beside_the_shipped_numbers(tmp_path):
     assert 'Rebuilt** with the same command on 2026-12-01 (Test CPU' in text and '25 min' in text
     assert f"(shipped {cfg['metrics']['auc']:.3f})" in text and 'cross-dataset AUC n/a' in text
     assert f"crf35 0.761 (shipped {cfg['robustness']['crf35']['auc']:.3f})" in text
+    assert 'shipped' not in str(cfg['metrics'].get('backbone_unseen'))   # the shipped run predates it: read from the rebuild
+    assert ('itself fine-tuned on 165 of these 557 videos' in text and 'On the 392 others (measured on the rebuild of '
+            '2026-12-01 with the same command, below): out-of-fold AUC 0.74 [0.69, 0.80] (on the 165: 0.974)' in text)
+    assert 'reenactment 0.52' in text and 'Cross-dataset on them: AUC 0.71 [0.61, 0.80]' in text and 'Likely real 50%' in text
     other = copy.deepcopy(rerun)
     other['recipe']['seed'] = 1                     # another recipe is not a reproduction
     (tmp_path / 'run' / 'model.json').write_text(json.dumps(other))
@@ -91,7 +99,7 @@ def test_reproduction_is_recorded_beside_the_shipped_numbers(tmp_path):
             f"(shipped, fold 0: {cfg['robustness']['crf35']['auc']:.3f})") in text
     rows = [dict(cfg['robustness'][c], folds=[0, 1, 2, 3, 4]) for c in cfg['robustness']]
     text = mc.card(mc.merge_robustness(ck, rows))                      # the checkpoint's own block, pooled over folds
-    assert "Every fold's videos, each scored by the heads trained without its fold" in text and ' --folds --conditions ' in text
+    assert "Every fold's videos (112), each scored by the heads trained without its fold" in text and ' --folds --conditions ' in text
     assert f"crf35 0.812 [0.78, 0.85] (shipped {cfg['robustness']['crf35']['auc']:.3f})" in text   # the same videos now
 
 
@@ -170,3 +178,11 @@ def test_cross_dataset_rows_point_back_at_the_run_index():
     ixs, at = th.cross_dataset_rows(ix, pd.DataFrame(dict(path=['c', 'a'], fold=[4, 3])))
     assert ixs.path.tolist() == ['a', 'c'] and ixs.fold.tolist() == [3, 4]       # the cross-dataset folds, ix's order
     assert at.tolist() == [0, 2] and ix.path.values[at].tolist() == ixs.path.tolist()
+
+
+def test_backbone_unseen_only_for_the_manifest_the_backbone_was_trained_from(tmp_path):
+    "Another manifest than the shared one cannot say which clips the backbone saw: no numbers rather than wrong ones."
+    mf = tmp_path / 'manifest.csv'
+    pd.DataFrame({'clip': [f'c{i}.mp4' for i in range(8)], 'label': ['real', 'fake'] * 4}).to_csv(mf, index=False)
+    ix = pd.DataFrame(dict(path=[str(tmp_path / f'c{i}.mp4') for i in range(8)], label=['real', 'fake'] * 4))
+    assert th.backbone_unseen(mf, ix, np.zeros(8), dict(temperature=1.0, threshold=0.5, uncertain_band=0.1)) is None
