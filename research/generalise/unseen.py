@@ -1,0 +1,50 @@
+"""Screen for PLAN.md amendment 26: the shipped recipe's heads trained without the clips the frozen backbone was
+fine-tuned on, against the same heads trained on every clip, both judged on the backbone-unseen clips alone.
+
+    python research/generalise/unseen.py --run runs/head-bf16 --features runs/features-bf16 --out runs/unseen
+
+Control `ens`: LSTM (`lstm-ship`) and pooled (`lr-ship`) experts out of fold over the run's folds, without each
+family, and over its cross-dataset folds, trained on every clip; their scores of the backbone-unseen clips (chapter
+02's `backbone_training_clips` of the shared manifest). Candidate `ens-unseen`: the same with the backbone's 165
+clips left out of every training set (and of the evaluation). Each ensemble over the spread of its own out-of-fold
+logits; judged by `judge` (chapter 06's `screen_verdict`) on the unseen clips. Writes OUT/screen.json.
+"""
+import sys
+from pathlib import Path
+
+import numpy as np
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[2] / 'scripts'))
+import train_head as th   # noqa: E402
+from deepfake_detect.data import backbone_training_clips   # noqa: E402
+
+MANIFEST = Path(__file__).resolve().parents[3] / 'shared' / 'data' / 'manifest.csv'
+
+
+def experts(ix, ixs, F, at, fams):
+    "{expert: (out-of-fold, {family: left out}, cross-dataset)} of the two experts of `ens` on index `ix`."
+    return {n: th.expert_scores(ix, ixs, F, at, th.HEADS[n][0], fams) for n in th.ENSEMBLE}
+
+
+def restrict(E, keep, keep_xd):
+    "The experts' scores of the rows `keep` (out of fold, left out) and `keep_xd` (cross-dataset) only."
+    return {n: (o[keep], {f: s[keep] for f, s in by.items()}, x[keep_xd]) for n, (o, by, x) in E.items()}
+
+
+def main():
+    a, (ix, X, ixs, at, fams, F, y) = th.screen_args(__doc__)
+    seen = backbone_training_clips(MANIFEST)
+    un, un_xd = ~ix.path.astype(str).isin(seen).values, ~ixs.path.astype(str).isin(seen).values
+    print(f"{un.sum()} backbone-unseen clips of {len(ix)}; {un_xd.sum()} of {len(ixs)} on the cross-dataset folds", flush=True)
+    ix_u, ixs_u = ix[un].reset_index(drop=True), ixs[un_xd].reset_index(drop=True)
+    again, at_u = th.cross_dataset_rows(ix_u, ixs_u)
+    assert (again.path.values == ixs_u.path.values).all()   # finished_run keeps ixs in ix's order: control and candidate align
+    control = restrict(experts(ix, ixs, F, at, fams), un, un_xd)
+    candidate = experts(ix_u, ixs_u, F[un], at_u, fams)
+    res = {}
+    res.update(th.screen_ensembles([('ens', th.ENSEMBLE)], control, ix_u, ixs_u, y[un]))
+    res.update(th.screen_ensembles([('ens-unseen', th.ENSEMBLE)], candidate, ix_u, ixs_u, y[un]))
+    th.write_screen(a.out, res)
+
+
+if __name__ == '__main__': main()
