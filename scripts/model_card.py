@@ -59,6 +59,22 @@ def merge_crossfit(json_path, oof_csv):
     return update_config(json_path, change)
 
 
+def run_backbone_unseen(run, rc):
+    """scripts/train_head.py's `backbone_unseen` of a run that predates it, from the run's own out-of-fold and
+    cross-dataset scores (RUN/oof.csv, RUN/oof_crossdataset.csv) and calibration (`rc`: RUN/model.json), for the
+    shared manifest beside the repository; None when a file is missing or the manifest is not the shared one."""
+    import sys
+    import pandas as pd
+    sys.path.insert(0, str(ROOT / 'scripts'))
+    import train_head as th
+    run, manifest = Path(run), ROOT.parent / 'shared' / 'data' / 'manifest.csv'
+    if not ((run / 'oof.csv').exists() and manifest.exists()): return None
+    oof = pd.read_csv(run / 'oof.csv')
+    xd = pd.read_csv(run / 'oof_crossdataset.csv') if (run / 'oof_crossdataset.csv').exists() else None
+    cal = {k: rc[k] for k in ('temperature', 'threshold', 'uncertain_band')}
+    return th.backbone_unseen(manifest, oof, oof.logit.values, cal, xd)
+
+
 def merge_reproduction(json_path, run, note=None):
     """Record in the checkpoint config what its command gave when run again: RUN/model.json of `scripts/train_head.py`
     with the same model id and recipe, not shipped. Appends {command, date, machine, wall time, features' seconds a
@@ -83,7 +99,8 @@ def merge_reproduction(json_path, run, note=None):
             cross_dataset_auc=(m.get('cross_dataset') or {}).get('auc'), verdict_mix=m.get('verdict_mix'), robustness_auc=rob,
             robustness_ci={x['condition']: x.get('auc_ci') for x in rows} or None,
             robustness_folds=next((x['folds'] for x in rows if x.get('folds')), None),
-            backbone_unseen=m.get('backbone_unseen'), note=note)
+            robustness_unseen={x['condition']: x['backbone_unseen_auc'] for x in rows if 'backbone_unseen_auc' in x} or None,
+            backbone_unseen=m.get('backbone_unseen') or run_backbone_unseen(run, rc), note=note)
         same = lambda x: (x['command'], x['date'], x['machine']) == (rec['command'], rec['date'], rec['machine'])
         cfg['reproductions'] = [x for x in cfg.get('reproductions', []) if not same(x)] + [rec]
     return update_config(json_path, change)
@@ -129,7 +146,8 @@ def reproduction_text(cfg):
                 + (f", cross-dataset AUC {format_measure(r.get('cross_dataset_auc'))} (shipped {format_measure(shipped['cross_dataset_auc'])})"
                    if m.get('cross_dataset') else '')
                 + (f"; real videos {shares_text(mix['real'])}, fake videos {shares_text(mix['fake'])}" if mix else '')
-                + robustness_text(r.get('robustness_auc'), cfg.get('robustness'), r.get('robustness_ci'), r.get('robustness_folds'))
+                + robustness_text(r.get('robustness_auc'), cfg.get('robustness'), r.get('robustness_ci'), r.get('robustness_folds'),
+                                  r.get('robustness_unseen'))
                 + '. ' + why_not_identical(r), '']
     return out
 
@@ -145,7 +163,7 @@ def why_not_identical(rep):
     return "The rebuilt heads are not bit for bit the shipped ones" + why + (f" {rep['note'].strip()}" if rep.get('note') else '')
 
 
-def robustness_text(rebuilt, shipped, cis=None, folds=None):
+def robustness_text(rebuilt, shipped, cis=None, folds=None, unseen=None):
     """'; its fold-0 model on fold 0's files: original 0.880 (shipped 0.885), ...' for a reproduction, or ''. With
     `folds`, the AUCs pooled over those folds' files, each scored by its own fold's model (`robustness.py --folds`)."""
     if not rebuilt: return ''
@@ -154,7 +172,9 @@ def robustness_text(rebuilt, shipped, cis=None, folds=None):
                      if shipped and c in shipped else '')
     val = lambda c, a: ci(a, (cis or {}).get(c), 3) if cis else format_measure(a)
     return (f"; {rob_scope(dict(x=dict(folds=folds)), False)} (scripts/robustness.py): "
-            + ', '.join(f"{c} {val(c, a)}{was(c)}" for c, a in rebuilt.items()))
+            + ', '.join(f"{c} {val(c, a)}{was(c)}" for c, a in rebuilt.items())
+            + ("; on the videos the backbone never saw: " + ', '.join(f"{c} {format_measure(a)}" for c, a in unseen.items())
+               if unseen else ''))
 
 
 def rob_scope(rob, short=True):

@@ -7,7 +7,9 @@ folder, scored from the raw file by the `Predictor` (as a user would), and evalu
 temperature and threshold: AUC, paired win rate, and how often real and fake videos are flagged. With --folds, every
 video of the run is scored instead, each by RUN/fold{k}: the heads scripts/train_head.py trained without its fold k,
 and the scores of all folds are pooled (as out-of-fold scores are): one fold's ~110 videos say more about which files
-it holds than about the model. With --out r.json, each video's score per condition goes to r.scores.csv. Conditions:
+it holds than about the model. With --out r.json, each video's score per condition goes to r.scores.csv. When the
+run's clips come from the shared manifest (--manifest), each row also gives the AUC on the clips the frozen backbone was
+never fine-tuned on (chapter 02's `backbone_training_clips`; PLAN.md amendment 25c). Conditions:
   original   the file as it is
   crf35      heavy H.264 compression (CRF 35)
   half       half the resolution, CRF 28 (a re-upload at lower quality)
@@ -26,9 +28,11 @@ from pathlib import Path
 import pandas as pd
 
 from deepfake_detect.cli import manifest_scores
+from deepfake_detect.data import backbone_training_clips
 from deepfake_detect.evaluate import evaluate_scores
 from deepfake_detect.video import ffmpeg
 from deepfake_detect.predict import Predictor
+from deepfake_detect.train import roc_auc
 
 CONDITIONS = {
     'original': None,
@@ -93,6 +97,13 @@ def condition_row(name, scored, T, thr, n_boot):
                 pair_win=rep['pair_win'], real_flagged=fp / (tn + fp), fake_flagged=tp / (fn + tp))
 
 
+def unseen_auc(scored, paths, seen):
+    """AUC of the scored videos with a face whose original file (`paths`, aligned with `scored`'s index: the run's
+    paths, not the transcoded copies) is not in `seen` (the backbone's training clips); NaN without both classes."""
+    d = scored[(scored.error == '') & scored.logit.notna() & ~paths.loc[scored.index].astype(str).isin(seen)]
+    return roc_auc(d.label == 'fake', d.logit) if d.label.nunique() == 2 else float('nan')
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument('--run', default='runs/sbi-all'); ap.add_argument('--model', default=None)
@@ -101,7 +112,11 @@ def main():
     ap.add_argument('--threads', type=int, default=None, help='torch CPU threads (default: the cores this process may use)')
     ap.add_argument('--conditions', nargs='+', default=list(CONDITIONS), choices=list(CONDITIONS))
     ap.add_argument('--then-h264', action='store_true', help='re-encode every file as H.264 CRF 23 before scoring')
+    ap.add_argument('--manifest', default=str(Path(__file__).resolve().parents[2] / 'shared' / 'data' / 'manifest.csv'),
+                    help="the shared manifest, to report the backbone-unseen clips apart (skipped for another one)")
     a = ap.parse_args()
+    try: seen = backbone_training_clips(a.manifest)
+    except (OSError, ValueError): seen = None   # not the shared manifest, or none here: no subset to report
     if a.folds and a.model: ap.error("--folds scores each fold with the run's own fold models: give --model or --folds, not both")
     index = pd.read_csv(Path(a.run)/'index.csv')
     index = index[(index.status == 'ok') & (True if a.folds else index.split == 'valid')].reset_index(drop=True)
@@ -119,6 +134,7 @@ def main():
                 T, thr = pred.cfg.get('temperature', 1.0), pred.cfg['threshold']
             scores[name] = scored.logit.values
             rows.append(dict(condition_row(name, scored, T, thr, a.boot), **(dict(folds=sorted(models)) if a.folds else {}), models=ids))
+            if seen is not None: rows[-1]['backbone_unseen_auc'] = unseen_auc(scored, index.path, seen)
             print(json.dumps(rows[-1], default=float), flush=True)
             if a.out:   # after each condition, so that a stopped run keeps what it measured
                 Path(a.out).write_text(json.dumps(rows, indent=1, default=float))

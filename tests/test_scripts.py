@@ -92,11 +92,11 @@ def test_reproduction_is_recorded_beside_the_shipped_numbers(tmp_path):
     text = mc.card(json.loads(ck.read_text()))
     assert 'features were computed in fp32' in text and 'Its folds changed.' in text
     (tmp_path / 'run' / 'robustness.json').write_text(json.dumps(   # robustness.py --folds: every fold's files, pooled
-        [dict(condition='crf35', auc=0.8123, auc_ci=[0.78, 0.85], folds=[0, 1, 2, 3, 4])]))
+        [dict(condition='crf35', auc=0.8123, auc_ci=[0.78, 0.85], folds=[0, 1, 2, 3, 4], backbone_unseen_auc=0.6553)]))
     mc.merge_reproduction(ck, tmp_path / 'run')
     text = mc.card(json.loads(ck.read_text()))
     assert (f"its 5 fold models, each on its own fold's files, pooled (scripts/robustness.py): crf35 0.812 [0.78, 0.85] "
-            f"(shipped, fold 0: {cfg['robustness']['crf35']['auc']:.3f})") in text
+            f"(shipped, fold 0: {cfg['robustness']['crf35']['auc']:.3f}); on the videos the backbone never saw: crf35 0.655") in text
     rows = [dict(cfg['robustness'][c], folds=[0, 1, 2, 3, 4]) for c in cfg['robustness']]
     text = mc.card(mc.merge_robustness(ck, rows))                      # the checkpoint's own block, pooled over folds
     assert "Every fold's videos (112), each scored by the heads trained without its fold" in text and ' --folds --conditions ' in text
@@ -186,3 +186,15 @@ def test_backbone_unseen_only_for_the_manifest_the_backbone_was_trained_from(tmp
     pd.DataFrame({'clip': [f'c{i}.mp4' for i in range(8)], 'label': ['real', 'fake'] * 4}).to_csv(mf, index=False)
     ix = pd.DataFrame(dict(path=[str(tmp_path / f'c{i}.mp4') for i in range(8)], label=['real', 'fake'] * 4))
     assert th.backbone_unseen(mf, ix, np.zeros(8), dict(temperature=1.0, threshold=0.5, uncertain_band=0.1)) is None
+
+
+def test_robustness_reports_the_backbone_unseen_videos_by_their_original_paths():
+    spec = importlib.util.spec_from_file_location('robustness', ROOT / 'scripts' / 'robustness.py')
+    rb = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(rb)
+    paths = pd.Series(['/d/a.mp4', '/d/b.mp4', '/d/c.mp4', '/d/e.mp4'])            # the run's files
+    scored = pd.DataFrame(dict(path=['/tmp/0.mp4', '/tmp/1.mp4', '/tmp/2.mp4', '/tmp/3.mp4'],   # their transcoded copies
+                               label=['real', 'fake', 'real', 'fake'], logit=[0.9, 0.1, 0.2, 0.8], error=''))
+    assert rb.unseen_auc(scored, paths, {'/d/a.mp4'}) == 0.5                        # a real the backbone saw is left out
+    assert rb.unseen_auc(scored, paths, set()) == 0.25
+    assert np.isnan(rb.unseen_auc(scored, paths, {'/d/b.mp4', '/d/e.mp4'}))          # no fake left: no AUC
