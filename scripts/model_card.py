@@ -113,7 +113,8 @@ def backbone_unseen_text(cfg):
     if not bu:
         rep = next((r for r in reversed(cfg.get('reproductions') or []) if r.get('backbone_unseen')), None)
         if not rep: return []
-        bu, where = rep['backbone_unseen'], f" (measured on the rebuild of {rep['date']} with the same command, below)"
+        bu, where = rep['backbone_unseen'], (f" (measured on the rebuild of {rep['date']} on {rep['machine']}, with the same "
+                                             "command: its heads and calibration, under Results)")
     mix, xd = bu.get('verdict_mix') or {}, bu.get('cross_dataset') or {}
     fams = ', '.join(f"{f['family']} {f['auc']:.2f}" for f in bu.get('per_family', []))
     return [f"**Clips the backbone never saw.** The frozen backbone was itself fine-tuned on {bu['n_seen']} of these "

@@ -79,7 +79,8 @@ def test_reproduction_is_recorded_beside_the_shipped_numbers(tmp_path):
     assert f"crf35 0.761 (shipped {cfg['robustness']['crf35']['auc']:.3f})" in text
     assert 'shipped' not in str(cfg['metrics'].get('backbone_unseen'))   # the shipped run predates it: read from the rebuild
     assert ('itself fine-tuned on 165 of these 557 videos' in text and 'On the 392 others (measured on the rebuild of '
-            '2026-12-01 with the same command, below): out-of-fold AUC 0.74 [0.69, 0.80] (on the 165: 0.974)' in text)
+            '2026-12-01 on Test CPU, 2 cores, bf16 (avx512_bf16), with the same command: its heads and calibration, under '
+            'Results): out-of-fold AUC 0.74 [0.69, 0.80] (on the 165: 0.974)' in text)
     assert 'reenactment 0.52' in text and 'Cross-dataset on them: AUC 0.71 [0.61, 0.80]' in text and 'Likely real 50%' in text
     other = copy.deepcopy(rerun)
     other['recipe']['seed'] = 1                     # another recipe is not a reproduction
