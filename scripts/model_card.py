@@ -323,7 +323,7 @@ def card(cfg):
                 f"within ±{cfg['uncertain_band']:.2f} of it (the narrowest band outside which 80 % of verdicts are right, "
                 f"at most 20 % of videos inside), temperature {cfg['temperature']:.2f}. P(fake) is calibrated on these videos, "
                 f"{m['n_fake'] / m['n']:.0%} of them fake: where fakes are rarer, the same score means a lower chance. "
-                "On the out-of-fold videos:", '',
+                "On the out-of-fold videos (shares rounded, so a row may add up to 99 or 101 %):", '',
                 table([dict(k=k, **v) for k, v in mix.items()], [('videos', lambda r: r['k'])] +
                       [(VERDICT[l], (lambda l: lambda r: f"{r[l]:.0%}")(l)) for l in ('REAL', 'FAKE', 'UNCERTAIN')]), '']
         cx = m.get('verdict_mix_crossfit')
@@ -360,8 +360,14 @@ def card(cfg):
     out += ['## Limits', '',
             '- A few hundred public clips, most of them short and of one person: a held-back benchmark of unseen sources '
             'will score it lower than the group-held-out tables'
-            + (' (the cross-dataset numbers are the nearer estimate)' if m.get('cross_dataset') else '')
+            + (' (the numbers on the clips the backbone never saw are the nearer estimate)' if backbone_unseen_text(cfg)
+               else ' (the cross-dataset numbers are the nearer estimate)' if m.get('cross_dataset') else '')
             + ', and some generators (diffusion talking heads, new swaps) it has never seen.',
+            '- Every training clip is H.264 (CRF 23, at most 480 px on the short side) without sound'
+            + (': the heads also learnt from degraded copies of them' if cfg.get('training_data', {}).get('degraded_copies')
+               else ': the heads saw no other encoding (only the backbone\'s fine-tuning added JPEG compression and '
+                    'down-scaling)')
+            + '; the audio track is never read, so a lip-sync fake is judged on its pixels alone.',
             '- The backbone is frozen: the head can only reweigh what self-blends and the old genuine fakes taught it. '
             'Tried and not taken, each '
             'against a rule written before its run (research/generalise/PLAN.md, numbers in research/README.md): '
