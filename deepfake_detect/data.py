@@ -440,11 +440,14 @@ BACKBONE_TRAINING_COUNTS = {
     'real/original (driving video)': 23, 'real/original (head-pose reference)': 1, 'real/original (lip-sync input)': 3,
     'real/original (source/driving video)': 1, 'real/original (swap input sample)': 3, 'real/original (swap target)': 5}
 
+
+# %% ../nbs/02_data.ipynb #bb02fn
 def backbone_training_clips(manifest, rows=SHARED_BACKBONE_ROWS, root=None, expected=BACKBONE_TRAINING_COUNTS):
     """The set of clip paths (str, resolved as `index_manifest` resolves them) the shipped backbone was fine-tuned on:
     the `train` split of `split_by_method(first rows of manifest, 0.3, SHARED_HOLDOUT, seed=0)`, grouped by `group`
-    and `pair_group` alone as then (the fingerprint came later). ValueError from `index_manifest` for a bad manifest,
-    and when the split's {label/method: count} is not `expected` (another manifest than the shared one; None: no check)."""
+    and `pair_group` alone as then (the fingerprint came later). FileNotFoundError for a missing manifest, ValueError
+    from `index_manifest` for a bad one, and when the split's {label/method: count} is not `expected` (another manifest
+    than the shared one; None: no check)."""
     manifest = Path(manifest)
     first = pd.read_csv(manifest)['clip'].astype(str).iloc[:rows]
     base = Path(root) if root is not None else manifest.parent

@@ -168,19 +168,24 @@ def robustness_text(rebuilt, shipped, cis=None, folds=None, unseen=None):
     """'; its fold-0 model on fold 0's files: original 0.880 (shipped 0.885), ...' for a reproduction, or ''. With
     `folds`, the AUCs pooled over those folds' files, each scored by its own fold's model (`robustness.py --folds`)."""
     if not rebuilt: return ''
-    other = rob_scope(shipped) != rob_scope(dict(x=dict(folds=folds)))   # say so when the shipped block scored other videos
-    was = lambda c: (f" (shipped{rob_scope(shipped) + ':' if other else ''} {format_measure(shipped[c].get('auc'))})"
+    other = block_folds(shipped) != folds   # say so when the shipped block scored other videos
+    was = lambda c: (f" (shipped{rob_scope(block_folds(shipped)) + ':' if other else ''} {format_measure(shipped[c].get('auc'))})"
                      if shipped and c in shipped else '')
     val = lambda c, a: ci(a, (cis or {}).get(c), 3) if cis else format_measure(a)
-    return (f"; {rob_scope(dict(x=dict(folds=folds)), False)} (scripts/robustness.py): "
+    return (f"; {rob_scope(folds, False)} (scripts/robustness.py): "
             + ', '.join(f"{c} {val(c, a)}{was(c)}" for c, a in rebuilt.items())
             + ("; on the videos the backbone never saw: " + ', '.join(f"{c} {format_measure(a)}" for c, a in unseen.items())
                if unseen else ''))
 
 
-def rob_scope(rob, short=True):
-    """Which videos a robustness block scored: ', fold 0' / ', all 5 folds' (short), or a clause for the card."""
-    folds = next((r.get('folds') for r in (rob or {}).values() if r.get('folds')), None)
+def block_folds(rob):
+    "The folds a robustness block ({condition: row}) pooled (`robustness.py --folds`), or None: fold 0's model alone."
+    return next((r.get('folds') for r in (rob or {}).values() if r.get('folds')), None)
+
+
+def rob_scope(folds, short=True):
+    """Which videos a robustness measure scored, given its `folds` (None: fold 0 alone): ', fold 0' / ', all 5 folds'
+    (short), or a clause for the card."""
     if short: return f", all {len(folds)} folds" if folds else ', fold 0'
     return (f"its {len(folds)} fold models, each on its own fold's files, pooled" if folds
             else "its fold-0 model on fold 0's files")
@@ -344,7 +349,7 @@ def card(cfg):
                     f"{shares_text(ph['verdict_mix']['real'])}; fake frames {shares_text(ph['verdict_mix']['fake'])}.", '']
     rob, run = cfg.get('robustness'), cfg.get('run', {}).get('out', 'runs/head')
     if rob:
-        pooled, n_rob = rob_scope(rob) != ', fold 0', next(iter(rob.values())).get('n', '?')
+        pooled, n_rob = block_folds(rob) is not None, next(iter(rob.values())).get('n', '?')
         out += ['## Robustness', '',
                 (f"Every fold's videos ({n_rob}), each scored by the heads trained without its fold (the scores pooled, as "
                  "out-of-fold ones are), " if pooled else f"Fold 0's {n_rob} videos (a head trained without them; one fold's "
