@@ -67,7 +67,7 @@ def run_backbone_unseen(run, rc):
     import pandas as pd
     sys.path.insert(0, str(ROOT / 'scripts'))
     import train_head as th
-    run, manifest = Path(run), ROOT.parent / 'shared' / 'data' / 'manifest.csv'
+    run, manifest = Path(run), th.SHARED_MANIFEST
     if not ((run / 'oof.csv').exists() and manifest.exists()): return None
     oof = pd.read_csv(run / 'oof.csv')
     xd = pd.read_csv(run / 'oof_crossdataset.csv') if (run / 'oof_crossdataset.csv').exists() else None

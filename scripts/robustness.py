@@ -33,6 +33,7 @@ from deepfake_detect.evaluate import evaluate_scores
 from deepfake_detect.video import ffmpeg
 from deepfake_detect.predict import Predictor
 from deepfake_detect.train import roc_auc
+from train_head import SHARED_MANIFEST, fold_model
 
 CONDITIONS = {
     'original': None,
@@ -57,39 +58,41 @@ def transcode(index, args, folder):
     return index.assign(path=paths)
 
 
-def fold_models(run, index):
-    "{fold k: RUN/fold{k}} for every fold of the run's index; SystemExit naming what is missing."
-    if 'fold' not in index: raise SystemExit(f"{run}/index.csv has no `fold` column: not a scripts/train_head.py run")
-    models = {int(k): Path(run) / f'fold{int(k)}' for k in sorted(index.fold.unique())}
-    missing = [str(m) for m in models.values() if not m.with_suffix('.safetensors').exists()]
-    if missing: raise SystemExit(f"--folds needs every fold's model; missing: {', '.join(missing)} "
-                                 "(scripts/train_head.py saves them since PLAN.md amendment 25: rerun it)")
-    return models
-
-
-def score_by_fold(models, idx, threads=None):
-    "idx scored fold by fold, each fold's videos by its own model; (scored, temperature, threshold, model ids)."
-    parts, cal, ids = [], set(), []
-    for k, m in models.items():
-        pred = Predictor(m, threads=threads)
-        cal.add((pred.cfg.get('temperature', 1.0), pred.cfg['threshold'])); ids.append(pred.model_id)
-        parts.append(manifest_scores(pred, idx[idx.fold == k], progress=False))
-        print(f"  fold {k}: {len(parts[-1])} videos scored by {pred.model_id}", flush=True)
-        del pred
+def load_predictors(run, index, model=None, folds=False, threads=None):
+    """({fold k: Predictor of RUN/fold{k}} for every fold of the run's index with `folds`, else {None: Predictor(model)};
+    temperature; threshold), each model loaded once for every condition. SystemExit naming the fold models missing, or
+    when they disagree on temperature and threshold (not one run's)."""
+    if not folds: paths = {None: model}
+    else:
+        if 'fold' not in index: raise SystemExit(f"{run}/index.csv has no `fold` column: not a scripts/train_head.py run")
+        paths = {int(k): fold_model(run, k) for k in sorted(index.fold.unique())}
+        missing = [str(m) for m in paths.values() if not m.with_suffix('.safetensors').exists()]
+        if missing: raise SystemExit(f"--folds needs every fold's model; missing: {', '.join(missing)} "
+                                     "(scripts/train_head.py saves them since PLAN.md amendment 25: rerun it)")
+    preds = {k: Predictor(m, threads=threads) for k, m in paths.items()}
+    cal = {(p.cfg.get('temperature', 1.0), p.cfg['threshold']) for p in preds.values()}
     if len(cal) != 1: raise SystemExit(f"the fold models disagree on temperature and threshold {sorted(cal)}: not one run's")
-    (T, thr), = cal
-    return pd.concat(parts).sort_index(), T, thr, ids
+    return (preds, *cal.pop())
+
+
+def score(preds, idx):
+    "`manifest_scores` of idx, each fold's videos by its own model (`load_predictors`; None: every video by one)."
+    parts = []
+    for k, pred in preds.items():
+        parts.append(manifest_scores(pred, idx if k is None else idx[idx.fold == k], progress=False))
+        if k is not None: print(f"  fold {k}: {len(parts[-1])} videos scored by {pred.model_id}", flush=True)
+    return pd.concat(parts).sort_index()
 
 
 def condition_row(name, scored, T, thr, n_boot):
     """One condition's measures from `manifest_scores` output: AUC with its group bootstrap interval, paired win rate,
     and the share of real / fake videos flagged at the model's threshold; NaN where no class pair had a face."""
     ok, errors = scored[scored.error == ''], int((scored.error != '').sum())
-    seen = ok[ok.logit.notna()].label
-    if not ((seen == 'real').any() and (seen == 'fake').any()):   # nothing to rank: say so and go on
-        print(f"{name}: a face in {len(seen)} of {len(scored)} videos, not in both classes: no AUC", flush=True)
+    faced = ok[ok.logit.notna()].label
+    if not ((faced == 'real').any() and (faced == 'fake').any()):   # nothing to rank: say so and go on
+        print(f"{name}: a face in {len(faced)} of {len(scored)} videos, not in both classes: no AUC", flush=True)
         nan = float('nan')
-        return dict(condition=name, n=len(scored), no_face=len(ok) - len(seen), errors=errors, auc=nan, auc_ci=[nan, nan],
+        return dict(condition=name, n=len(scored), no_face=len(ok) - len(faced), errors=errors, auc=nan, auc_ci=[nan, nan],
                     pair_win=nan, real_flagged=nan, fake_flagged=nan)
     rep = evaluate_scores(ok, T, thr, n_boot=n_boot)
     (tn, fp), (fn, tp) = rep['confusion']   # at the model's threshold
@@ -112,28 +115,27 @@ def main():
     ap.add_argument('--threads', type=int, default=None, help='torch CPU threads (default: the cores this process may use)')
     ap.add_argument('--conditions', nargs='+', default=list(CONDITIONS), choices=list(CONDITIONS))
     ap.add_argument('--then-h264', action='store_true', help='re-encode every file as H.264 CRF 23 before scoring')
-    ap.add_argument('--manifest', default=str(Path(__file__).resolve().parents[2] / 'shared' / 'data' / 'manifest.csv'),
+    ap.add_argument('--manifest', default=str(SHARED_MANIFEST),
                     help="the shared manifest, to report the backbone-unseen clips apart (skipped for another one)")
     a = ap.parse_args()
     try: seen = backbone_training_clips(a.manifest)
     except (OSError, ValueError): seen = None   # not the shared manifest, or none here: no subset to report
     if a.folds and a.model: ap.error("--folds scores each fold with the run's own fold models: give --model or --folds, not both")
     index = pd.read_csv(Path(a.run)/'index.csv')
-    index = index[(index.status == 'ok') & (True if a.folds else index.split == 'valid')].reset_index(drop=True)
-    if a.folds: models = fold_models(a.run, index)
-    else: pred = Predictor(a.model, threads=a.threads)
+    index = index[index.status == 'ok']
+    if not a.folds: index = index[index.split == 'valid']
+    index = index.reset_index(drop=True)
+    preds, T, thr = load_predictors(a.run, index, a.model, a.folds, a.threads)
+    ids = [p.model_id for p in preds.values()]
     rows, scores = [], index[[c for c in ('path', 'label', 'method', 'family', 'fold') if c in index]].copy()
     with tempfile.TemporaryDirectory() as tmp:
         for name in a.conditions:
             args = CONDITIONS[name]
             idx = index if args is None else transcode(index, args, Path(tmp)/name)
             if a.then_h264: idx = transcode(idx, TRAINING_ENCODING, Path(tmp)/f'{name}-h264')
-            if a.folds: scored, T, thr, ids = score_by_fold(models, idx, a.threads)
-            else:
-                scored, ids = manifest_scores(pred, idx, progress=False), [pred.model_id]
-                T, thr = pred.cfg.get('temperature', 1.0), pred.cfg['threshold']
+            scored = score(preds, idx)
             scores[name] = scored.logit.values
-            rows.append(dict(condition_row(name, scored, T, thr, a.boot), **(dict(folds=sorted(models)) if a.folds else {}), models=ids))
+            rows.append(dict(condition_row(name, scored, T, thr, a.boot), **(dict(folds=sorted(preds)) if a.folds else {}), models=ids))
             if seen is not None: rows[-1]['backbone_unseen_auc'] = unseen_auc(scored, index.path, seen)
             print(json.dumps(rows[-1], default=float), flush=True)
             if a.out:   # after each condition, so that a stopped run keeps what it measured

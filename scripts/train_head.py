@@ -257,6 +257,9 @@ class FrameLR:
         return w, float(self.m.intercept_[0] - (w * self.scaler.mean_).sum())
 
 
+# The shared data beside the repository (never copied into it): the manifest the shipped backbone and heads learnt from
+SHARED_MANIFEST = ROOT.parent / 'shared' / 'data' / 'manifest.csv'
+
 HEADS = {   # name: (head factory, feature sets, frames)
     'probe': (lambda: LR(Cs=(1.0,)), ('ship_full',), 16),
     'lr-ship': (LR, ('ship_full',), 32),
@@ -558,6 +561,11 @@ def fit_heads(name, F, y, groups, extra=None):
     return HEADS[name][0]().fit(F, y, groups), None
 
 
+def fold_model(out, k):
+    "Where a run saves the heads trained without fold k (OUT/fold{k}.safetensors + .json): read by scripts/robustness.py."
+    return Path(out) / f'fold{int(k)}'
+
+
 def save_fold_models(ix, F, y, Fd, head, scale, cfg, out):
     """OUT/fold{k}.{safetensors,json} for every fold k: the heads trained without fold k's clips, with the run's
     calibration, so that scripts/robustness.py can score each fold's files with a model that never saw them
@@ -568,8 +576,8 @@ def save_fold_models(ix, F, y, Fd, head, scale, cfg, out):
         extra = None if Fd is None else Fd[keep]
         (h, p) = fit_heads(head, F[keep], y[keep], g[keep], extra)
         f = FrameLR().fit(*with_copies(F[keep], y[keep], g[keep], extra))
-        save_checkpoint(build_model(h, f, p, scale), out / f'fold{k}', **dict(cfg, model_id=f"{cfg['model_id']}-fold{k}"))
-        print(f"fold {k}: heads trained without its {int((~keep).sum())} clips -> {out / f'fold{k}'}", flush=True)
+        save_checkpoint(build_model(h, f, p, scale), fold_model(out, k), **dict(cfg, model_id=f"{cfg['model_id']}-fold{k}"))
+        print(f"fold {k}: heads trained without its {int((~keep).sum())} clips -> {fold_model(out, k)}", flush=True)
 
 
 def training_counts(ix):
@@ -628,7 +636,7 @@ def ship_problems(cfg, weights, shipped=None):
 
 def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument('--data', default=str(ROOT.parent / 'shared' / 'data' / 'manifest.csv'))
+    ap.add_argument('--data', default=str(SHARED_MANIFEST))
     ap.add_argument('--out', default='runs/head'); ap.add_argument('--cache', default=None)
     ap.add_argument('--features', default=None, help='feature folder (default OUT/features)')
     ap.add_argument('--compare', nargs='*', default=['probe', 'lstm-ship', 'lr-ship'], choices=['probe', 'lstm-ship', 'lr-ship'],

@@ -12,14 +12,9 @@ logits; judged by `judge` (chapter 06's `screen_verdict`) on the unseen clips. W
 import sys
 from pathlib import Path
 
-import numpy as np
-
 sys.path.insert(0, str(Path(__file__).resolve().parents[2] / 'scripts'))
 import train_head as th   # noqa: E402
 from deepfake_detect.data import backbone_training_clips   # noqa: E402
-
-MANIFEST = Path(__file__).resolve().parents[3] / 'shared' / 'data' / 'manifest.csv'
-
 
 def experts(ix, ixs, F, at, fams):
     "{expert: (out-of-fold, {family: left out}, cross-dataset)} of the two experts of `ens` on index `ix`."
@@ -33,7 +28,7 @@ def restrict(E, keep, keep_xd):
 
 def main():
     a, (ix, X, ixs, at, fams, F, y) = th.screen_args(__doc__)
-    seen = backbone_training_clips(MANIFEST)
+    seen = backbone_training_clips(th.SHARED_MANIFEST)
     un, un_xd = ~ix.path.astype(str).isin(seen).values, ~ixs.path.astype(str).isin(seen).values
     print(f"{un.sum()} backbone-unseen clips of {len(ix)}; {un_xd.sum()} of {len(ixs)} on the cross-dataset folds", flush=True)
     ix_u, ixs_u = ix[un].reset_index(drop=True), ixs[un_xd].reset_index(drop=True)
