@@ -76,6 +76,12 @@ def model_card(cfg):
     if xd: st.caption(f"On videos from sources never seen in training (cross-dataset): AUC {num(xd['auc'])}; "
                       f"{num(xd['verdict_mix']['real']['REAL'], '.0%')} of real videos {VERDICTS['REAL'].lower()}, "
                       f"{num(xd['verdict_mix']['fake']['FAKE'], '.0%')} of fakes {VERDICTS['FAKE'].lower()}.")
+    new = (m.get('backbone_unseen') or {}).get('cross_dataset') or {}
+    held = new.get('verdict_mix_held_out')
+    if held: st.caption(f"On videos the backbone never saw, from sources the heads never saw, "
+                        f"calibrated without them (the nearest to a video you upload): AUC {num(new['auc'])}; "
+                        f"{num(held['real']['REAL'], '.0%')} of real videos {VERDICTS['REAL'].lower()}, "
+                        f"{num(held['fake']['FAKE'], '.0%')} of fakes {VERDICTS['FAKE'].lower()}.")
     table = m.get('per_family') or m.get('per_method', [])
     if table:
         key = 'family' if 'per_family' in m else 'method'

@@ -5,9 +5,9 @@
 # %% auto #0
 __all__ = ['MIN_CALIBRATION_VIDEOS', 'score_cached', 'log_loss', 'fit_temperature', 'cross_fit_temperature', 'auc_of',
            'group_bootstrap', 'per_method_table', 'per_group_table', 'evaluate_scores', 'plot_report',
-           'choose_threshold', 'video_embeddings', 'leave_one_method_out', 'equal_error_threshold', 'verdict_mix',
-           'fit_band', 'CalibrationWarning', 'calibrate_verdicts', 'cross_fit_verdict_mix', 'calibrate_and_ship',
-           'screen_verdict', 'score_track', 'sigmoid']
+           'choose_threshold', 'video_embeddings', 'leave_one_method_out', 'equal_error_threshold', 'verdict_shares',
+           'verdict_mix', 'fit_band', 'CalibrationWarning', 'calibrate_verdicts', 'cross_fit_verdict_mix',
+           'calibrate_and_ship', 'screen_verdict', 'score_track', 'sigmoid']
 
 # %% ../nbs/06_evaluate.ipynb #f91b84ed
 import json
@@ -236,8 +236,9 @@ def equal_error_threshold(y, p):
     return float(min(max(thr[k], 1e-6), 1 - 1e-6))
 
 # %% ../nbs/06_evaluate.ipynb #c6a1e007
-def _shares(y, labels):
-    "{'real': {verdict: share}, 'fake': {...}} of verdict `labels` (N,) among the reals (`y` 0) and the fakes (1)."
+def verdict_shares(y, labels):
+    """{'real': {verdict: share}, 'fake': {...}} of verdict `labels` (N,) among the reals (`y` 0) and the fakes (1):
+    the mix when each video's label came from its own calibration (a fold's, as in `cross_fit_verdict_mix`)."""
     y, labels = np.asarray(y), np.asarray(labels)
     return {k: {l: float((labels[y == v] == l).mean()) if (y == v).any() else float('nan') for l in ('REAL', 'FAKE', 'UNCERTAIN')}
             for k, v in (('real', 0), ('fake', 1))}
@@ -247,7 +248,7 @@ def verdict_mix(y, p, threshold, band):
     (`y` 0 real / 1 fake) are labelled by `verdict_labels`; shares are floats in [0, 1] (NaN for an absent class)."""
     p = np.asarray(p, np.float64)
     if np.isnan(p).any(): raise ValueError("verdict_mix: NaN scores (videos without a face) have no verdict: drop them first")
-    return _shares(y, verdict_labels(p, threshold, band))
+    return verdict_shares(y, verdict_labels(p, threshold, band))
 
 # %% ../nbs/06_evaluate.ipynb #c6a1e011
 def fit_band(y, p, threshold, accuracy=0.80, max_uncertain=0.20):
@@ -306,7 +307,7 @@ def cross_fit_verdict_mix(y, logits, folds, **kwargs):
         if len(np.unique(y[~te])) < 2: raise ValueError(f"without fold {k} only one class is left: nothing to calibrate on")
         c = calibrate_verdicts(y[~te], z[~te], **kwargs)
         lab[te] = verdict_labels(sigmoid(z[te] / c['temperature']), c['threshold'], c['uncertain_band'])
-    return _shares(y, lab)
+    return verdict_shares(y, lab)
 
 # %% ../nbs/06_evaluate.ipynb #eef74011
 def calibrate_and_ship(checkpoint, index, out, uncertain_band=0.1, n_boot=1000, model_id=None, head='lstm',

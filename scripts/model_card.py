@@ -106,6 +106,14 @@ def merge_reproduction(json_path, run, note=None):
     return update_config(json_path, change)
 
 
+CALIBRATED_ON = {'all': "the out-of-fold scores of every video",
+                 'backbone-unseen': "the out-of-fold scores of the videos the backbone never saw",
+                 'backbone-unseen-crossdataset': "the cross-dataset scores of the videos the backbone never saw"}
+WHY_UNSEEN = ("They are fitted on those videos alone because every video a user uploads is one the backbone never saw; "
+              "the videos it was fine-tuned on score far apart and would make the verdict surer than new videos warrant "
+              "(research/generalise/PLAN.md, amendment 27). ")
+
+
 def backbone_unseen_text(cfg):
     """The card's paragraph on the clips the frozen backbone never saw (scripts/train_head.py's `backbone_unseen`),
     from the checkpoint's metrics or else from its latest reproduction that measured them (saying so), or []."""
@@ -127,7 +135,10 @@ def backbone_unseen_text(cfg):
             + (f". Cross-dataset on them: AUC {ci(xd['auc'], xd.get('auc_ci'))}"
                + (f", real videos {shares_text(xd['verdict_mix']['real'])}, fake videos {shares_text(xd['verdict_mix']['fake'])}"
                   if xd.get('verdict_mix') else '') if xd else '')
-            + ". These are the nearer estimate of what the model does on videos from elsewhere.", '']
+            + ". These are the nearer estimate of what the model does on videos from elsewhere"
+            + (f". Labelled as new videos are (each fold's cross-dataset scores by a temperature, threshold and band fitted "
+               f"without that fold's videos): real videos {shares_text(held['real'])}, fake videos {shares_text(held['fake'])}"
+               if (held := xd.get('verdict_mix_held_out')) else '') + '.', '']
 
 
 def reproduction_text(cfg):
@@ -323,19 +334,22 @@ def card(cfg):
                       + [('mean left out', lambda r: ci(lofo_mean(r['lofo']), digits=3) if r['lofo'] else '—')]), '']
     out += reproduction_text(cfg)
     if mix:
+        cal = cfg.get('calibration') or dict(on='all', n_real=m['n'] - m['n_fake'], n_fake=m['n_fake'])
         out += ['## Verdicts', '',
-                f"Threshold {cfg['threshold']:.2f} (equal error rate of the out-of-fold scores), *{VERDICT['UNCERTAIN']}* "
+                f"Threshold {cfg['threshold']:.2f} (equal error rate of {CALIBRATED_ON[cal['on']]}: "
+                f"{cal['n_real']} real and {cal['n_fake']} fake videos), *{VERDICT['UNCERTAIN']}* "
                 f"within ±{cfg['uncertain_band']:.2f} of it (the narrowest band outside which 80 % of verdicts are right, "
-                f"at most 20 % of videos inside), temperature {cfg['temperature']:.2f}. P(fake) is calibrated on these videos, "
-                f"{m['n_fake'] / m['n']:.0%} of them fake: where fakes are rarer, the same score means a lower chance. "
-                "On the out-of-fold videos (shares rounded, so a row may add up to 99 or 101 %):", '',
+                f"at most 20 % of videos inside), temperature {cfg['temperature']:.2f}. P(fake) is calibrated on those videos, "
+                f"{cal['n_fake'] / (cal['n_real'] + cal['n_fake']):.0%} of them fake: where fakes are rarer, the same score means a lower chance. "
+                + (WHY_UNSEEN if cal['on'] != 'all' else '')
+                + "On all the out-of-fold videos (shares rounded, so a row may add up to 99 or 101 %):", '',
                 table([dict(k=k, **v) for k, v in mix.items()], [('videos', lambda r: r['k'])] +
                       [(VERDICT[l], (lambda l: lambda r: f"{r[l]:.0%}")(l)) for l in ('REAL', 'FAKE', 'UNCERTAIN')]), '']
         cx = m.get('verdict_mix_crossfit')
         if cx:
-            out += ["Threshold and band were fitted on these same scores, which could flatter the mix; cross-fitted "
-                    "(each fold's videos labelled by a temperature, threshold and band fitted on the other four folds; "
-                    f"chapter 06's `cross_fit_verdict_mix`): real videos {shares_text(cx['real'])}; fake videos "
+            out += [f"Threshold and band were fitted on {'these' if cal['on'] == 'all' else 'some of these'} scores, which could flatter the mix; cross-fitted "
+                    "(each fold's videos labelled by a temperature, threshold and band fitted as above on the other four "
+                    f"folds' videos): real videos {shares_text(cx['real'])}; fake videos "
                     f"{shares_text(cx['fake'])}.", '']
         xd = m.get('cross_dataset')
         if xd:

@@ -8,8 +8,9 @@ refused): faces of every clip (chapter 02's cache, ~10 min on 2 cores); frozen p
 track (the shipped backbone under bf16 autocast, and its crop-level degraded copy); out-of-fold scores over 5 group
 folds, leave-one-family-out scores and, when the manifest gives each clip's origin, cross-dataset scores
 (research/generalise/PLAN.md); the final head on every clip; temperature, threshold and uncertain band from the
-out-of-fold scores; the checkpoint OUT/model.{safetensors,json} and OUT/fold0.* ... OUT/fold4.* (each trained without its fold, for
-scripts/robustness.py with OUT/index.csv); with --ship, the package's default model and docs/model_card.md.
+cross-dataset scores of the clips the frozen backbone never saw (`--calibrate-on`, amendment 27); the checkpoint
+OUT/model.{safetensors,json} and OUT/fold0.* ... OUT/fold4.* (each trained without its fold, for scripts/robustness.py
+with OUT/index.csv); with --ship, the package's default model and docs/model_card.md.
 """
 import argparse
 import json
@@ -30,7 +31,8 @@ from torch import nn
 from deepfake_detect.cli import UsageError, add_recipe_args, args_recipe
 from deepfake_detect.data import (assign_folds, backbone_training_clips, cross_dataset_folds, default_cache_root, family_of, index_manifest, is_copy, load_record, merged_groups,
                                   normalize_clip, pick_frames, preprocess, video_fingerprint, with_reencoded_copies)
-from deepfake_detect.evaluate import MIN_CALIBRATION_VIDEOS, calibrate_verdicts, cross_fit_verdict_mix, group_bootstrap, screen_verdict, verdict_mix
+from deepfake_detect.evaluate import (MIN_CALIBRATION_VIDEOS, calibrate_verdicts, group_bootstrap,
+                                      log_loss, screen_verdict, verdict_labels, verdict_mix, verdict_shares)
 from deepfake_detect.model import DeepfakeDetector, cpu_summary, default_model_path, format_measure, load_default, save_checkpoint, set_threads, sigmoid, unmeasured
 from deepfake_detect.train import Recipe, paired_win_rate, roc_auc
 
@@ -346,26 +348,82 @@ def report(ix, s, n_boot=300):
                 pair_ci=group_bootstrap(pair, df, n=n_boot), per_family=fams)
 
 
-def backbone_unseen(manifest, ix, oof, cal, ixs=None, n_boot=300):
+def verdicts_at(cal, y, z):
+    "`verdict_mix` of logits `z` (N,) with labels `y` (N,) 0/1 under calibration `cal` (`calibrate_verdicts`' dict)."
+    return verdict_mix(y, sigmoid(np.asarray(z, np.float64) / cal['temperature']), cal['threshold'], cal['uncertain_band'])
+
+
+def backbone_unseen(manifest, ix, oof, cal, ixs=None, n_boot=300, cal_rows=None):
     """The run's numbers on the clips the frozen backbone was not fine-tuned on (chapter 02's `backbone_training_clips`;
     PLAN.md amendment 25c), or None when `manifest` is not the shared one the backbone was trained from: `report` of
     the out-of-fold logits `oof` on them, the AUC on the clips it was (`seen_auc`, `n_seen`), their verdict mix at
-    the run's calibration `cal`, and, given `ixs` (the cross-dataset index with its `logit`), the same on those scores."""
+    the run's calibration `cal`, and, given `ixs` (the cross-dataset index with its `logit`), the same on those scores;
+    given `cal_rows` (the rows `cal` was fitted on, `calibration_rows`), also their verdicts as new videos get them
+    (`held_out_verdicts`, fold by fold): `verdict_mix_held_out`."""
     try: seen = backbone_training_clips(manifest)
     except ValueError: return None
     y = (ix.label == 'fake').values.astype(int)
-    mix = lambda y, z: verdict_mix(y, sigmoid(np.asarray(z) / cal['temperature']), cal['threshold'], cal['uncertain_band'])
+    mix = lambda y, z: verdicts_at(cal, y, z)
     was = ix.path.astype(str).isin(seen).values
     un = ~was
     r = dict(report(ix[un], oof[un], n_boot), verdict_mix=mix(y[un], oof[un]), n_seen=int(was.sum()),
              seen_auc=roc_auc(y[was], oof[was]) if len(set(y[was])) == 2 else float('nan'))
+    if cal_rows is not None: r['verdict_mix_held_out'] = held_out_verdicts(ix[un].assign(logit=oof[un]), cal_rows)['verdict_mix']
     if ixs is not None:
         u = ~ixs.path.astype(str).isin(seen).values
         ys = (ixs.label == 'fake').values.astype(int)
         d = report(ixs[u], ixs.logit.values[u], n_boot)
         r['cross_dataset'] = dict(auc=d['auc'], auc_ci=d['auc_ci'], pair_win=d['pair_win'], per_family=d['per_family'],
                                   verdict_mix=mix(ys[u], ixs.logit.values[u]))
+        if cal_rows is not None: r['cross_dataset']['verdict_mix_held_out'] = held_out_verdicts(ixs[u], cal_rows)['verdict_mix']
     return r
+
+
+CALIBRATE_ON = ('all', 'backbone-unseen', 'backbone-unseen-crossdataset')
+
+
+def calibration_rows(on, oof, xd=None, seen=()):
+    """The rows (path, label, fold, logit) the verdict is calibrated on (PLAN.md amendment 27): 'all', every clip's
+    out-of-fold logit (`oof`); 'backbone-unseen', those of the clips not in `seen` (chapter 02's
+    `backbone_training_clips`); 'backbone-unseen-crossdataset', those clips' cross-dataset logits (`xd`, with its
+    cross-dataset folds). ValueError for another name, or without `xd` for the last."""
+    if on not in CALIBRATE_ON: raise ValueError(f"calibrate on {on!r}: one of {', '.join(CALIBRATE_ON)}")
+    if on == 'all': return oof
+    d = oof if on == 'backbone-unseen' else xd
+    if d is None: raise ValueError(f"calibrating on {on!r} needs the run's cross-dataset scores")
+    return d[~d.path.astype(str).isin(set(seen))]
+
+
+def held_out_verdicts(test, fit):
+    """The verdicts of `test`'s rows (label, logit, path and its protocol's `fold`) as a new video would get them: for
+    each fold, temperature, threshold and band (`calibrate_verdicts`) fitted on the rows of `fit` whose clip is not in
+    that fold. Returns {'verdict_mix', 'm': min(share of reals REAL, of fakes FAKE), 'max_uncertain', 'log_loss'}."""
+    y = (test.label == 'fake').values.astype(int)
+    lab, p = np.empty(len(test), object), np.empty(len(test))
+    for k in np.unique(test.fold):
+        te = (test.fold == k).values
+        out = ~fit.path.isin(set(test.path[te])).values
+        c = calibrate_verdicts((fit.label[out] == 'fake').values.astype(int), fit.logit.values[out])
+        p[te] = sigmoid(test.logit.values[te] / c['temperature'])
+        lab[te] = verdict_labels(p[te], c['threshold'], c['uncertain_band'])
+    mix = verdict_shares(y, lab)
+    return dict(verdict_mix=mix, m=min(mix['real']['REAL'], mix['fake']['FAKE']),
+                max_uncertain=max(mix['real']['UNCERTAIN'], mix['fake']['UNCERTAIN']), log_loss=log_loss(y, p))
+
+
+def fit_calibration(on, manifest, oof, xd=None):
+    """(name used, `calibrate_verdicts`' dict, the rows it was fitted on) for the shipped verdict, calibrated on
+    `on` (`CALIBRATE_ON`; `oof`: the run's out-of-fold rows, `xd`: its cross-dataset rows or None). Falls back to
+    'all', saying so, when `manifest` is not the one the backbone was trained from (its clips are then all unseen) or
+    the cross-dataset scores it needs are missing."""
+    seen = ()
+    if on != 'all':
+        try: seen = backbone_training_clips(manifest)
+        except ValueError: print(f"calibrating on every clip: {manifest} is not the manifest the backbone was fine-tuned from", flush=True); on = 'all'
+    if on == 'backbone-unseen-crossdataset' and xd is None:
+        print("calibrating on every clip: no cross-dataset scores (the manifest gives no origin)", flush=True); on = 'all'
+    rows = calibration_rows(on, oof, xd, seen)
+    return on, calibrate_verdicts((rows.label == 'fake').values.astype(int), rows.logit.values), rows
 
 
 def lofo_families(ix, min_clips=15):
@@ -498,22 +556,20 @@ def finished_run(run, features):
     return ix, X, ixs, at, lofo_families(ix), feats(X, ('ship_full',), 32), (ix.label == 'fake').values.astype(int)
 
 
-def cross_dataset(ixs, X, name, augment, scale, cal, n_boot=300):
+def cross_dataset(ixs, X, name, augment, scale, n_boot=300):
     """Cross-dataset evaluation (research/generalise/PLAN.md, amendment 12): head `name` (a HEADS key or 'ens') scored
     out of fold over the folds of `ixs`, the index as chapter 02's `cross_dataset_folds` returns it (no clip of a
     video's origin, person or pair was trained on). `X`: {feature set: (N, T, F) float32} aligned with `ixs`;
     `augment`: train with the degraded copies (`ship_aug`); `scale`: {head: spread} of the main run's out-of-fold
-    logits, used to mix the ensemble (None for one head); `cal`: `calibrate_verdicts`' dict of the main run. Returns (`report`'s dict plus `verdict_mix` of `cal` on
-    these scores, `n_sources` and `protocol`; `ixs` with a `logit` column)."""
+    logits, used to mix the ensemble (None for one head). Returns (`report`'s dict plus `n_sources` and `protocol`;
+    `ixs` with a `logit` column)."""
     z = 0
     for n in (ENSEMBLE if name == 'ens' else (name,)):
         make, sets, T = HEADS[n]
         extra = feats(X, ('ship_aug',), T) if augment else None
         s = out_of_fold(ixs, feats(X, sets, T), make, extra=extra)
         z = z + (s / scale[n] if scale else s)
-    y = (ixs.label == 'fake').values.astype(int)
-    mix = verdict_mix(y, sigmoid(z / cal['temperature']), cal['threshold'], cal['uncertain_band'])
-    return (dict(report(ixs, z, n_boot), verdict_mix=mix, n_sources=int(ixs.origin.nunique()),
+    return (dict(report(ixs, z, n_boot), n_sources=int(ixs.origin.nunique()),
                  protocol='5 folds by source (chapter 02 cross_dataset_folds), out-of-fold'), ixs.assign(logit=z))
 
 
@@ -646,6 +702,10 @@ def main():
                     'unless it is larger than 25 MB, leaves a verdict unreachable, was calibrated on < 20 videos of a class, '
                     "or falls below the shipped model's out-of-fold or cross-dataset AUC")
     ap.add_argument('--force', action='store_true', help='with --ship: ship even when those checks fail')
+    ap.add_argument('--calibrate-on', choices=CALIBRATE_ON, default='backbone-unseen-crossdataset',
+                    help="the logits temperature, threshold and uncertain band are fitted on (PLAN.md amendment 27): every clip's "
+                         "out-of-fold logit, those of the clips the frozen backbone was not fine-tuned on, or (default) their "
+                         "cross-dataset logits; manifests other than the shared one use every clip")
     add_recipe_args(ap)   # chapter 05's Recipe: --recipe NAME, then --FIELD overrides (heads use head, degraded_copies)
     ap.set_defaults(recipe='shipped')
     a = ap.parse_args()
@@ -694,14 +754,19 @@ def main():
         print(head_line(key, results[key]), flush=True)
         if (name, aug) == (a.head, a.augment): oof, scale, main_key = s, sc, key
     cols = [c for c in ('path', 'label', 'method', 'family', 'fold', 'split_group', 'pair_group', 'logit') if c in ix or c == 'logit']
-    ix.assign(logit=oof)[cols].to_csv(out / 'oof.csv', index=False)
-    cal = calibrate_verdicts(y, oof)
+    oof_rows = ix.assign(logit=oof)[cols]
+    oof_rows.to_csv(out / 'oof.csv', index=False)
     xd = None
     if 'origin' in ix:   # the manifest says where each clip comes from (the shared one's source_repo)
         try: ixs = cross_dataset_folds(ix, 5, seed=0)
         except ValueError as e: print(f"cross-dataset evaluation skipped: {e}", flush=True)
-        else: xd, ixs = cross_dataset(ixs, X, a.head, a.augment, scale, cal, a.boot)
-    bu = backbone_unseen(a.data, ix, oof, cal, ixs if xd else None, a.boot)
+        else:
+            xd, ixs = cross_dataset(ixs, X, a.head, a.augment, scale, a.boot)
+            ixs = ixs[[c for c in cols if c in ixs] + ['origin']]
+    on, cal, cal_rows = fit_calibration(a.calibrate_on, a.data, oof_rows, ixs if xd else None)
+    print(f"verdict calibrated on {on} ({len(cal_rows)} clips): {json.dumps({k: v for k, v in cal.items() if k != 'verdict_mix'})}", flush=True)
+    if xd: xd['verdict_mix'] = verdicts_at(cal, (ixs.label == 'fake').values.astype(int), ixs.logit.values)
+    bu = backbone_unseen(a.data, ix, oof, cal, ixs if xd else None, a.boot, cal_rows)
     if bu:
         results[main_key]['backbone_unseen'] = bu
         print(f"on the {bu['n']} clips the backbone never saw: AUC {bu['auc']:.3f} [{bu['auc_ci'][0]:.2f}, {bu['auc_ci'][1]:.2f}]"
@@ -709,7 +774,7 @@ def main():
               + (f", cross-dataset {bu['cross_dataset']['auc']:.3f}" if 'cross_dataset' in bu else ''), flush=True)
     if xd:
         results[main_key]['cross_dataset'] = xd
-        ixs[[c for c in cols if c in ixs] + ['origin']].to_csv(out / 'oof_crossdataset.csv', index=False)
+        ixs.to_csv(out / 'oof_crossdataset.csv', index=False)
         print(f"cross-dataset ({xd['n_sources']} sources): AUC {xd['auc']:.3f} [{xd['auc_ci'][0]:.2f}, {xd['auc_ci'][1]:.2f}] "
               f"pair {xd['pair_win']:.2f} | " + ' '.join(f"{f['family']} {f['auc']:.2f}" for f in xd['per_family'])
               + f" | verdicts {xd['verdict_mix']}", flush=True)
@@ -720,12 +785,13 @@ def main():
     g = ix.split_group.values
     (head, pool) = fit_heads(a.head, F, y, g, Fd)
     frame = FrameLR().fit(*with_copies(F, y, g, Fd))
-    metrics = dict({k: v for k, v in results[main_key].items()}, verdict_mix=cal['verdict_mix'],
-                   verdict_mix_crossfit=cross_fit_verdict_mix(y, oof, ix.fold.values), protocol='5-fold group-held-out, out-of-fold',
+    metrics = dict({k: v for k, v in results[main_key].items()}, verdict_mix=verdicts_at(cal, y, oof),
+                   verdict_mix_crossfit=held_out_verdicts(oof_rows, cal_rows)['verdict_mix'], protocol='5-fold group-held-out, out-of-fold',
                    compared={k: {m: v[m] for m in ('auc', 'auc_ci', 'pair_win', 'lofo', 'features', 'degraded_auc') if m in v}
                              for k, v in results.items() if k != main_key},
                    photo=dict(verdict_mix=fcal['verdict_mix'], frame_auc=roc_auc(np.repeat(y, F.shape[1]), frame_oof.reshape(-1))))
     cfg = dict(n_frames=32, temperature=cal['temperature'], threshold=cal['threshold'], uncertain_band=cal['uncertain_band'],
+               calibration=dict(on=on, n_real=int((cal_rows.label == 'real').sum()), n_fake=int((cal_rows.label == 'fake').sum())),
                frame_temperature=fcal['temperature'], frame_threshold=fcal['threshold'], frame_uncertain_band=fcal['uncertain_band'],
                heads=dict(lstm=vars(LSTM()), pooled=dict(Cs=list(LR().Cs)) if a.head == 'ens' else None, frames=32),
                head_used='lstm', model_id=a.model_id, mix_scale=scale, autocast=True, metrics=metrics,
@@ -737,7 +803,7 @@ def main():
     save_checkpoint(build_model(head, frame, pool, scale), out / 'model', **cfg)
     save_fold_models(ix, F, y, Fd, a.head, scale, cfg, out)
     ix.assign(split=np.where(ix.fold == 0, 'valid', 'train')).to_csv(out / 'index.csv', index=False)
-    print(json.dumps({k: cfg[k] for k in ('temperature', 'threshold', 'uncertain_band', 'frame_threshold')}), cal['verdict_mix'], flush=True)
+    print(json.dumps({k: cfg[k] for k in ('temperature', 'threshold', 'uncertain_band', 'frame_threshold')}), metrics['verdict_mix'], flush=True)
     if a.ship:
         import shutil
         shipped = default_model_path().with_suffix('.json')

@@ -199,3 +199,33 @@ def test_robustness_reports_the_backbone_unseen_videos_by_their_original_paths()
     assert rb.unseen_auc(scored, paths, {'/d/a.mp4'}) == 0.5                        # a real the backbone saw is left out
     assert rb.unseen_auc(scored, paths, set()) == 0.25
     assert np.isnan(rb.unseen_auc(scored, paths, {'/d/b.mp4', '/d/e.mp4'}))          # no fake left: no AUC
+
+
+def test_calibration_rows_and_held_out_verdicts():
+    "PLAN.md amendment 27: the verdict calibrated on the backbone-unseen clips, judged fold by fold without its own clips."
+    rng = np.random.default_rng(0)
+    n = 120
+    y = np.arange(n) % 2
+    oof = pd.DataFrame(dict(path=[f'v{i}' for i in range(n)], label=np.where(y, 'fake', 'real'), fold=np.arange(n) % 4,
+                            logit=rng.normal(0, 1, n) + 2 * y))
+    seen = {f'v{i}' for i in range(0, n, 3)}
+    test_rows = th.calibration_rows('backbone-unseen', oof, seen=seen)
+    assert len(test_rows) == n - len(seen) and not test_rows.path.isin(seen).any()
+    assert th.calibration_rows('all', oof) is oof
+    with pytest.raises(ValueError): th.calibration_rows('backbone-unseen-crossdataset', oof, None, seen)
+    with pytest.raises(ValueError): th.calibration_rows('everything', oof)
+    r = th.held_out_verdicts(oof, oof)
+    for k in ('real', 'fake'): assert abs(sum(r['verdict_mix'][k].values()) - 1) < 1e-9
+    assert 0.5 < r['m'] <= 1 and r['log_loss'] < np.log(2)                          # separable scores, labelled out of sample
+    with pytest.raises(ValueError):   # fold 0's own clips are never in its calibration: nothing is left to fit it on
+        th.held_out_verdicts(oof, oof[oof.fold == 0])
+
+
+def test_fit_calibration_falls_back_to_every_clip_off_the_shared_manifest(tmp_path, capsys):
+    mf = tmp_path / 'manifest.csv'
+    pd.DataFrame({'clip': [f'c{i}.mp4' for i in range(40)], 'label': ['real', 'fake'] * 20}).to_csv(mf, index=False)
+    oof = pd.DataFrame(dict(path=[f'c{i}' for i in range(40)], label=['real', 'fake'] * 20, fold=np.arange(40) % 5,
+                            logit=np.tile([-1.0, 1.0], 20) + np.linspace(-1.5, 1.5, 40)))
+    on, cal, rows = th.fit_calibration('backbone-unseen', mf, oof)
+    assert on == 'all' and rows is oof and 'not the manifest' in capsys.readouterr().out
+    assert set(cal) >= {'temperature', 'threshold', 'uncertain_band'}
