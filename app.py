@@ -63,8 +63,11 @@ def model_card(cfg):
     if cfg.get('training_data', {}).get('train'): st.markdown(training_line(cfg['training_data']))
     if 'auc' in m:
         lo, hi = m.get('auc_ci') or (None, None)
+        bu = m.get('backbone_unseen')
         st.markdown(f"Held-out AUC **{num(m['auc'])}** (95% CI {num(lo)}–{num(hi)}) on "
-                    f"{m.get('n_scored', m.get('n', '?'))} videos never trained on; paired win rate {num(m.get('pair_win'))}.")
+                    f"{m.get('n_scored', m.get('n', '?'))} videos its heads never trained on; paired win rate {num(m.get('pair_win'))}."
+                    + (f" Its frozen backbone was fine-tuned on {bu['n_seen']} of them; on the other {bu['n']}, AUC **{num(bu['auc'])}**."
+                       if bu else ''))
     mix = m.get('verdict_mix')
     if mix:   # a Markdown table wraps to the sidebar's width; a dataframe would be cut off
         rows = [f"| {VERDICTS[l]} | {num(mix['real'][l], '.0%')} | {num(mix['fake'][l], '.0%')} |" for l in ('REAL', 'FAKE', 'UNCERTAIN')]
@@ -78,10 +81,12 @@ def model_card(cfg):
                       f"{num(xd['verdict_mix']['fake']['FAKE'], '.0%')} of fakes {VERDICTS['FAKE'].lower()}.")
     new = (m.get('backbone_unseen') or {}).get('cross_dataset') or {}
     held = new.get('verdict_mix_held_out')
-    if held: st.caption(f"On videos the backbone never saw, from sources the heads never saw, "
-                        f"calibrated without them (the nearest to a video you upload): AUC {num(new['auc'])}; "
+    fitted_here = (cfg.get('calibration') or {}).get('on') == 'backbone-unseen-crossdataset'
+    if held: st.caption("On videos the backbone never saw, from sources the heads never saw (the nearest to a video you "
+                        f"upload), each labelled by a calibration fitted without it: AUC {num(new['auc'])}; "
                         f"{num(held['real']['REAL'], '.0%')} of real videos {VERDICTS['REAL'].lower()}, "
-                        f"{num(held['fake']['FAKE'], '.0%')} of fakes {VERDICTS['FAKE'].lower()}.")
+                        f"{num(held['fake']['FAKE'], '.0%')} of fakes {VERDICTS['FAKE'].lower()}."
+                        + (" The verdict's threshold and band are fitted on such videos." if fitted_here else ''))
     table = m.get('per_family') or m.get('per_method', [])
     if table:
         key = 'family' if 'per_family' in m else 'method'

@@ -314,7 +314,7 @@ def calibrate_and_ship(checkpoint, index, out, uncertain_band=0.1, n_boot=1000, 
                        **extra):
     """Evaluate `checkpoint` on the index's valid split (an index with chapter 02's columns, `split` and `cache`
     included), calibrate it there (temperature by log-loss, threshold by balanced accuracy, `choose_threshold`; the
-    shipped model's protocol uses out-of-fold scores and the EER instead: `calibrate_verdicts`) and save it to `out` with the report
+    shipped model's protocol uses held-out scores and the EER instead: `calibrate_verdicts`) and save it to `out` with the report
     as `metrics` and `extra` in its config; returns the report (`evaluate_scores`'s dict plus `log_loss_crossfit`).
     CheckpointError when `checkpoint` cannot be loaded."""
     model, cfg = load_checkpoint(checkpoint)

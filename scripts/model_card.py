@@ -45,7 +45,8 @@ def merge_robustness(json_path, rows):
 
 def merge_crossfit(json_path, oof_csv):
     """Store the cross-fitted verdict mix (chapter 06's `cross_fit_verdict_mix`) of a training run's out-of-fold
-    scores in the checkpoint config, after checking they are this checkpoint's (same AUC)."""
+    scores in the checkpoint config, after checking they are this checkpoint's (same AUC), for a checkpoint calibrated
+    on every clip's out-of-fold scores (one calibrated otherwise had it recorded by scripts/train_head.py itself)."""
     import pandas as pd
     from deepfake_detect.evaluate import cross_fit_verdict_mix
     from deepfake_detect.train import roc_auc
@@ -53,6 +54,9 @@ def merge_crossfit(json_path, oof_csv):
     y, z = (oof.label == 'fake').astype(int).values, oof.logit.values
 
     def change(cfg):
+        if (cfg.get('calibration') or {}).get('on', 'all') != 'all':
+            raise SystemExit(f"--oof: this checkpoint's verdict is calibrated on {cfg['calibration']['on']}, and its run "
+                             "recorded the cross-fitted mix that way; refitting it on every clip would misstate it")
         if abs(roc_auc(y, z) - cfg['metrics']['auc']) > 1e-9:
             raise SystemExit(f"{oof_csv}: its AUC {roc_auc(y, z):.4f} is not the checkpoint's {cfg['metrics']['auc']:.4f}: another run's scores")
         cfg['metrics']['verdict_mix_crossfit'] = cross_fit_verdict_mix(y, z, oof.fold.values)
@@ -124,6 +128,8 @@ def backbone_unseen_text(cfg):
         bu, where = rep['backbone_unseen'], (f" (measured on the rebuild of {rep['date']} on {rep['machine']}, with the same "
                                              "command: its heads and calibration, under Results)")
     mix, xd = bu.get('verdict_mix') or {}, bu.get('cross_dataset') or {}
+    on = (cfg.get('calibration') or {}).get('on', 'all') if not where else 'all'
+    own = " (at the shipped calibration, fitted on these very scores)"
     fams = ', '.join(f"{f['family']} {f['auc']:.2f}" for f in bu.get('per_family', []))
     return [f"**Clips the backbone never saw.** The frozen backbone was itself fine-tuned on {bu['n_seen']} of these "
             f"{bu['n'] + bu['n_seen']} videos (the training groups of the old 255-clip split, rebuilt by chapter 02's "
@@ -131,10 +137,11 @@ def backbone_unseen_text(cfg):
             f"saw. On the {bu['n']} others{where}: out-of-fold AUC {ci(bu['auc'], bu.get('auc_ci'))} (on the "
             f"{bu['n_seen']}: {format_measure(bu.get('seen_auc'))}), paired win rate {ci(bu.get('pair_win'), bu.get('pair_ci'))}"
             + (f"; by family {fams}" if fams else '')
-            + (f"; real videos {shares_text(mix['real'])}, fake videos {shares_text(mix['fake'])}" if mix else '')
+            + (f"; real videos {shares_text(mix['real'])}, fake videos {shares_text(mix['fake'])}"
+               + (own if on == 'backbone-unseen' else '') if mix else '')
             + (f". Cross-dataset on them: AUC {ci(xd['auc'], xd.get('auc_ci'))}"
                + (f", real videos {shares_text(xd['verdict_mix']['real'])}, fake videos {shares_text(xd['verdict_mix']['fake'])}"
-                  if xd.get('verdict_mix') else '') if xd else '')
+                  + (own if on == 'backbone-unseen-crossdataset' else '') if xd.get('verdict_mix') else '') if xd else '')
             + ". These are the nearer estimate of what the model does on videos from elsewhere"
             + (f". Labelled as new videos are (each fold's cross-dataset scores by a temperature, threshold and band fitted "
                f"without that fold's videos): real videos {shares_text(held['real'])}, fake videos {shares_text(held['fake'])}"
@@ -347,7 +354,9 @@ def card(cfg):
                       [(VERDICT[l], (lambda l: lambda r: f"{r[l]:.0%}")(l)) for l in ('REAL', 'FAKE', 'UNCERTAIN')]), '']
         cx = m.get('verdict_mix_crossfit')
         if cx:
-            out += [f"Threshold and band were fitted on {'these' if cal['on'] == 'all' else 'some of these'} scores, which could flatter the mix; cross-fitted "
+            fitted_on = {'all': 'these scores', 'backbone-unseen': f"these scores of {cal['n_real'] + cal['n_fake']} of the videos",
+                         'backbone-unseen-crossdataset': f"the cross-dataset scores of {cal['n_real'] + cal['n_fake']} of these videos"}[cal['on']]
+            out += [f"Threshold and band were fitted on {fitted_on}, which could flatter the mix; cross-fitted "
                     "(each fold's videos labelled by a temperature, threshold and band fitted as above on the other four "
                     f"folds' videos): real videos {shares_text(cx['real'])}; fake videos "
                     f"{shares_text(cx['fake'])}.", '']
@@ -409,11 +418,11 @@ def card(cfg):
             'test-time mirroring, moved out-of-fold, left-out and unseen-origin AUC by +0.0096, +0.0069 and +0.0098 '
             '(inside the intervals; research/README.md). What remains untried is a full fine-tune with a cue made for lip-sync and reenactment (motion, or '
             'the mouth against the audio where clips have sound), which needs more than self-blends.',
-            '- Fakes with lively head motion are caught less often than still ones, and real videos are not (the shipped '
-            'verdicts by head-motion tercile: `python research/generalise/identity.py --index runs/shared_index.csv '
-            '--features runs/features-reenc --out runs/identity --motion-report runs/head-bf16/oof.csv`, after the same '
-            'command without `--motion-report`; research/README.md): a talking-head generator that moves the head freely is '
-            'harder for it than these still avatars.',
+            '- Fakes with lively head motion are caught less often than still ones, and real videos are not (the verdicts '
+            'by head-motion tercile, measured at an earlier model\'s calibration, research/README.md; for this one: `python '
+            'research/generalise/identity.py --index runs/shared_index.csv --features runs/features-reenc --out runs/identity '
+            f"--motion-report {run}/oof.csv`, after the same command without `--motion-report`): a talking-head generator that "
+            'moves the head freely is harder for it than these still avatars.',
             f'- Scores degrade with heavy compression and small faces (the app warns about faces under {SMALL_FACE_PX} px and unknown codecs).',
             '- “Likely real” is not a guarantee. Use it as one signal among others, never as proof.', '']
     return '\n'.join(out)

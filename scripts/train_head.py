@@ -363,19 +363,18 @@ def backbone_unseen(manifest, ix, oof, cal, ixs=None, n_boot=300, cal_rows=None)
     try: seen = backbone_training_clips(manifest)
     except ValueError: return None
     y = (ix.label == 'fake').values.astype(int)
-    mix = lambda y, z: verdicts_at(cal, y, z)
     was = ix.path.astype(str).isin(seen).values
     un = ~was
-    r = dict(report(ix[un], oof[un], n_boot), verdict_mix=mix(y[un], oof[un]), n_seen=int(was.sum()),
+    r = dict(report(ix[un], oof[un], n_boot), verdict_mix=verdicts_at(cal, y[un], oof[un]), n_seen=int(was.sum()),
              seen_auc=roc_auc(y[was], oof[was]) if len(set(y[was])) == 2 else float('nan'))
-    if cal_rows is not None: r['verdict_mix_held_out'] = held_out_verdicts(ix[un].assign(logit=oof[un]), cal_rows)['verdict_mix']
+    if cal_rows is not None: r['verdict_mix_held_out'] = held_out_verdicts(ix[un].assign(logit=oof[un]), cal_rows, ix)['verdict_mix']
     if ixs is not None:
         u = ~ixs.path.astype(str).isin(seen).values
         ys = (ixs.label == 'fake').values.astype(int)
         d = report(ixs[u], ixs.logit.values[u], n_boot)
         r['cross_dataset'] = dict(auc=d['auc'], auc_ci=d['auc_ci'], pair_win=d['pair_win'], per_family=d['per_family'],
-                                  verdict_mix=mix(ys[u], ixs.logit.values[u]))
-        if cal_rows is not None: r['cross_dataset']['verdict_mix_held_out'] = held_out_verdicts(ixs[u], cal_rows)['verdict_mix']
+                                  verdict_mix=verdicts_at(cal, ys[u], ixs.logit.values[u]))
+        if cal_rows is not None: r['cross_dataset']['verdict_mix_held_out'] = held_out_verdicts(ixs[u], cal_rows, ixs)['verdict_mix']
     return r
 
 
@@ -394,15 +393,18 @@ def calibration_rows(on, oof, xd=None, seen=()):
     return d[~d.path.astype(str).isin(set(seen))]
 
 
-def held_out_verdicts(test, fit):
+def held_out_verdicts(test, fit, folds=None):
     """The verdicts of `test`'s rows (label, logit, path and its protocol's `fold`) as a new video would get them: for
     each fold, temperature, threshold and band (`calibrate_verdicts`) fitted on the rows of `fit` whose clip is not in
-    that fold. Returns {'verdict_mix', 'm': min(share of reals REAL, of fakes FAKE), 'max_uncertain', 'log_loss'}."""
+    that fold. `folds`: the whole protocol's rows (path, fold) when `test` is part of it (default `test`), so that
+    no clip of the fold, tested or not, is in its calibration. Returns {'verdict_mix', 'm': min(share of reals REAL,
+    of fakes FAKE), 'max_uncertain', 'log_loss'}."""
+    folds = test if folds is None else folds
     y = (test.label == 'fake').values.astype(int)
     lab, p = np.empty(len(test), object), np.empty(len(test))
     for k in np.unique(test.fold):
         te = (test.fold == k).values
-        out = ~fit.path.isin(set(test.path[te])).values
+        out = ~fit.path.isin(set(folds.path[folds.fold == k])).values
         c = calibrate_verdicts((fit.label[out] == 'fake').values.astype(int), fit.logit.values[out])
         p[te] = sigmoid(test.logit.values[te] / c['temperature'])
         lab[te] = verdict_labels(p[te], c['threshold'], c['uncertain_band'])
@@ -532,6 +534,8 @@ def judge(res, control='ens', rules=None):
     returned as {name: (passed, failed conditions)}. Every entry with a verdict mix is judged, including those a
     plan reports beside its candidates (PLAN.md says which are candidates)."""
     out = {}
+    if control not in res:   # a descriptive screen (PLAN.md says so): reported, not judged
+        print(f"no {control!r} in this screen: nothing judged", flush=True); return out
     for name, r in res.items():
         if name == control or not isinstance(r, dict) or 'verdict_mix' not in r: continue
         out[name] = screen_verdict(r, res[control], **(rules or {}).get(name, {}))
@@ -675,7 +679,8 @@ def ship_problems(cfg, weights, shipped=None):
     m, out = cfg['metrics'], []
     mb = Path(weights).stat().st_size / 2 ** 20
     if mb > MAX_SHIP_MB: out.append(f"weights {mb:.1f} MB > {MAX_SHIP_MB} MB")
-    n = min(m.get('n_real', 0), m.get('n_fake', 0))
+    cal = cfg.get('calibration') or m   # the videos temperature, threshold and band were fitted on
+    n = min(cal.get('n_real', 0), cal.get('n_fake', 0))
     if n < MIN_CALIBRATION_VIDEOS: out.append(f"only {n} videos of a class: too few to calibrate a shipped verdict")
     mix = m.get('verdict_mix') or {}
     for k, label in (('real', 'REAL'), ('fake', 'FAKE')):

@@ -52,8 +52,13 @@ def test_landing_page():
     assert len(at.radio) == 1 and len(at.radio[0].options) == 3
     assert 'Trained on' in texts(at) and 'self-blended pseudo-fakes' in texts(at)   # what the model learned from
     assert 'Verdicts on held-out videos' in texts(at) and '(cross-fitted)' in texts(at)   # the verdict mix, both ways
-    xd = json.loads((ROOT / 'deepfake_detect' / 'models' / 'default.json').read_text())['metrics']['cross_dataset']
-    assert f"sources never seen in training (cross-dataset): AUC {xd['auc']:.2f}" in texts(at)   # and on unseen sources
+    m = json.loads((ROOT / 'deepfake_detect' / 'models' / 'default.json').read_text())['metrics']
+    assert f"sources never seen in training (cross-dataset): AUC {m['cross_dataset']['auc']:.2f}" in texts(at)   # and on unseen sources
+    bu = m['backbone_unseen']   # the videos the backbone never saw (research/generalise/PLAN.md, amendments 25c and 27)
+    assert f"fine-tuned on {bu['n_seen']} of them; on the other {bu['n']}, AUC **{bu['auc']:.2f}**" in texts(at)
+    held = bu['cross_dataset']['verdict_mix_held_out']
+    assert (f"each labelled by a calibration fitted without it: AUC {bu['cross_dataset']['auc']:.2f}; {held['real']['REAL']:.0%} of real "
+            f"videos likely real, {held['fake']['FAKE']:.0%} of fakes likely manipulated") in texts(at)
 
 
 def _panel(root, cfg):

@@ -27,7 +27,10 @@ def test_ship_problems():
     worse['metrics']['auc'] -= 0.01
     worse['metrics']['cross_dataset']['auc'] -= 0.01
     worse['metrics']['verdict_mix']['real']['REAL'] = 0.0
-    worse['metrics']['n_fake'] = 10
+    worse['calibration']['n_fake'] = 10                                   # the videos the verdict was calibrated on
+    old = copy.deepcopy(cfg)
+    old.pop('calibration'); old['metrics']['n_fake'] = 12                 # a checkpoint from before: all its videos
+    assert any('only 12 videos of a class' in p for p in th.ship_problems(old, weights, cfg))
     got = ' | '.join(th.ship_problems(worse, weights, cfg))
     for why in ('out-of-fold AUC', 'cross-dataset AUC', 'no held-out real video gets REAL', 'only 10 videos of a class'):
         assert why in got, (why, got)
@@ -55,6 +58,11 @@ def test_reproduction_is_recorded_beside_the_shipped_numbers(tmp_path):
     mc = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(mc)
     cfg = json.loads(SHIPPED.with_suffix('.json').read_text())
+    cfg['metrics'].pop('backbone_unseen', None)     # a checkpoint from before amendment 25c: read from its rebuild
+    row = lambda c, auc, pair, real, fake: dict(condition=c, n=112, no_face=0, errors=0, auc=auc, auc_ci=[auc - 0.07, auc + 0.07],
+                                                pair_win=pair, real_flagged=real, fake_flagged=fake)
+    cfg['robustness'] = {r['condition']: r for r in (row('original', 0.8849, 0.92, 0.20, 0.80), row('crf35', 0.7774, 0.81, 0.16, 0.52),
+                                                     row('half', 0.7810, 0.83, 0.26, 0.62))}   # fold 0 alone, as before amendment 25
     ck = tmp_path / 'model.json'
     ck.write_text(json.dumps(cfg))
     rerun = copy.deepcopy(cfg)                      # the same recipe, run again elsewhere
@@ -117,6 +125,7 @@ def test_judge_applies_each_amendments_rule(capsys):
     assert out['b'][1][-1] == 'reenactment left out -0.100' and 'recut_zeros' not in out
     assert th.judge(res, rules={'a': dict(xd_gain=0.005)})['a'] == (True, [])
     assert 'a: taken' in capsys.readouterr().out
+    assert th.judge({'probe': res['a']}) == {} and 'nothing judged' in capsys.readouterr().out   # descriptive: no control
 
 
 def test_training_fingerprints_are_recorded_only_for_the_clips_counted(tmp_path):
@@ -206,19 +215,27 @@ def test_calibration_rows_and_held_out_verdicts():
     rng = np.random.default_rng(0)
     n = 120
     y = np.arange(n) % 2
-    oof = pd.DataFrame(dict(path=[f'v{i}' for i in range(n)], label=np.where(y, 'fake', 'real'), fold=np.arange(n) % 4,
+    oof = pd.DataFrame(dict(path=[f'v{i}' for i in range(n)], label=np.where(y, 'fake', 'real'), fold=(np.arange(n) // 2) % 4,
                             logit=rng.normal(0, 1, n) + 2 * y))
     seen = {f'v{i}' for i in range(0, n, 3)}
     test_rows = th.calibration_rows('backbone-unseen', oof, seen=seen)
     assert len(test_rows) == n - len(seen) and not test_rows.path.isin(seen).any()
     assert th.calibration_rows('all', oof) is oof
+    xd = oof.assign(fold=(np.arange(n) // 3) % 5, logit=oof.logit - 1)        # the same clips on cross-dataset folds
+    got = th.calibration_rows('backbone-unseen-crossdataset', oof, xd, seen)
+    assert got.path.tolist() == test_rows.path.tolist() and (got.logit.values == test_rows.logit.values - 1).all()
     with pytest.raises(ValueError): th.calibration_rows('backbone-unseen-crossdataset', oof, None, seen)
     with pytest.raises(ValueError): th.calibration_rows('everything', oof)
     r = th.held_out_verdicts(oof, oof)
     for k in ('real', 'fake'): assert abs(sum(r['verdict_mix'][k].values()) - 1) < 1e-9
-    assert 0.5 < r['m'] <= 1 and r['log_loss'] < np.log(2)                          # separable scores, labelled out of sample
+    assert r['m'] > 0.5 and r['log_loss'] < np.log(2)                                # separable scores, labelled out of sample
     with pytest.raises(ValueError):   # fold 0's own clips are never in its calibration: nothing is left to fit it on
         th.held_out_verdicts(oof, oof[oof.fold == 0])
+    unseen0 = test_rows[test_rows.fold == 0]   # judged: fold 0's unseen clips; fitted: all of fold 0, seen ones too
+    with pytest.warns(Warning, match='too little evidence'):   # alone, the seen clips of the fold would stay in
+        th.held_out_verdicts(unseen0, oof[oof.fold == 0])
+    with pytest.raises(ValueError):   # given the whole protocol, every clip of the fold is left out, tested or not
+        th.held_out_verdicts(unseen0, oof[oof.fold == 0], oof)
 
 
 def test_fit_calibration_falls_back_to_every_clip_off_the_shared_manifest(tmp_path, capsys):

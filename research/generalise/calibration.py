@@ -34,12 +34,12 @@ def main():
     oof, xd = pd.read_csv(run / 'oof.csv'), pd.read_csv(run / 'oof_crossdataset.csv')
     seen = backbone_training_clips(th.SHARED_MANIFEST)
     rows = {k: th.calibration_rows(on, oof, xd, seen) for k, on in NAMES.items()}
-    unseen = {'cross-dataset': rows['c'], 'out-of-fold': rows['b']}
+    unseen = {'cross-dataset': (rows['c'], xd), 'out-of-fold': (rows['b'], oof)}   # judged rows, their whole protocol
     print(f"{len(rows['b'])} backbone-unseen clips out of fold, {len(rows['c'])} on the cross-dataset folds", flush=True)
     res = {judged: {} for judged in unseen}
-    for judged, test in unseen.items():
+    for judged, (test, folds) in unseen.items():
         for k in NAMES:
-            r = res[judged][k] = th.held_out_verdicts(test, rows[k])
+            r = res[judged][k] = th.held_out_verdicts(test, rows[k], folds)
             print(f"{judged:13s} ({k}) m {r['m']:.3f} log-loss {r['log_loss']:.3f} max uncertain {r['max_uncertain']:.2f} "
                   f"| {json.dumps(r['verdict_mix'])}", flush=True)
     res['fitted'] = {}   # each calibration on all its rows: what would ship
