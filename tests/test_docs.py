@@ -153,24 +153,36 @@ def test_model_card_reports_cross_dataset_only_when_measured():
     xd = cfg['metrics']['cross_dataset']
     assert f"AUC {xd['auc']:.2f} [{xd['auc_ci'][0]:.2f}, {xd['auc_ci'][1]:.2f}]" in card(cfg).split('**Cross-dataset** (')[1]
     del cfg['metrics']['cross_dataset']   # a checkpoint trained before the protocol had it (and rebuilt before it, too)
+    cfg['metrics']['backbone_unseen'].pop('cross_dataset')
+    cfg.pop('calibration')                # calibrated on every clip's out-of-fold scores, as such a run did
     cfg.pop('reproductions', None)
     assert 'ross-dataset' not in card(cfg)
 
 
 def test_model_card_reports_the_verdict_mix_and_its_cross_fit():
-    card = _script('model_card').card(json.loads((ROOT/'deepfake_detect'/'models'/'default.json').read_text()))
-    assert '## Verdicts' in card and 'cross-fitted' in card and '## Robustness' in card
+    card = _script('model_card').card
+    cfg = json.loads((ROOT/'deepfake_detect'/'models'/'default.json').read_text())
+    text = card(cfg)
+    assert '## Verdicts' in text and 'cross-fitted' in text and '## Robustness' in text
+    cal = cfg['calibration']   # what the verdict was fitted on, and on how many videos (PLAN.md amendment 27)
+    assert f"{cal['n_real']} real and {cal['n_fake']} fake videos" in text
+    if cal['on'] == 'backbone-unseen-crossdataset':
+        assert 'equal error rate of the cross-dataset scores of the videos the backbone never saw' in text
+        assert 'fitted on these very scores' in text.split('Cross-dataset on them', 1)[1].split('. ', 1)[0]
+    cfg.pop('calibration')   # a checkpoint from before: calibrated on every clip's out-of-fold scores
+    old = card(cfg)
+    assert 'equal error rate of the out-of-fold scores of every video' in old and 'fitted on these very scores' not in old
 
 
 def test_readme_limits_quote_the_backbone_unseen_numbers():
-    "The README's limits quote the clips the backbone never saw, from the checkpoint or its latest rebuild that measured them."
+    "The README's limits quote the shipped checkpoint's numbers on the clips the backbone never saw, and its robustness."
     cfg = json.loads((ROOT/'deepfake_detect'/'models'/'default.json').read_text())
-    rep = next((r for r in reversed(cfg.get('reproductions', [])) if r.get('backbone_unseen')), None)
-    bu = cfg['metrics'].get('backbone_unseen') or rep['backbone_unseen']
+    bu = cfg['metrics']['backbone_unseen']
+    xd, mix = bu['cross_dataset'], bu['cross_dataset']['verdict_mix_held_out']
     flat = ' '.join(README.read_text(encoding='utf-8').split('## Model', 1)[1].split('\n## ', 1)[0].split())
     pct = lambda share: f"{share:.0%}".replace('%', ' %')
-    assert (f"fine-tuned on {bu['n_seen']} of these clips; on the {bu['n']} it never saw, a rebuild scores AUC {bu['auc']:.2f} "
-            f"({bu['cross_dataset']['auc']:.2f} across sources) and calls {pct(bu['verdict_mix']['real']['REAL'])} of reals "
-            f"*Likely real*, {pct(bu['verdict_mix']['fake']['FAKE'])} of fakes") in flat
-    rob = rep['robustness_auc']
+    assert (f"fine-tuned on {bu['n_seen']} of these clips; on the {bu['n']} it never saw it scores AUC {bu['auc']:.2f} "
+            f"({xd['auc']:.2f} across sources), and the verdict, calibrated on other such videos, calls {pct(mix['real']['REAL'])} of "
+            f"their reals *Likely real* and {pct(mix['fake']['FAKE'])} of fakes") in flat
+    rob = {k: r['auc'] for k, r in cfg['robustness'].items()}
     assert f"CRF 35 costs it {rob['original'] - rob['crf35']:.2f} AUC" in flat
