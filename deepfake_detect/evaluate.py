@@ -6,8 +6,8 @@
 __all__ = ['MIN_CALIBRATION_VIDEOS', 'score_cached', 'log_loss', 'fit_temperature', 'cross_fit_temperature', 'auc_of',
            'group_bootstrap', 'per_method_table', 'per_group_table', 'evaluate_scores', 'plot_report',
            'choose_threshold', 'video_embeddings', 'leave_one_method_out', 'equal_error_threshold', 'verdict_shares',
-           'verdict_mix', 'fit_band', 'CalibrationWarning', 'calibrate_verdicts', 'cross_fit_verdict_mix',
-           'calibrate_and_ship', 'screen_verdict', 'score_track', 'sigmoid']
+           'verdict_mix', 'fit_band', 'CalibrationWarning', 'calibrate_verdicts', 'cross_fit_verdicts',
+           'cross_fit_verdict_mix', 'calibrate_and_ship', 'screen_verdict', 'score_track', 'sigmoid']
 
 # %% ../nbs/06_evaluate.ipynb #f91b84ed
 import json
@@ -296,18 +296,26 @@ def calibrate_verdicts(y, logits, accuracy=0.80, max_uncertain=0.20):
     band = fit_band(y, p, thr, accuracy, max_uncertain)
     return dict(temperature=T, threshold=thr, uncertain_band=band, verdict_mix=verdict_mix(y, p, thr, band))
 
-def cross_fit_verdict_mix(y, logits, folds, **kwargs):
-    """`verdict_mix` where the videos of each fold (`folds` (N,), e.g. chapter 02's `assign_folds`) are labelled by
-    a `calibrate_verdicts` fitted on the other folds: the verdict mix a new video can expect. Every fold's complement
-    must hold reals and fakes (ValueError otherwise); `kwargs` go to `calibrate_verdicts`."""
+def cross_fit_verdicts(y, logits, folds, fit=None, **kwargs):
+    """(verdict labels (N,) str, calibrated P(fake) (N,) float64) of held-out video logits (N,) with labels `y` 0/1,
+    each fold's videos (`folds` (N,), e.g. chapter 02's `assign_folds`) labelled by a `calibrate_verdicts` fitted
+    without that fold: on the other folds' videos, or, given `fit` = (labels, logits, folds) of the rows to fit on
+    (other scores, other videos: their fold in the same protocol, -1 for none), on those outside the fold. ValueError
+    when a fold's complement lacks a class; `kwargs` go to `calibrate_verdicts`."""
     y, z, folds = np.asarray(y), np.asarray(logits, np.float64), np.asarray(folds)
-    lab = np.empty(len(y), object)
+    fy, fz, ff = (y, z, folds) if fit is None else (np.asarray(fit[0]), np.asarray(fit[1], np.float64), np.asarray(fit[2]))
+    lab, p = np.empty(len(y), object), np.empty(len(y))
     for k in np.unique(folds):
-        te = folds == k
-        if len(np.unique(y[~te])) < 2: raise ValueError(f"without fold {k} only one class is left: nothing to calibrate on")
-        c = calibrate_verdicts(y[~te], z[~te], **kwargs)
-        lab[te] = verdict_labels(sigmoid(z[te] / c['temperature']), c['threshold'], c['uncertain_band'])
-    return verdict_shares(y, lab)
+        te, out = folds == k, ff != k
+        if len(np.unique(fy[out])) < 2: raise ValueError(f"without fold {k} only one class is left: nothing to calibrate on")
+        c = calibrate_verdicts(fy[out], fz[out], **kwargs)
+        p[te] = sigmoid(z[te] / c['temperature'])
+        lab[te] = verdict_labels(p[te], c['threshold'], c['uncertain_band'])
+    return lab, p
+
+def cross_fit_verdict_mix(y, logits, folds, fit=None, **kwargs):
+    """`verdict_mix` of `cross_fit_verdicts`: the verdict mix a new video can expect."""
+    return verdict_shares(y, cross_fit_verdicts(y, logits, folds, fit, **kwargs)[0])
 
 # %% ../nbs/06_evaluate.ipynb #eef74011
 def calibrate_and_ship(checkpoint, index, out, uncertain_band=0.1, n_boot=1000, model_id=None, head='lstm',

@@ -354,8 +354,8 @@ def card(cfg):
                       [(VERDICT[l], (lambda l: lambda r: f"{r[l]:.0%}")(l)) for l in ('REAL', 'FAKE', 'UNCERTAIN')]), '']
         cx = m.get('verdict_mix_crossfit')
         if cx:
-            fitted_on = {'all': 'these scores', 'backbone-unseen': f"these scores of {cal['n_real'] + cal['n_fake']} of the videos",
-                         'backbone-unseen-crossdataset': f"the cross-dataset scores of {cal['n_real'] + cal['n_fake']} of these videos"}[cal['on']]
+            fitted_on = ('these scores' if cal['on'] == 'all' else
+                         f"{CALIBRATED_ON[cal['on']]}, {cal['n_real'] + cal['n_fake']} of these videos")
             out += [f"Threshold and band were fitted on {fitted_on}, which could flatter the mix; cross-fitted "
                     "(each fold's videos labelled by a temperature, threshold and band fitted as above on the other four "
                     f"folds' videos): real videos {shares_text(cx['real'])}; fake videos "

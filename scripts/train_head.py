@@ -31,8 +31,8 @@ from torch import nn
 from deepfake_detect.cli import UsageError, add_recipe_args, args_recipe
 from deepfake_detect.data import (assign_folds, backbone_training_clips, cross_dataset_folds, default_cache_root, family_of, index_manifest, is_copy, load_record, merged_groups,
                                   normalize_clip, pick_frames, preprocess, video_fingerprint, with_reencoded_copies)
-from deepfake_detect.evaluate import (MIN_CALIBRATION_VIDEOS, calibrate_verdicts, group_bootstrap,
-                                      log_loss, screen_verdict, verdict_labels, verdict_mix, verdict_shares)
+from deepfake_detect.evaluate import (MIN_CALIBRATION_VIDEOS, calibrate_verdicts, cross_fit_verdicts, group_bootstrap,
+                                      log_loss, screen_verdict, verdict_mix, verdict_shares)
 from deepfake_detect.model import DeepfakeDetector, cpu_summary, default_model_path, format_measure, load_default, save_checkpoint, set_threads, sigmoid, unmeasured
 from deepfake_detect.train import Recipe, paired_win_rate, roc_auc
 
@@ -395,19 +395,15 @@ def calibration_rows(on, oof, xd=None, seen=()):
 
 def held_out_verdicts(test, fit, folds=None):
     """The verdicts of `test`'s rows (label, logit, path and its protocol's `fold`) as a new video would get them: for
-    each fold, temperature, threshold and band (`calibrate_verdicts`) fitted on the rows of `fit` whose clip is not in
-    that fold. `folds`: the whole protocol's rows (path, fold) when `test` is part of it (default `test`), so that
-    no clip of the fold, tested or not, is in its calibration. Returns {'verdict_mix', 'm': min(share of reals REAL,
-    of fakes FAKE), 'max_uncertain', 'log_loss'}."""
+    each fold, temperature, threshold and band fitted on the rows of `fit` whose clip is not in that fold (chapter 06's
+    `cross_fit_verdicts`). `folds`: the whole protocol's rows (path, fold) when `test` is part of it (default `test`),
+    so that no clip of the fold, tested or not, is in its calibration. Returns {'verdict_mix', 'm': min(share of reals
+    REAL, of fakes FAKE), 'max_uncertain', 'log_loss'}."""
     folds = test if folds is None else folds
     y = (test.label == 'fake').values.astype(int)
-    lab, p = np.empty(len(test), object), np.empty(len(test))
-    for k in np.unique(test.fold):
-        te = (test.fold == k).values
-        out = ~fit.path.isin(set(folds.path[folds.fold == k])).values
-        c = calibrate_verdicts((fit.label[out] == 'fake').values.astype(int), fit.logit.values[out])
-        p[te] = sigmoid(test.logit.values[te] / c['temperature'])
-        lab[te] = verdict_labels(p[te], c['threshold'], c['uncertain_band'])
+    fit_fold = fit.path.map(dict(zip(folds.path, folds.fold))).fillna(-1).values   # -1: in none of the protocol's folds
+    lab, p = cross_fit_verdicts(y, test.logit.values, test.fold.values,
+                                fit=((fit.label == 'fake').values.astype(int), fit.logit.values, fit_fold))
     mix = verdict_shares(y, lab)
     return dict(verdict_mix=mix, m=min(mix['real']['REAL'], mix['fake']['FAKE']),
                 max_uncertain=max(mix['real']['UNCERTAIN'], mix['fake']['UNCERTAIN']), log_loss=log_loss(y, p))
