@@ -22,6 +22,13 @@ the same code with 0 epochs. Prints and writes OUT/screen-FIRST.json.
     python research/generalise/toptune.py screen --index runs/shared_index.csv --out runs/toptune --first 15 --no-baseline --sbi-only --compressed
     python research/generalise/toptune.py cache-img --index runs/shared_index.csv --out runs/toptune
     python research/generalise/toptune.py screen --index runs/shared_index.csv --out runs/toptune --first 0 --no-baseline --sbi-only --epochs 2
+
+Amendment 28 reads the screen on the clips the shipped backbone was never fine-tuned on (chapter 02's
+`backbone_training_clips`) over all five folds, without whole-file copies; each fold's scores are saved as it ends
+(OUT/scores-TAG.npz) and the readout over the finished folds rewritten (OUT/screen-TAG.json, key `unseen`):
+
+    python research/generalise/toptune.py cache-img --index runs/shared_index.csv --out runs/toptune28 --no-copies
+    python research/generalise/toptune.py screen --index runs/shared_index.csv --out runs/toptune28 --first 0 --sbi-only --folds 0 1 2 3 4 --no-copies
 """
 import argparse, json, sys, time
 from pathlib import Path
@@ -33,9 +40,9 @@ from safetensors.torch import load_file, save_file
 from torch import nn
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2] / 'scripts'))
-from train_head import LR, LSTM, degradation, degrade, lofo_families  # noqa: E402
+from train_head import LR, LSTM, SHARED_MANIFEST, degradation, degrade, lofo, lofo_families, report  # noqa: E402
 from deepfake_detect.blend import self_blend_clip   # noqa: E402
-from deepfake_detect.data import (assign_folds, default_cache_root, family_of, is_copy, load_record,  # noqa: E402
+from deepfake_detect.data import (assign_folds, backbone_training_clips, default_cache_root, family_of, is_copy, load_record,  # noqa: E402
                                   normalize_clip, pick_frames, with_reencoded_copies)
 from deepfake_detect.model import autocast, load_default, set_threads   # noqa: E402
 from deepfake_detect.train import roc_auc   # noqa: E402
@@ -80,14 +87,16 @@ def sbi(crops, lms, row):
     return torch.from_numpy(hwc).permute(0, 3, 1, 2)
 
 
-def build_cache(index, out, log=print, images=False):
-    "Stage `cache` (`images`: stage `cache-img`, the crops themselves)."
+def build_cache(index, out, log=print, images=False, copies=True):
+    "Stage `cache` (`images`: stage `cache-img`, the crops themselves; without `copies`, no whole-file copy: amendment 28)."
     ship, cfg = load_default()
     net = ship.backbone.net.eval()
     ok = index[index.status == 'ok']
-    both = with_reencoded_copies(ok.assign(split='train'), default_cache_root(), copies=1, seed=0, workers=2, progress=False)
-    copies = both[is_copy(both) & (both.status == 'ok')]
-    copy_of = dict(zip(copies.source, copies.cache))
+    copy_of = {}
+    if copies:
+        both = with_reencoded_copies(ok.assign(split='train'), default_cache_root(), copies=1, seed=0, workers=2, progress=False)
+        made = both[is_copy(both) & (both.status == 'ok')]
+        copy_of = dict(zip(made.source, made.cache))
     acts = {v: [] for v in VERSIONS}
     meta, t0 = [], time.time()
     act = lambda c: bottom(net, normalize_clip(c, cfg['mean'], cfg['std'])).to(torch.bfloat16)
@@ -104,7 +113,8 @@ def build_cache(index, out, log=print, images=False):
             if (k + 1) % 50 == 0: log(f"cache: {k + 1}/{len(ok)} clips, {(time.time() - t0) / (k + 1):.1f} s/clip", flush=True)
     out.mkdir(parents=True, exist_ok=True)
     prefix = 'imgs' if images else 'acts'
-    for v in VERSIONS: save_file({'acts': torch.stack(acts[v]).contiguous()}, str(out / f'{prefix}-{v}.safetensors'))
+    for v in VERSIONS:
+        if acts[v]: save_file({'acts': torch.stack(acts[v]).contiguous()}, str(out / f'{prefix}-{v}.safetensors'))
     meta = pd.DataFrame(meta)
     if images and (out / 'acts.csv').exists():   # both caches are read through one acts.csv
         assert meta.equals(pd.read_csv(out / 'acts.csv')), 'imgs-* rows differ from acts-*: rebuild both'
@@ -211,7 +221,7 @@ def tuned_features(net, clf, first, A, chunk=256):
     `finetune`."""
     out = {}
     with torch.inference_mode(), autocast('cpu'):
-        for v, a in ((v, A[v]) for v in ('orig', 'reenc')):
+        for v, a in ((v, A[v]) for v in ('orig', 'reenc') if v in A):
             f = torch.cat([top(net, as_input(c), first) for c in a.flatten(0, 1).split(chunk)])
             out[v] = (f.reshape(*a.shape[:2], -1).numpy(), clf(f).squeeze(-1).float().reshape(*a.shape[:2]).numpy())
     return out
@@ -245,6 +255,9 @@ def run_one(ix, A, k, drop, epochs, first, log, genuine=True, compressed=False, 
     F, FL = feats['orig']
     y = (ix.label == 'fake').values.astype(int)
     # training set of the heads: the training clips' originals + their whole-file copies (the shipped recipe's)
+    if 'reenc' not in feats:   # no copies cached (amendment 28): originals only
+        s_orig, = ens_scores(F[train], y[train], ix.split_group.values[train], [F[test]])
+        return dict(ens=(s_orig, np.zeros(0)), frame=(FL[test].mean(1), np.zeros(0)), test=test, test_copy=np.zeros(len(ix), bool))
     has = (ix.reenc >= 0).values
     Fr = np.zeros_like(F); Fr[has] = feats['reenc'][0][ix.reenc[has].values]
     tr_c = train & has
@@ -256,40 +269,56 @@ def run_one(ix, A, k, drop, epochs, first, log, genuine=True, compressed=False, 
     return dict(ens=(s_orig, s_copy), frame=(FL[test].mean(1), Fr_l[te_c].mean(1)), test=test, test_copy=te_c)
 
 
-def screen(ix, A, out, epochs, first, folds=(0, 1), log=print, baseline=True, genuine=True, compressed=False):
+def screen(ix, A, out, epochs, first, folds=(0, 1), log=print, baseline=True, genuine=True, compressed=False, unseen=None):
+    """Both arms (0-epoch baseline, tuned) fold by fold; after each fold the scores so far are saved
+    (OUT/scores-TAG.npz) and their readout written (OUT/screen-TAG.json): per arm and readout, AUC, copies AUC and
+    leave-one-family-out on every finished clip, and with `unseen` (bool per row: the backbone never trained on the
+    clip; amendment 28) `report` and `lofo` on those clips under key `unseen`."""
     if first > SPLIT:   # the frozen blocks SPLIT..first-1 run once for every run
         net = load_default()[0].backbone.net.eval()
         A = {v: advance(net, a, first) for v, a in A.items()}
     fams = lofo_families(ix)
-    y = (ix.label == 'fake').values
-    res = {}
     tag = f'{first}' + ('' if genuine else '-sbi') + ('c' if compressed else '') + (f'-e{epochs}' if epochs != 2 else '')
-    for name, ep in (('baseline', 0),) * baseline + ((f'tuned{tag}', epochs),):
-        S = {r: {v: np.full(len(ix), np.nan) for v in ('orig', 'copy')} for r in ('ens', 'frame')}
-        L = {r: {f: np.full(len(ix), np.nan) for f in fams} for r in ('ens', 'frame')}
-        for k in folds:
+    arms = (('baseline', 0),) * baseline + ((f'tuned{tag}', epochs),)
+    S = {(a, r, v): np.full(len(ix), np.nan) for a, _ in arms for r in ('ens', 'frame') for v in ('orig', 'copy')}
+    L = {(a, r, f): np.full(len(ix), np.nan) for a, _ in arms for r in ('ens', 'frame') for f in fams}
+    frozen = None   # the 0-epoch features do not depend on the fold
+    for k in folds:
+        for name, ep in arms:
             t0 = time.time()
             shared = None   # without genuine fakes the fold's backbone is the same for every family left out
-            if not genuine or not ep: shared = fold_features(ix, A, (ix.fold != k).values, ep, first, log, genuine, compressed)
+            if not ep: shared = frozen = frozen or fold_features(ix, A, None, 0, first, log)
+            elif not genuine: shared = fold_features(ix, A, (ix.fold != k).values, ep, first, log, genuine, compressed)
             o = run_one(ix, A, k, None, ep, first, log, genuine, compressed, shared)
-            for r in S: S[r]['orig'][o['test']], S[r]['copy'][o['test_copy']] = o[r]
+            for r in ('ens', 'frame'): S[name, r, 'orig'][o['test']], S[name, r, 'copy'][o['test_copy']] = o[r]
             for f in fams:
                 of = run_one(ix, A, k, f, ep, first, log, genuine, compressed, shared)
-                for r in L: L[r][f][of['test']] = of[r][0]
+                for r in ('ens', 'frame'): L[name, r, f][of['test']] = of[r][0]
             log(f"{name} fold {k}: {time.time() - t0:.0f} s", flush=True)
-        for r in S:
-            m = ~np.isnan(S[r]['orig']); mc = ~np.isnan(S[r]['copy'])
-            lo = {}
-            for f in fams:
-                d = m & ((ix.family == f).values | ~y)
-                lo[f] = roc_auc(y[d], L[r][f][d])
-            res[f'{name}-{r}'] = dict(auc=roc_auc(y[m], S[r]['orig'][m]), copies_auc=roc_auc(y[mc], S[r]['copy'][mc]),
-                                      lofo=lo, lofo_mean=float(np.mean(list(lo.values()))), n=int(m.sum()))
-            x = res[f'{name}-{r}']
-            log(f"{name}-{r:5} AUC {x['auc']:.3f} copies {x['copies_auc']:.3f} | LOFO "
-                + ' '.join(f"{f} {a:.2f}" for f, a in lo.items()) + f" | mean {x['lofo_mean']:.3f}", flush=True)
-        (out / f'screen-{tag}.json').write_text(json.dumps(res, indent=1))
+        np.savez(out / f'scores-{tag}.npz', **{'|'.join(key): v for key, v in {**S, **L}.items()})
+        res = {f'{name}-{r}': readout(ix, S, L, fams, name, r, unseen, log) for name, _ in arms for r in ('ens', 'frame')}
+        (out / f'screen-{tag}.json').write_text(json.dumps(dict(res, folds=[int(j) for j in folds[:folds.index(k) + 1]]), indent=1))
     return res
+
+
+def readout(ix, S, L, fams, name, r, unseen=None, log=print):
+    "The screen's numbers of arm `name`, readout `r` on the clips scored so far (and on the `unseen` ones among them)."
+    y = (ix.label == 'fake').values
+    m, mc = ~np.isnan(S[name, r, 'orig']), ~np.isnan(S[name, r, 'copy'])
+    lo = {f: roc_auc(y[d], L[name, r, f][d]) for f in fams for d in [m & ((ix.family == f).values | ~y)]}
+    x = dict(auc=roc_auc(y[m], S[name, r, 'orig'][m]), copies_auc=roc_auc(y[mc], S[name, r, 'copy'][mc]) if mc.any() else None,
+             lofo=lo, lofo_mean=float(np.mean(list(lo.values()))), n=int(m.sum()))
+    log(f"{name}-{r:5} AUC {x['auc']:.3f}" + (f" copies {x['copies_auc']:.3f}" if mc.any() else '') + " | LOFO "
+        + ' '.join(f"{f} {a:.2f}" for f, a in lo.items()) + f" | mean {x['lofo_mean']:.3f}", flush=True)
+    if unseen is not None:
+        u = m & unseen
+        rep = report(ix[u], S[name, r, 'orig'][u])
+        lof = lofo(ix[u], {f: L[name, r, f][u] for f in fams})
+        x['unseen'] = dict(rep, lofo=lof, lofo_mean=float(np.mean([d['auc'] for d in lof])))
+        log(f"  on the {u.sum()} backbone-unseen: AUC {rep['auc']:.3f} [{rep['auc_ci'][0]:.2f}, {rep['auc_ci'][1]:.2f}] "
+            f"paired {rep['pair_win']:.2f} | LOFO " + ' '.join(f"{d['family']} {d['auc']:.2f}" for d in lof)
+            + f" | mean {x['unseen']['lofo_mean']:.3f}", flush=True)
+    return x
 
 
 def main():
@@ -299,6 +328,8 @@ def main():
     ap.add_argument('--no-baseline', action='store_true', help='skip the 0-epoch baseline (same for every --first)')
     ap.add_argument('--sbi-only', action='store_true', help='tune the backbone on reals and self-blends only (8c)')
     ap.add_argument('--compressed', action='store_true', help='with --sbi-only: their re-encoded versions too (9)')
+    ap.add_argument('--folds', type=int, nargs='+', default=[0, 1], help='test folds, in order (amendment 28: 0 1 2 3 4)')
+    ap.add_argument('--no-copies', action='store_true', help='no whole-file copies: cache-img without them, screen read on the originals only (28)')
     ap.add_argument('--epochs', type=int, default=2); ap.add_argument('--first', type=int, default=SPLIT,
                                                                      help='first tuned block (11: stages 6-7; 15: stage 7 only; 0: every layer, from the crops)')
     a = ap.parse_args()
@@ -306,7 +337,7 @@ def main():
     index, out = pd.read_csv(a.index), Path(a.out)
     if a.stage == 'cache': return build_cache(index, out)
     if a.stage == 'cache-c': return build_compressed(index, out)
-    if a.stage == 'cache-img': return build_cache(index, out, images=True)
+    if a.stage == 'cache-img': return build_cache(index, out, images=True, copies=not a.no_copies)
     if a.compressed and not a.sbi_only: ap.error('--compressed needs --sbi-only')
     ix, A = load_cache(index, out, images=a.first == 0)
     if a.stage == 'speed':   # one epoch's time from 10 batches (amendment 8's rule on which blocks train)
@@ -315,7 +346,10 @@ def main():
             dt = time_steps(A, first, 6, bf16)
             print(f"first block {first}, bf16 {bf16}: {dt:.2f} s per batch of 64 frames, {dt * n / 60:.1f} min per epoch", flush=True)
         return
-    screen(ix, A, out, a.epochs, a.first, baseline=not a.no_baseline, genuine=not a.sbi_only, compressed=a.compressed)
+    if not a.no_copies and 'reenc' not in A: ap.error(f'{out} holds no whole-file copies: give --no-copies')
+    unseen = ~ix.path.astype(str).isin(backbone_training_clips(SHARED_MANIFEST)).values
+    screen(ix, A, out, a.epochs, a.first, a.folds, baseline=not a.no_baseline, genuine=not a.sbi_only,
+           compressed=a.compressed, unseen=unseen)
 
 
 def time_steps(A, first, steps, bf16):
