@@ -25,10 +25,12 @@ the same code with 0 epochs. Prints and writes OUT/screen-FIRST.json.
 
 Amendment 28 reads the screen on the clips the shipped backbone was never fine-tuned on (chapter 02's
 `backbone_training_clips`) over all five folds, without whole-file copies; each fold's scores are saved as it ends
-(OUT/scores-TAG.npz) and the readout over the finished folds rewritten (OUT/screen-TAG.json, key `unseen`):
+(OUT/scores-TAG.npz) and the readout over the finished folds rewritten (OUT/screen-TAG.json, key `unseen`); stage
+`judge-28` applies the amendment's rule to them (OUT/judge-28.json):
 
     python research/generalise/toptune.py cache-img --index runs/shared_index.csv --out runs/toptune28 --no-copies
     python research/generalise/toptune.py screen --index runs/shared_index.csv --out runs/toptune28 --first 0 --sbi-only --folds 0 1 2 3 4 --no-copies
+    python research/generalise/toptune.py judge-28 --index runs/shared_index.csv --out runs/toptune28
 """
 import argparse, json, sys, time
 from pathlib import Path
@@ -139,14 +141,20 @@ def build_compressed(index, out, log=print):
     for v in COMPRESSED: save_file({'acts': torch.stack(acts[v]).contiguous()}, str(out / f'acts-{v}.safetensors'))
 
 
-def load_cache(index, out, images=False):
-    """(clips index with folds and families, {version: (n, T, 112, 14, 14) bf16}); index columns reenc/sbi point into
-    them. `images`: {version: (n, T, 3, 224, 224) uint8} from the imgs-* files (amendment 10)."""
+def cached_clips(index, out):
+    "The cached clips' index (rows of OUT/acts.csv) with their folds (`assign_folds`, 5, seed 0) and families."
     meta = pd.read_csv(out / 'acts.csv')
     ix = index.loc[meta.row].copy()
     ix['row'], ix['reenc'], ix['sbi'] = meta.row.values, meta.reenc.values, meta.sbi.values
     ix = assign_folds(ix.reset_index(drop=True), 5, seed=0)
     ix['family'] = [family_of(m, l) for m, l in zip(ix.method, ix.label)]
+    return ix
+
+
+def load_cache(index, out, images=False):
+    """(clips index with folds and families, {version: (n, T, 112, 14, 14) bf16}); index columns reenc/sbi point into
+    them. `images`: {version: (n, T, 3, 224, 224) uint8} from the imgs-* files (amendment 10)."""
+    ix = cached_clips(index, out)
     files = {v: out / f"{'imgs' if images else 'acts'}-{v}.safetensors" for v in VERSIONS + COMPRESSED}
     return ix, {v: load_file(str(f))['acts'] for v, f in files.items() if f.exists()}
 
@@ -321,9 +329,38 @@ def readout(ix, S, L, fams, name, r, unseen=None, log=print):
     return x
 
 
+RULE_28 = dict(lofo_mean=0.02, auc=-0.005, pair_win=-0.02, family=-0.03, min_folds=3)
+
+
+def judge_28(ix, out, tag='0-sbi', unseen=None, rule=RULE_28):
+    """Amendment 28's rule on OUT/scores-TAG.npz: the tuned arm's `ens` against the baseline's on the backbone-unseen
+    clips of the finished folds (left-out mean, out-of-fold AUC, paired win rate, every family left out), with the
+    same numbers on all their clips beside it. Returns {'unseen': {arm: numbers}, 'all': ..., 'deltas', 'taken'}."""
+    Z = np.load(out / f'scores-{tag}.npz')
+    arms = {'control': 'baseline', 'candidate': f'tuned{tag}'}
+    fams = lofo_families(ix)
+    done = ~np.isnan(Z[f"tuned{tag}|ens|orig"])
+    res = {}
+    for part, m in (('unseen', done & unseen), ('all', done)):
+        res[part] = {}
+        for arm, name in arms.items():
+            s = Z[f'{name}|ens|orig']
+            r = report(ix[m], s[m])
+            lo = lofo(ix[m], {f: Z[f'{name}|ens|{f}'][m] for f in fams})
+            res[part][arm] = dict(n=r['n'], auc=r['auc'], auc_ci=r['auc_ci'], pair_win=r['pair_win'],
+                                  lofo={d['family']: d['auc'] for d in lo}, lofo_mean=float(np.mean([d['auc'] for d in lo])))
+    u = res['unseen']
+    d = {k: u['candidate'][k] - u['control'][k] for k in ('lofo_mean', 'auc', 'pair_win')}
+    d['family'] = min(u['candidate']['lofo'][f] - u['control']['lofo'][f] for f in fams)
+    n_folds = int(len(set(ix.fold[done])))
+    res.update(deltas=d, folds=n_folds, complete=n_folds >= rule['min_folds'],
+               taken=bool(n_folds >= rule['min_folds'] and all(d[k] >= rule[k] for k in d)))
+    return res
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split('\n')[0])
-    ap.add_argument('stage', choices=['cache', 'cache-c', 'cache-img', 'screen', 'speed'])
+    ap.add_argument('stage', choices=['cache', 'cache-c', 'cache-img', 'screen', 'speed', 'judge-28'])
     ap.add_argument('--index', required=True); ap.add_argument('--out', required=True)
     ap.add_argument('--no-baseline', action='store_true', help='skip the 0-epoch baseline (same for every --first)')
     ap.add_argument('--sbi-only', action='store_true', help='tune the backbone on reals and self-blends only (8c)')
@@ -339,7 +376,20 @@ def main():
     if a.stage == 'cache-c': return build_compressed(index, out)
     if a.stage == 'cache-img': return build_cache(index, out, images=True, copies=not a.no_copies)
     if a.compressed and not a.sbi_only: ap.error('--compressed needs --sbi-only')
+    if a.stage == 'judge-28':   # amendment 28's rule on the saved scores (no backbone needed)
+        ix = cached_clips(index, out)
+        res = judge_28(ix, out, unseen=~ix.path.astype(str).isin(backbone_training_clips(SHARED_MANIFEST)).values)
+        (out / 'judge-28.json').write_text(json.dumps(res, indent=1))
+        for part in ('unseen', 'all'):
+            for arm, x in res[part].items():
+                print(f"{part:6} {arm:9} n {x['n']} AUC {x['auc']:.3f} [{x['auc_ci'][0]:.2f}, {x['auc_ci'][1]:.2f}] paired "
+                      f"{x['pair_win']:.2f} | left out " + ' '.join(f"{f} {v:.2f}" for f, v in x['lofo'].items())
+                      + f" | mean {x['lofo_mean']:.3f}")
+        print(f"folds {res['folds']}; deltas on the unseen clips {json.dumps({k: round(v, 4) for k, v in res['deltas'].items()})}; "
+              + ('taken' if res['taken'] else 'not taken' if res['complete'] else 'incomplete: not judged'))
+        return
     ix, A = load_cache(index, out, images=a.first == 0)
+    if a.no_copies: A.pop('reenc', None)
     if a.stage == 'speed':   # one epoch's time from 10 batches (amendment 8's rule on which blocks train)
         n = len(training_frames(ix, (ix.fold != 0).values)) * 8 / 64
         for first, bf16 in ((0, True),) if a.first == 0 else ((SPLIT, True), (SPLIT, False), (15, True), (15, False)):
