@@ -141,6 +141,11 @@ def build_compressed(index, out, log=print):
     for v in COMPRESSED: save_file({'acts': torch.stack(acts[v]).contiguous()}, str(out / f'acts-{v}.safetensors'))
 
 
+def backbone_unseen_rows(ix):
+    "Bool (N,): the rows of `ix` whose clip the shipped backbone was not fine-tuned on (PLAN.md amendment 25c)."
+    return ~ix.path.astype(str).isin(backbone_training_clips(SHARED_MANIFEST)).values
+
+
 def cached_clips(index, out):
     "The cached clips' index (rows of OUT/acts.csv) with their folds (`assign_folds`, 5, seed 0) and families."
     meta = pd.read_csv(out / 'acts.csv')
@@ -319,14 +324,19 @@ def readout(ix, S, L, fams, name, r, unseen=None, log=print):
     log(f"{name}-{r:5} AUC {x['auc']:.3f}" + (f" copies {x['copies_auc']:.3f}" if mc.any() else '') + " | LOFO "
         + ' '.join(f"{f} {a:.2f}" for f, a in lo.items()) + f" | mean {x['lofo_mean']:.3f}", flush=True)
     if unseen is not None:
-        u = m & unseen
-        rep = report(ix[u], S[name, r, 'orig'][u])
-        lof = lofo(ix[u], {f: L[name, r, f][u] for f in fams})
-        x['unseen'] = dict(rep, lofo=lof, lofo_mean=float(np.mean([d['auc'] for d in lof])))
-        log(f"  on the {u.sum()} backbone-unseen: AUC {rep['auc']:.3f} [{rep['auc_ci'][0]:.2f}, {rep['auc_ci'][1]:.2f}] "
-            f"paired {rep['pair_win']:.2f} | LOFO " + ' '.join(f"{d['family']} {d['auc']:.2f}" for d in lof)
-            + f" | mean {x['unseen']['lofo_mean']:.3f}", flush=True)
+        x['unseen'] = u = held_out_numbers(ix, S[name, r, 'orig'], {f: L[name, r, f] for f in fams}, m & unseen)
+        log(f"  on the {u['n']} backbone-unseen: AUC {u['auc']:.3f} [{u['auc_ci'][0]:.2f}, {u['auc_ci'][1]:.2f}] "
+            f"paired {u['pair_win']:.2f} | LOFO " + ' '.join(f"{f} {a:.2f}" for f, a in u['lofo'].items())
+            + f" | mean {u['lofo_mean']:.3f}", flush=True)
     return x
+
+
+def held_out_numbers(ix, s, by_family, m):
+    """Out-of-fold scores `s` (N,) and leave-one-family-out scores {family: (N,)} read on the rows `m` (bool): n, AUC
+    with its group-bootstrap interval, paired win rate, per-family AUC, {family: left-out AUC} and their mean."""
+    r = report(ix[m], s[m])
+    lo = {d['family']: d['auc'] for d in lofo(ix[m], {f: v[m] for f, v in by_family.items()})}
+    return dict(r, lofo=lo, lofo_mean=float(np.mean(list(lo.values()))))
 
 
 RULE_28 = dict(lofo_mean=0.02, auc=-0.005, pair_win=-0.02, family=-0.03, min_folds=3)
@@ -342,13 +352,8 @@ def judge_28(ix, out, tag='0-sbi', unseen=None, rule=RULE_28):
     done = ~np.isnan(Z[f"tuned{tag}|ens|orig"])
     res = {}
     for part, m in (('unseen', done & unseen), ('all', done)):
-        res[part] = {}
-        for arm, name in arms.items():
-            s = Z[f'{name}|ens|orig']
-            r = report(ix[m], s[m])
-            lo = lofo(ix[m], {f: Z[f'{name}|ens|{f}'][m] for f in fams})
-            res[part][arm] = dict(n=r['n'], auc=r['auc'], auc_ci=r['auc_ci'], pair_win=r['pair_win'],
-                                  lofo={d['family']: d['auc'] for d in lo}, lofo_mean=float(np.mean([d['auc'] for d in lo])))
+        res[part] = {arm: held_out_numbers(ix, Z[f'{name}|ens|orig'], {f: Z[f'{name}|ens|{f}'] for f in fams}, m)
+                     for arm, name in arms.items()}
     u = res['unseen']
     d = {k: u['candidate'][k] - u['control'][k] for k in ('lofo_mean', 'auc', 'pair_win')}
     d['family'] = min(u['candidate']['lofo'][f] - u['control']['lofo'][f] for f in fams)
@@ -378,7 +383,7 @@ def main():
     if a.compressed and not a.sbi_only: ap.error('--compressed needs --sbi-only')
     if a.stage == 'judge-28':   # amendment 28's rule on the saved scores (no backbone needed)
         ix = cached_clips(index, out)
-        res = judge_28(ix, out, unseen=~ix.path.astype(str).isin(backbone_training_clips(SHARED_MANIFEST)).values)
+        res = judge_28(ix, out, unseen=backbone_unseen_rows(ix))
         (out / 'judge-28.json').write_text(json.dumps(res, indent=1))
         for part in ('unseen', 'all'):
             for arm, x in res[part].items():
@@ -397,9 +402,8 @@ def main():
             print(f"first block {first}, bf16 {bf16}: {dt:.2f} s per batch of 64 frames, {dt * n / 60:.1f} min per epoch", flush=True)
         return
     if not a.no_copies and 'reenc' not in A: ap.error(f'{out} holds no whole-file copies: give --no-copies')
-    unseen = ~ix.path.astype(str).isin(backbone_training_clips(SHARED_MANIFEST)).values
     screen(ix, A, out, a.epochs, a.first, a.folds, baseline=not a.no_baseline, genuine=not a.sbi_only,
-           compressed=a.compressed, unseen=unseen)
+           compressed=a.compressed, unseen=backbone_unseen_rows(ix))
 
 
 def time_steps(A, first, steps, bf16):
