@@ -267,19 +267,17 @@ def run_one(ix, A, k, drop, epochs, first, log, genuine=True, compressed=False, 
     if feats is None: feats = fold_features(ix, A, train, epochs, first, log, genuine, compressed)
     F, FL = feats['orig']
     y = (ix.label == 'fake').values.astype(int)
-    # training set of the heads: the training clips' originals + their whole-file copies (the shipped recipe's)
-    if 'reenc' not in feats:   # no copies cached (amendment 28): originals only
-        s_orig, = ens_scores(F[train], y[train], ix.split_group.values[train], [F[test]])
-        return dict(ens=(s_orig, np.zeros(0)), frame=(FL[test].mean(1), np.zeros(0)), test=test, test_copy=np.zeros(len(ix), bool))
-    has = (ix.reenc >= 0).values
-    Fr = np.zeros_like(F); Fr[has] = feats['reenc'][0][ix.reenc[has].values]
-    tr_c = train & has
+    # training set of the heads: the training clips' originals + their whole-file copies (the shipped recipe's; none
+    # when no copy is cached, amendment 28)
+    has = (ix.reenc >= 0).values & ('reenc' in feats)
+    Fr, Fr_l = np.zeros_like(F), np.zeros_like(FL)
+    if has.any(): Fr[has], Fr_l[has] = (v[ix.reenc[has].values] for v in feats['reenc'])
+    tr_c, te_c = train & has, test & has
     F_tr = np.concatenate([F[train], Fr[tr_c]]); y_tr = np.concatenate([y[train], y[tr_c]])
     g_tr = np.concatenate([ix.split_group.values[train], ix.split_group.values[tr_c]])
-    te_c = test & has
-    s_orig, s_copy = ens_scores(F_tr, y_tr, g_tr, [F[test], Fr[te_c]])
-    Fr_l = np.zeros_like(FL); Fr_l[has] = feats['reenc'][1][ix.reenc[has].values]
-    return dict(ens=(s_orig, s_copy), frame=(FL[test].mean(1), Fr_l[te_c].mean(1)), test=test, test_copy=te_c)
+    s_orig, *s_copy = ens_scores(F_tr, y_tr, g_tr, [F[test]] + [Fr[te_c]] * bool(te_c.any()))
+    return dict(ens=(s_orig, s_copy[0] if s_copy else np.zeros(0)), frame=(FL[test].mean(1), Fr_l[te_c].mean(1)),
+                test=test, test_copy=te_c)
 
 
 def screen(ix, A, out, epochs, first, folds=(0, 1), log=print, baseline=True, genuine=True, compressed=False, unseen=None):
