@@ -13,6 +13,7 @@ numbers of amendment 29 a clip, `lr-geom` alone and as a third expert of `ens` (
 family and over the run's cross-dataset folds, read on the backbone-unseen clips (all clips beside); OUT/screen.json
 and each expert's scores in OUT/experts.npz.
 """
+import json
 import sys
 from pathlib import Path
 
@@ -116,9 +117,10 @@ def stats4(v): return [v.mean(), v.std(), np.percentile(v, 10), np.percentile(v,
 
 
 def jitter(nb, ref):
-    "(16,) amendment 29 (e): per region mean |second difference| and |first difference|, and the lips/eyes log ratios."
+    """(16,) amendment 29 (e): per region mean |second difference| and |first difference|, and the lips/eyes log ratios;
+    None when no triple of neighbours could be read."""
     ok = ~np.isnan(nb).any(axis=(1, 2, 3))
-    if not ok.any(): return np.zeros(16)
+    if not ok.any(): return None
     a = np.stack([[align(s, ref) for s in t] for t in nb[ok]])   # (n, 3, 68, 2)
     d2 = np.linalg.norm(a[:, 2] - 2 * a[:, 1] + a[:, 0], axis=-1).mean(0)
     d1 = np.linalg.norm(a[:, 2] - a[:, 1], axis=-1).mean(0)
@@ -135,23 +137,35 @@ def clip_geometry(z, ref, size=224):
     a = np.stack([align(s, ref) for s in lm])
     op, wd = mouth(a)
     pose = np.array([pose_gap(s, ref) for s in lm])
-    kept = float(z['recut_error']) <= MAX_RECUT_ERROR
+    jit = jitter(z['nb'], ref) if float(z['recut_error']) <= MAX_RECUT_ERROR else None
     outside = ((lm < 0) | (lm >= size)).any(axis=(1, 2)).mean()
     iod = np.linalg.norm(lm[:, 42:48].mean(1) - lm[:, 36:42].mean(1), axis=-1).mean()
     return np.concatenate([a.std(0).ravel(), a.mean(0).ravel(), stats4(op), stats4(wd), pose.mean(0), pose.std(0),
-                           jitter(z['nb'], ref) if kept else np.zeros(16), [outside, iod]]).astype(np.float32), kept
+                           np.zeros(16) if jit is None else jit, [outside, iod]]).astype(np.float32), jit is not None
+
+
+def reference_of(ix, folder):
+    """The reference shape (68, 2) of amendment 29: FOLDER/reference.npy when it is there, else computed from the first
+    REFERENCE_CLIPS cached clips of `ix` and saved, with their rows (reference_rows.txt)."""
+    f = Path(folder) / 'reference.npy'
+    if f.exists(): return np.load(f)
+    rows = [r for r in ix.row if (Path(folder) / f'{r}.npz').exists()][:REFERENCE_CLIPS]
+    ref = reference_shape(np.concatenate([np.load(Path(folder) / f'{r}.npz')['lm'] for r in rows]))
+    np.save(f, ref); (Path(folder) / 'reference_rows.txt').write_text('\n'.join(map(str, rows)) + '\n')
+    return ref
 
 
 def geometry_of(ix, folder):
-    "(N, 306) numbers for each row of `ix` (zeros where the clip has no cache), and the counts left at zero."
-    Z = {r: np.load(Path(folder) / f'{r}.npz') for r in ix.row if (Path(folder) / f'{r}.npz').exists()}
-    firsts = [Z[r]['lm'] for r in ix.row if r in Z][:REFERENCE_CLIPS]
-    ref = reference_shape(np.concatenate(firsts))
+    """(N, 306) numbers for each row of `ix` and the counts: clips without a cache or with a non-finite number
+    (zeros), and clips whose jitter was left at zero."""
+    ref = reference_of(ix, folder)
     G, missing, no_jitter = np.zeros((len(ix), 306), np.float32), 0, 0
     for k, r in enumerate(ix.row):
-        if r not in Z: missing += 1; continue
-        G[k], kept = clip_geometry(Z[r], ref)
-        no_jitter += not kept
+        p = Path(folder) / f'{r}.npz'
+        if not p.exists(): missing += 1; continue
+        with np.load(p) as z: g, kept = clip_geometry(dict(z), ref)
+        if not np.isfinite(g).all(): missing += 1; continue
+        G[k], no_jitter = g, no_jitter + (not kept)
     return G, missing, no_jitter
 
 
@@ -175,8 +189,9 @@ def screen(a):
     pooled = th.screen_ensembles(combos, E, ix, ixs, y)
     verdict = screen_verdict(unseen['ens+geom'], unseen['ens'], **RULE_29)
     print(f"amendment 29, ens+geom on the unseen clips: {'taken' if verdict[0] else 'not taken: ' + '; '.join(verdict[1])}", flush=True)
-    th.write_screen(a.out, {'missing': missing, 'no_jitter': no_jitter, 'unseen': unseen, 'all': pooled,
-                            'rule': RULE_29, 'taken': verdict[0], 'failed': verdict[1]})
+    res = {'missing': missing, 'no_jitter': no_jitter, 'unseen': unseen, 'all': pooled, 'rule': RULE_29,
+           'taken': verdict[0], 'failed': verdict[1]}
+    (Path(a.out) / 'screen.json').write_text(json.dumps(res, indent=1, default=float))
 
 
 if __name__ == '__main__': th.cache_or_screen(__doc__, cache, screen)
