@@ -485,6 +485,20 @@ def screen_ensembles(combos, E, ix, ixs, y):
     return res
 
 
+def save_experts(out, E):
+    """Each expert's `expert_scores` in E ({name: (out-of-fold, {family: left out}, cross-dataset)}) to OUT/experts.npz,
+    keyed 'name/oof', 'name/xd' and 'name/lofo/family' (read back by research/generalise/pairrank.py)."""
+    np.savez(Path(out) / 'experts.npz', **{f'{e}/{part}': v for e, (oof, lofo, xd) in E.items()
+                                          for part, v in (('oof', oof), ('xd', xd), *((f'lofo/{f}', s) for f, s in lofo.items()))})
+
+
+def unseen_masks(*indexes):
+    """A bool mask (N,) for each index of the rows whose clip the frozen backbone was not fine-tuned on (chapter 02's
+    `backbone_training_clips` of the shared manifest; research/generalise/PLAN.md amendment 25c)."""
+    seen = backbone_training_clips(SHARED_MANIFEST)
+    return tuple(~d.path.astype(str).isin(seen).values for d in indexes)
+
+
 def write_screen(out, res, rules=None):
     "A screen's results `res` to OUT/screen.json, and each candidate judged (`judge`, with `rules`)."
     out = Path(out); out.mkdir(parents=True, exist_ok=True)

@@ -98,8 +98,7 @@ def screen(a):
     E = {'lstm': th.expert_scores(ix, ixs, F, at, th.LSTM, fams), 'lr': th.expert_scores(ix, ixs, F, at, th.LR, fams),
          'lr-flicker': th.expert_scores(ix, ixs, FF, at, WithFlicker, fams),
          'lr-flicker-only': th.expert_scores(ix, ixs, FF, at, lambda: WithFlicker(only=True), fams)}
-    np.savez(Path(a.out) / 'experts.npz', **{f'{e}/{part}': v for e, (oof, lofo, xd) in E.items()
-                                              for part, v in (('oof', oof), ('xd', xd), *((f'lofo/{f}', s) for f, s in lofo.items()))})
+    th.save_experts(a.out, E)
     combos = (('ens', ('lstm', 'lr')), ('ens-flicker', ('lstm', 'lr-flicker')), ('lr-flicker-only', ('lr-flicker-only',)),
               ('ens+flicker', ('lstm', 'lr', 'lr-flicker-only')))   # amendment 20
     th.write_screen(a.out, {'recut_zeros': bad, **th.screen_ensembles(combos, E, ix, ixs, y)})

@@ -22,7 +22,7 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 sys.path.insert(0, str(Path(__file__).resolve().parents[2] / 'scripts'))
 import train_head as th   # noqa: E402
-from unseen import restrict, unseen_masks   # noqa: E402
+from unseen import restrict   # noqa: E402
 from deepfake_detect.blend import landmarks68   # noqa: E402
 from deepfake_detect.data import load_record, pick_frames   # noqa: E402
 from deepfake_detect.evaluate import screen_verdict   # noqa: E402
@@ -178,10 +178,9 @@ def screen(a):
     lr_geom = lambda: th.LR(pool=lambda A: A[:, 0])
     E = {'lstm': th.expert_scores(ix, ixs, F, at, th.LSTM, fams), 'lr': th.expert_scores(ix, ixs, F, at, th.LR, fams),
          'lr-geom': th.expert_scores(ix, ixs, G[:, None], at, lr_geom, fams)}
-    np.savez(Path(a.out) / 'experts.npz', **{f'{e}/{part}': v for e, (oof, lofo, xd) in E.items()
-                                              for part, v in (('oof', oof), ('xd', xd), *((f'lofo/{f}', s) for f, s in lofo.items()))})
+    th.save_experts(a.out, E)
     combos = (('ens', ('lstm', 'lr')), ('lr-geom', ('lr-geom',)), ('ens+geom', ('lstm', 'lr', 'lr-geom')))
-    un, un_xd = unseen_masks(ix, ixs)
+    un, un_xd = th.unseen_masks(ix, ixs)
     print(f"-- the {un.sum()} backbone-unseen clips ({un_xd.sum()} on the cross-dataset folds)", flush=True)
     unseen = th.screen_ensembles(combos, restrict(E, un, un_xd), ix[un].reset_index(drop=True),
                                  ixs[un_xd].reset_index(drop=True), y[un])

@@ -155,8 +155,7 @@ def screen(a):
         t0 = time.time()
         E[name] = th.expert_scores(ix, ixs, W if name.startswith('npr') else F, at, make, fams)
         print(f"{name}: {time.time() - t0:.0f} s", flush=True)
-        np.savez(Path(a.out) / 'experts.npz', **{f'{e}/{part}': v for e, (oof, lofo, xd) in E.items()
-                                                  for part, v in (('oof', oof), ('xd', xd), *((f'lofo/{f}', s) for f, s in lofo.items()))})
+        th.save_experts(a.out, E)   # after each expert: a stopped screen keeps what it has
     combos = (('ens', ('lstm', 'lr')), ('ens+npr', ('lstm', 'lr', 'npr')), ('ens+npr-up', ('lstm', 'lr', 'npr-up')),
               ('npr', ('npr',)), ('npr-up', ('npr-up',)))
     th.write_screen(a.out, {'window_zeros': bad, **th.screen_ensembles(combos, E, ix, ixs, y)})

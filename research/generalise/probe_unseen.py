@@ -13,12 +13,12 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 sys.path.insert(0, str(Path(__file__).resolve().parents[2] / 'scripts'))
 import train_head as th   # noqa: E402
-from unseen import restrict, unseen_masks   # noqa: E402   amendment 26's selection of the unseen clips and their scores
+from unseen import restrict   # noqa: E402   amendment 26's selection of the unseen clips' scores
 
 
 def main():
     a, (ix, X, ixs, at, fams, F, y) = th.screen_args(__doc__)
-    un, un_xd = unseen_masks(ix, ixs)
+    un, un_xd = th.unseen_masks(ix, ixs)
     make, sets, T = th.HEADS['probe']
     E = restrict({'probe': th.expert_scores(ix, ixs, th.feats(X, sets, T), at, make, fams)}, un, un_xd)
     ix_u, ixs_u = ix[un].reset_index(drop=True), ixs[un_xd].reset_index(drop=True)

@@ -42,9 +42,9 @@ from safetensors.torch import load_file, save_file
 from torch import nn
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2] / 'scripts'))
-from train_head import LR, LSTM, SHARED_MANIFEST, degradation, degrade, lofo, lofo_families, report  # noqa: E402
+from train_head import LR, LSTM, degradation, degrade, lofo, lofo_families, report, unseen_masks  # noqa: E402
 from deepfake_detect.blend import self_blend_clip   # noqa: E402
-from deepfake_detect.data import (assign_folds, backbone_training_clips, default_cache_root, family_of, is_copy, load_record,  # noqa: E402
+from deepfake_detect.data import (assign_folds, default_cache_root, family_of, is_copy, load_record,  # noqa: E402
                                   normalize_clip, pick_frames, with_reencoded_copies)
 from deepfake_detect.model import autocast, load_default, set_threads   # noqa: E402
 from deepfake_detect.train import roc_auc   # noqa: E402
@@ -139,11 +139,6 @@ def build_compressed(index, out, log=print):
             acts['sbic'].append(act(degrade(sbi(crops, lms, row), crf, half)))
             if (k + 1) % 50 == 0: log(f"cache-c: {k + 1}/{len(reals)} real clips, {(time.time() - t0) / (k + 1):.1f} s/clip", flush=True)
     for v in COMPRESSED: save_file({'acts': torch.stack(acts[v]).contiguous()}, str(out / f'acts-{v}.safetensors'))
-
-
-def backbone_unseen_rows(ix):
-    "Bool (N,): the rows of `ix` whose clip the shipped backbone was not fine-tuned on (PLAN.md amendment 25c)."
-    return ~ix.path.astype(str).isin(backbone_training_clips(SHARED_MANIFEST)).values
 
 
 def cached_clips(index, out):
@@ -381,7 +376,7 @@ def main():
     if a.compressed and not a.sbi_only: ap.error('--compressed needs --sbi-only')
     if a.stage == 'judge-28':   # amendment 28's rule on the saved scores (no backbone needed)
         ix = cached_clips(index, out)
-        res = judge_28(ix, out, unseen=backbone_unseen_rows(ix))
+        res = judge_28(ix, out, unseen=unseen_masks(ix)[0])
         (out / 'judge-28.json').write_text(json.dumps(res, indent=1))
         for part in ('unseen', 'all'):
             for arm, x in res[part].items():
@@ -401,7 +396,7 @@ def main():
         return
     if not a.no_copies and 'reenc' not in A: ap.error(f'{out} holds no whole-file copies: give --no-copies')
     screen(ix, A, out, a.epochs, a.first, a.folds, baseline=not a.no_baseline, genuine=not a.sbi_only,
-           compressed=a.compressed, unseen=backbone_unseen_rows(ix))
+           compressed=a.compressed, unseen=unseen_masks(ix)[0])
 
 
 def time_steps(A, first, steps, bf16):

@@ -14,18 +14,10 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2] / 'scripts'))
 import train_head as th   # noqa: E402
-from deepfake_detect.data import backbone_training_clips   # noqa: E402
 
 def experts(ix, ixs, F, at, fams):
     "{expert: (out-of-fold, {family: left out}, cross-dataset)} of the two experts of `ens` on index `ix`."
     return {n: th.expert_scores(ix, ixs, F, at, th.HEADS[n][0], fams) for n in th.ENSEMBLE}
-
-
-def unseen_masks(ix, ixs):
-    """Bool masks of the rows of `ix` and of the cross-dataset rows `ixs` whose clip the frozen backbone was not
-    fine-tuned on (chapter 02's `backbone_training_clips` of the shared manifest; PLAN.md amendment 25c)."""
-    seen = backbone_training_clips(th.SHARED_MANIFEST)
-    return tuple(~d.path.astype(str).isin(seen).values for d in (ix, ixs))
 
 
 def restrict(E, keep, keep_xd):
@@ -35,7 +27,7 @@ def restrict(E, keep, keep_xd):
 
 def main():
     a, (ix, X, ixs, at, fams, F, y) = th.screen_args(__doc__)
-    un, un_xd = unseen_masks(ix, ixs)
+    un, un_xd = th.unseen_masks(ix, ixs)
     print(f"{un.sum()} backbone-unseen clips of {len(ix)}; {un_xd.sum()} of {len(ixs)} on the cross-dataset folds", flush=True)
     ix_u, ixs_u = ix[un].reset_index(drop=True), ixs[un_xd].reset_index(drop=True)
     again, at_u = th.cross_dataset_rows(ix_u, ixs_u)
