@@ -22,7 +22,7 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 sys.path.insert(0, str(Path(__file__).resolve().parents[2] / 'scripts'))
 import train_head as th   # noqa: E402
-from unseen import restrict   # noqa: E402
+from unseen import screen_unseen_and_all   # noqa: E402
 from deepfake_detect.blend import landmarks68   # noqa: E402
 from deepfake_detect.data import load_record, pick_frames   # noqa: E402
 from deepfake_detect.evaluate import screen_verdict   # noqa: E402
@@ -180,12 +180,7 @@ def screen(a):
          'lr-geom': th.expert_scores(ix, ixs, G[:, None], at, lr_geom, fams)}
     th.save_experts(a.out, E)
     combos = (('ens', ('lstm', 'lr')), ('lr-geom', ('lr-geom',)), ('ens+geom', ('lstm', 'lr', 'lr-geom')))
-    un, un_xd = th.unseen_masks(ix, ixs)
-    print(f"-- the {un.sum()} backbone-unseen clips ({un_xd.sum()} on the cross-dataset folds)", flush=True)
-    unseen = th.screen_ensembles(combos, restrict(E, un, un_xd), ix[un].reset_index(drop=True),
-                                 ixs[un_xd].reset_index(drop=True), y[un])
-    print("-- all clips", flush=True)
-    pooled = th.screen_ensembles(combos, E, ix, ixs, y)
+    unseen, pooled = screen_unseen_and_all(combos, E, ix, ixs, y)
     verdict = screen_verdict(unseen['ens+geom'], unseen['ens'], **RULE_29)
     print(f"amendment 29, ens+geom on the unseen clips: {'taken' if verdict[0] else 'not taken: ' + '; '.join(verdict[1])}", flush=True)
     res = {'missing': missing, 'no_jitter': no_jitter, 'unseen': unseen, 'all': pooled, 'rule': RULE_29,

@@ -25,6 +25,17 @@ def restrict(E, keep, keep_xd):
     return {n: (o[keep], {f: s[keep] for f, s in by.items()}, x[keep_xd]) for n, (o, by, x) in E.items()}
 
 
+def screen_unseen_and_all(combos, E, ix, ixs, y):
+    """(on the backbone-unseen clips, on all clips): `th.screen_ensembles` of `combos` over the experts' scores E of a
+    screen on a finished run (`ix`, its cross-dataset rows `ixs`, labels `y`), each printed under its heading."""
+    un, un_xd = th.unseen_masks(ix, ixs)
+    print(f"-- the {un.sum()} backbone-unseen clips ({un_xd.sum()} on the cross-dataset folds)", flush=True)
+    unseen = th.screen_ensembles(combos, restrict(E, un, un_xd), ix[un].reset_index(drop=True),
+                                 ixs[un_xd].reset_index(drop=True), y[un])
+    print("-- all clips", flush=True)
+    return unseen, th.screen_ensembles(combos, E, ix, ixs, y)
+
+
 def main():
     a, (ix, X, ixs, at, fams, F, y) = th.screen_args(__doc__)
     un, un_xd = th.unseen_masks(ix, ixs)
