@@ -12,7 +12,6 @@ OUT/oof.csv.
 import argparse, json, sys
 from pathlib import Path
 
-import numpy as np
 import pandas as pd
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2] / 'scripts'))
