@@ -36,15 +36,21 @@ RULE_30 = dict(lofo_gain=0.02, xd_gain=-0.01, need_both=True, oof_loss=0.005, pa
 # ---------------------------------------------------------------- cache
 def blend_features(ship, cfg):
     "compute(row) for `th.cache_clips`: {'sbi': (32, 1280) float16} of a real clip's self-blend, {} for a fake."
+    def features(crops):
+        with torch.inference_mode(), autocast('cpu', enabled=True):
+            return ship.backbone(normalize_clip(crops, cfg['mean'], cfg['std'])).float().numpy().astype(np.float16)
+
     def compute(r):
-        if r.label != 'real': return {}
+        if r.label != 'real': return {'path': r.path}
         tr = load_record(r.cache)['tracks'][0]
         pos = pick_frames(len(tr['crops']), FRAMES)   # the frames `clip_features` reads, so each blend matches its real
         crops, lms = tr['crops'][pos], tr['landmarks'][pos].numpy()
         hwc, _ = self_blend_clip(crops.permute(0, 2, 3, 1).numpy(), lms, np.random.default_rng([30, int(r.row)]), p_mouth=0.5)
-        x = normalize_clip(torch.from_numpy(hwc).permute(0, 3, 1, 2), cfg['mean'], cfg['std'])
-        with torch.inference_mode(), autocast('cpu', enabled=True):
-            return {'sbi': ship.backbone(x).float().numpy().astype(np.float16)}
+        out = {'path': r.path, 'sbi': features(torch.from_numpy(hwc).permute(0, 3, 1, 2))}
+        # every 25th row also keeps its unblended features: the screen checks them against the run's `ship_full`, so
+        # a blend and its real went through the same pipeline (no shortcut for `lr-sbi`)
+        if int(r.row) % 25 == 0: out['orig'] = features(crops)
+        return out
     return compute
 
 
@@ -54,14 +60,24 @@ def cache(run, out):
 
 
 # ---------------------------------------------------------------- screen
-def blends_of(ix, out):
-    "(S (N, 32, 1280) float32, zeros where a clip has no blend; has (N,) bool: the real clips whose blend is cached)."
-    S, has = np.zeros((len(ix), FRAMES, 1280), np.float32), np.zeros(len(ix), bool)
-    for i, row in enumerate(ix.row.values):
+def blends_of(ix, X, out):
+    """(S (N, 32, 1280) float32, zeros where a clip has no blend; has (N,) bool: the real clips whose blend is cached).
+    Raises SystemExit when a cached file belongs to another clip, when the unblended features kept for the check
+    differ from the run's `ship_full` (X), or when fewer than 95 % of the real clips have a blend."""
+    S, has, checked = np.zeros((len(ix), FRAMES, 1280), np.float32), np.zeros(len(ix), bool), 0
+    for i, (row, path) in enumerate(zip(ix.row.values, ix.path.astype(str).values)):
         f = Path(out) / f'{row}.npz'
         if not f.exists(): continue
         with np.load(f) as z:
+            if str(z['path']) != path: raise SystemExit(f"{f}: made for {z['path']}, not {path}: rebuild the cache")
             if 'sbi' in z: S[i], has[i] = z['sbi'].astype(np.float32), True
+            if 'orig' in z:
+                gap = float(np.abs(z['orig'].astype(np.float32) - X['ship_full'][i]).max())
+                if gap > 0.05: raise SystemExit(f"{f}: unblended features differ from the run's by {gap:.3f}: not one pipeline")
+                checked += 1
+    reals = int((ix.label == 'real').sum())
+    if has.sum() < 0.95 * reals: raise SystemExit(f"only {has.sum()} of {reals} real clips have a blend in {out}: run `cache` first")
+    print(f"blends: {has.sum()} of {reals} real clips; {checked} unblended copies equal the run's features", flush=True)
     return S, has
 
 
@@ -74,7 +90,7 @@ def out_of_fold_with(ix, F, S, has, make, drop=None, genuine=True):
     for k in sorted(ix.fold.unique()):
         tr = (ix.fold != k).values
         if drop: tr = tr & (ix.family != drop).values
-        if not genuine: tr = tr & (y == 0)
+        if not genuine: tr = tr & (y == 0) & has   # reals against their own blends
         b = tr & has
         head = make().fit(np.concatenate([F[tr], S[b]]), np.r_[y[tr], np.ones(b.sum(), int)], np.r_[g[tr], g[b]])
         s[(ix.fold == k).values] = head(F[(ix.fold == k).values])
@@ -92,8 +108,7 @@ def scores_with(ix, ixs, at, F, S, has, make, fams, genuine=True):
 def screen(a):
     sys.argv = [sys.argv[0], '--run', a.run, '--features', a.features, '--out', a.out]
     _, (ix, X, ixs, at, fams, F, y) = th.screen_args(__doc__)
-    S, has = blends_of(ix, a.out)
-    print(f"blends: {has.sum()} of {(y == 0).sum()} real clips", flush=True)
+    S, has = blends_of(ix, X, a.out)
     E = {'lstm': th.expert_scores(ix, ixs, F, at, th.LSTM, fams), 'lr': th.expert_scores(ix, ixs, F, at, th.LR, fams),
          'lstm+sbi': scores_with(ix, ixs, at, F, S, has, th.LSTM, fams),
          'lr+sbi': scores_with(ix, ixs, at, F, S, has, th.LR, fams),
