@@ -22,7 +22,7 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 sys.path.insert(0, str(Path(__file__).resolve().parents[2] / 'scripts'))
 import train_head as th   # noqa: E402
-from unseen import screen_unseen_and_all   # noqa: E402
+from unseen import RULE_29, screen_unseen_and_all   # noqa: E402
 from deepfake_detect.blend import landmarks68   # noqa: E402
 from deepfake_detect.data import load_record, pick_frames   # noqa: E402
 from deepfake_detect.evaluate import screen_verdict   # noqa: E402
@@ -34,10 +34,6 @@ STABLE = np.r_[27:48]             # nose and eyes: the points that move least wi
 INNER, JAW = np.r_[17:68], np.r_[0:17]
 REGIONS = {'jaw': np.r_[0:17], 'brows': np.r_[17:27], 'nose': np.r_[27:36], 'eyes': np.r_[36:48],
            'outer_lips': np.r_[48:60], 'inner_lips': np.r_[60:68]}
-# amendment 29's rule, on the unseen clips: left-out mean +0.02 and cross-dataset no lower than -0.01 (both), out of
-# fold -0.005, paired -0.02, no family down more than 0.03; no verdict-mix condition
-RULE_29 = dict(lofo_gain=0.02, xd_gain=-0.01, need_both=True, oof_loss=0.005, pair_loss=0.02, family_loss=0.03,
-               min_right=0.0, max_uncertain=1.0)
 
 
 # ---------------------------------------------------------------- cache

@@ -21,16 +21,12 @@ import torch
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 sys.path.insert(0, str(Path(__file__).resolve().parents[2] / 'scripts'))
 import train_head as th   # noqa: E402
-from unseen import screen_unseen_and_all   # noqa: E402
+from unseen import RULE_29, judge_unseen, screen_unseen_and_all   # noqa: E402   amendment 30 keeps 29's rule
 from deepfake_detect.blend import self_blend_clip   # noqa: E402
 from deepfake_detect.data import load_record, normalize_clip, pick_frames   # noqa: E402
-from deepfake_detect.evaluate import screen_verdict   # noqa: E402
 from deepfake_detect.model import autocast, load_default   # noqa: E402
 
 FRAMES = 32
-# amendment 30 keeps amendment 29's rule, on the unseen clips
-RULE_30 = dict(lofo_gain=0.02, xd_gain=-0.01, need_both=True, oof_loss=0.005, pair_loss=0.02, family_loss=0.03,
-               min_right=0.0, max_uncertain=1.0)
 
 
 # ---------------------------------------------------------------- cache
@@ -117,14 +113,8 @@ def screen(a):
     combos = (('ens', ('lstm', 'lr')), ('ens+sbi', ('lstm+sbi', 'lr+sbi')), ('lr-sbi', ('lr-sbi',)),
               ('ens+lr-sbi', ('lstm', 'lr', 'lr-sbi')))
     unseen, pooled = screen_unseen_and_all(combos, E, ix, ixs, y)
-    verdicts = {c: screen_verdict(unseen[c], unseen['ens'], **RULE_30) for c in ('ens+sbi', 'ens+lr-sbi')}
-    for c, (ok, failed) in verdicts.items():
-        print(f"amendment 30, {c} on the unseen clips: {'taken' if ok else 'not taken: ' + '; '.join(failed)}", flush=True)
-    passed = [c for c, (ok, _) in verdicts.items() if ok]
-    taken = max(passed, key=lambda c: unseen[c]['lofo_mean']) if passed else None
-    print(f"amendment 30: {taken or 'neither'} taken", flush=True)
-    res = {'blends': int(has.sum()), 'unseen': unseen, 'all': pooled, 'rule': RULE_30, 'taken': taken,
-           'verdicts': {c: {'passed': ok, 'failed': f} for c, (ok, f) in verdicts.items()}}
+    taken, verdicts = judge_unseen(unseen, ('ens+sbi', 'ens+lr-sbi'), 30)
+    res = {'blends': int(has.sum()), 'unseen': unseen, 'all': pooled, 'rule': RULE_29, 'taken': taken, 'verdicts': verdicts}
     (Path(a.out) / 'screen.json').write_text(json.dumps(res, indent=1, default=float))
 
 

