@@ -7,8 +7,8 @@ genuine-fake experts' training folds (`ens+sbi`) or as a third expert of their o
 
 `cache`: for every real clip of the run, track 0: the 32 cached crops the run's features were made from, one
 `self_blend_clip` of them (chapter 03; lower face only with probability 0.5, seeded by the clip's row) and the shipped
-backbone's features of the blend under bf16 autocast, as `ship_full` is made (`sbi`, (32, 1280) float16); fakes get
-an empty file. `screen`: `ens`, `ens+sbi`, `lr-sbi` and `ens+lr-sbi` out of fold, without each family and over the
+backbone's features of the blend under bf16 autocast, as `ship_full` is made (`sbi`, (32, 1280) float16), with the
+clip's `path` (every 25th row also `orig`, its unblended features, checked against the run's); fakes get the path only. `screen`: `ens`, `ens+sbi`, `lr-sbi` and `ens+lr-sbi` out of fold, without each family and over the
 run's cross-dataset folds, read on the backbone-unseen clips (all clips beside); OUT/screen.json and OUT/experts.npz.
 """
 import json
@@ -31,7 +31,7 @@ FRAMES = 32
 
 # ---------------------------------------------------------------- cache
 def blend_features(ship, cfg):
-    "compute(row) for `th.cache_clips`: {'sbi': (32, 1280) float16} of a real clip's self-blend, {} for a fake."
+    "compute(row) for `th.cache_clips`: {'sbi': (32, 1280) float16, 'path'} of a real clip's self-blend, {'path'} for a fake."
     def features(crops):
         with torch.inference_mode(), autocast('cpu', enabled=True):
             return ship.backbone(normalize_clip(crops, cfg['mean'], cfg['std'])).float().numpy().astype(np.float16)
