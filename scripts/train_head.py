@@ -99,12 +99,28 @@ def has_features(npz, path):
     return True
 
 
+def clip_frames(cache, n_frames=32):
+    """(face crops (n_frames, 3, S, S) uint8, their 5-point landmarks (n_frames, 5, 2) float32 numpy) of track 0 of a
+    face cache (chapter 02), at `pick_frames`' evenly spread positions: the frames every clip-level feature is read from."""
+    tr = load_record(cache)['tracks'][0]
+    pos = pick_frames(len(tr['crops']), n_frames)
+    return tr['crops'][pos], tr['landmarks'][pos].numpy()
+
+
+def backbone_features(backbone, crops, cfg, bf16=False):
+    """(T, F) float16 numpy: `backbone` ((T, 3, S, S) float32 -> (T, F)) on face crops (T, 3, S, S) uint8, normalised by
+    the checkpoint config `cfg`'s mean and std, without gradients and, with `bf16`, under bf16 autocast where the CPU
+    has it (as the Predictor runs)."""
+    from deepfake_detect.model import autocast
+    with torch.inference_mode(), autocast('cpu', enabled=bf16):
+        return backbone(normalize_clip(crops, cfg['mean'], cfg['std'])).float().numpy().astype(np.float16)
+
+
 def clip_features(index, out, n_frames=32, log=print, sets=SETS, bf16=False):
     """Write OUT/<row>.npz ({set: (T, 1280) fp16} for `sets`) for each clip with a face; returns the seconds per
     clip computed now (None when all were cached). Sets: ship_/img_ (the shipped
     or ImageNet backbone) × full/mouth (whole face, lower face), and ship_aug (the whole face after `degrade`).
     With `bf16`, the backbones run under bf16 autocast where the CPU has it, as the Predictor does."""
-    from deepfake_detect.model import autocast
     out = Path(out); out.mkdir(parents=True, exist_ok=True)
     ship, cfg = load_default()
     img = DeepfakeDetector('efficientnet_lite0', pretrained=True).eval()
@@ -113,17 +129,11 @@ def clip_features(index, out, n_frames=32, log=print, sets=SETS, bf16=False):
     for row, r in index.iterrows():
         dst = out / f'{row}.npz'
         if r.status != 'ok' or has_features(dst, r.path): continue
-        tr = load_record(r.cache)['tracks'][0]
-        pos = pick_frames(len(tr['crops']), n_frames)
-        crops, lms = tr['crops'][pos], tr['landmarks'][pos].numpy()
+        crops, lms = clip_frames(r.cache, n_frames)
         views = dict(full=lambda: crops, mouth=lambda: mouth_crops(crops, lms),
                      aug=lambda: degrade(crops, *degradation(row)))
-        feats = {}
-        with torch.inference_mode(), autocast('cpu', enabled=bf16):
-            for name in sets:
-                net, view = name.split('_')
-                x = normalize_clip(views[view](), cfg['mean'], cfg['std'])
-                feats[name] = nets[net].backbone(x).float().numpy().astype(np.float16)
+        feats = {name: backbone_features(nets[name.split('_')[0]].backbone, views[name.split('_')[1]](), cfg, bf16)
+                 for name in sets}
         part = dst.with_name(f'{row}.part.npz')
         np.savez(part, **feats, path=r.path)
         os.replace(part, dst)   # whole or absent, never half-written

@@ -20,15 +20,13 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
-import torch
 import torchvision.transforms.v2.functional as TF
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 sys.path.insert(0, str(Path(__file__).resolve().parents[2] / 'scripts'))
 import train_head as th   # noqa: E402
 from unseen import RULE_29, judge_unseen, screen_unseen_and_all   # noqa: E402   amendment 31 keeps 29's rule
-from deepfake_detect.data import load_record, normalize_clip, pick_frames   # noqa: E402
-from deepfake_detect.model import autocast, load_default   # noqa: E402
+from deepfake_detect.model import load_default   # noqa: E402
 
 FRAMES, LITE2_SIZE = 32, 260
 
@@ -45,13 +43,11 @@ def lite2_imagenet():
 
 def lite2_features(net, cfg):
     "compute(row) for `th.cache_clips`: {'img2': (32, 1280) float16, 'path'} of a clip's crops, as `ship_full`'s frames."
+    pooled = lambda x: net.extract_features(x).mean((2, 3))   # as chapter 04's Lite0 trunk pools
+
     def compute(r):
-        tr = load_record(r.cache)['tracks'][0]
-        crops = tr['crops'][pick_frames(len(tr['crops']), FRAMES)]
-        x = normalize_clip(TF.resize(crops, [LITE2_SIZE, LITE2_SIZE], antialias=True), cfg['mean'], cfg['std'])
-        with torch.inference_mode(), autocast('cpu', enabled=True):
-            f = net.extract_features(x).mean((2, 3))
-        return {'img2': f.float().numpy().astype(np.float16), 'path': r.path}
+        crops = TF.resize(th.clip_frames(r.cache, FRAMES)[0], [LITE2_SIZE, LITE2_SIZE], antialias=True)
+        return {'img2': th.backbone_features(pooled, crops, cfg, bf16=True), 'path': r.path}
     return compute
 
 

@@ -23,8 +23,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[2] / 'scripts'))
 import train_head as th   # noqa: E402
 from unseen import RULE_29, judge_unseen, screen_unseen_and_all   # noqa: E402   amendment 30 keeps 29's rule
 from deepfake_detect.blend import self_blend_clip   # noqa: E402
-from deepfake_detect.data import load_record, normalize_clip, pick_frames   # noqa: E402
-from deepfake_detect.model import autocast, load_default   # noqa: E402
+from deepfake_detect.model import load_default   # noqa: E402
 
 FRAMES = 32
 
@@ -32,15 +31,11 @@ FRAMES = 32
 # ---------------------------------------------------------------- cache
 def blend_features(ship, cfg):
     "compute(row) for `th.cache_clips`: {'sbi': (32, 1280) float16, 'path'} of a real clip's self-blend, {'path'} for a fake."
-    def features(crops):
-        with torch.inference_mode(), autocast('cpu', enabled=True):
-            return ship.backbone(normalize_clip(crops, cfg['mean'], cfg['std'])).float().numpy().astype(np.float16)
+    def features(crops): return th.backbone_features(ship.backbone, crops, cfg, bf16=True)
 
     def compute(r):
         if r.label != 'real': return {'path': r.path}
-        tr = load_record(r.cache)['tracks'][0]
-        pos = pick_frames(len(tr['crops']), FRAMES)   # the frames `clip_features` reads, so each blend matches its real
-        crops, lms = tr['crops'][pos], tr['landmarks'][pos].numpy()
+        crops, lms = th.clip_frames(r.cache, FRAMES)   # the frames `clip_features` reads, so each blend matches its real
         hwc, _ = self_blend_clip(crops.permute(0, 2, 3, 1).numpy(), lms, np.random.default_rng([30, int(r.row)]), p_mouth=0.5)
         out = {'path': r.path, 'sbi': features(torch.from_numpy(hwc).permute(0, 3, 1, 2))}
         # every 25th row also keeps its unblended features: the screen checks them against the run's `ship_full`, so

@@ -42,10 +42,10 @@ from safetensors.torch import load_file, save_file
 from torch import nn
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2] / 'scripts'))
-from train_head import LR, LSTM, degradation, degrade, lofo, lofo_families, report, unseen_masks  # noqa: E402
+from train_head import LR, LSTM, clip_frames, degradation, degrade, lofo, lofo_families, report, unseen_masks  # noqa: E402
 from deepfake_detect.blend import self_blend_clip   # noqa: E402
-from deepfake_detect.data import (assign_folds, default_cache_root, family_of, is_copy, load_record,  # noqa: E402
-                                  normalize_clip, pick_frames, with_reencoded_copies)
+from deepfake_detect.data import (assign_folds, default_cache_root, family_of, is_copy,  # noqa: E402
+                                  normalize_clip, with_reencoded_copies)
 from deepfake_detect.model import autocast, load_default, set_threads   # noqa: E402
 from deepfake_detect.train import roc_auc   # noqa: E402
 
@@ -78,9 +78,7 @@ def as_input(a):
 # ---------------------------------------------------------------- cache
 def frames_of(cache):
     "(16 face crops (T, 3, 224, 224) uint8, their 5-point landmarks (T, 5, 2)) of track 0 of a face cache."
-    tr = load_record(cache)['tracks'][0]
-    pos = pick_frames(len(tr['crops']), T)
-    return tr['crops'][pos], tr['landmarks'][pos].numpy()
+    return clip_frames(cache, T)
 
 
 def sbi(crops, lms, row):
