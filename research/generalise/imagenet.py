@@ -18,14 +18,13 @@ import json
 import sys
 from pathlib import Path
 
-import numpy as np
 import pandas as pd
 import torchvision.transforms.v2.functional as TF
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 sys.path.insert(0, str(Path(__file__).resolve().parents[2] / 'scripts'))
 import train_head as th   # noqa: E402
-from unseen import RULE_29, judge_unseen, screen_unseen_and_all   # noqa: E402   amendment 31 keeps 29's rule
+from unseen import RULE_29, cached, judge_unseen, screen_unseen_and_all   # noqa: E402   amendment 31 keeps 29's rule
 from deepfake_detect.model import load_default   # noqa: E402
 
 FRAMES, LITE2_SIZE = 32, 260
@@ -59,22 +58,10 @@ def cache(run, out):
 
 
 # ---------------------------------------------------------------- screen
-def cached(ix, folder, key):
-    "(N, 32, 1280) float32 of `key` in FOLDER/<row>.npz for each row of `ix`; SystemExit if a file is missing or another clip's."
-    out = np.zeros((len(ix), FRAMES, 1280), np.float32)
-    for i, (row, path) in enumerate(zip(ix.row.values, ix.path.astype(str).values)):
-        f = Path(folder) / f'{row}.npz'
-        if not f.exists(): raise SystemExit(f"{f}: missing: run `cache` first")
-        with np.load(f) as z:
-            if str(z['path']) != path: raise SystemExit(f"{f}: made for {z['path']}, not {path}: rebuild the cache")
-            out[i] = z[key].astype(np.float32)
-    return out
-
-
 def screen(a):
     sys.argv = [sys.argv[0], '--run', a.run, '--features', a.features, '--out', a.out]
     _, (ix, X, ixs, at, fams, F, y) = th.screen_args(__doc__)
-    I0, I2 = cached(ix, Path(a.out) / 'img0', 'img_full'), cached(ix, Path(a.out) / 'img2', 'img2')
+    I0, I2 = cached(ix, Path(a.out) / 'img0', 'img_full', FRAMES), cached(ix, Path(a.out) / 'img2', 'img2', FRAMES)
     E = {'lstm': th.expert_scores(ix, ixs, F, at, th.LSTM, fams), 'lr': th.expert_scores(ix, ixs, F, at, th.LR, fams),
          'lr-img0': th.expert_scores(ix, ixs, I0, at, th.LR, fams), 'lr-img2': th.expert_scores(ix, ixs, I2, at, th.LR, fams)}
     th.save_experts(a.out, E)

@@ -12,6 +12,8 @@ logits; judged by `judge` (chapter 06's `screen_verdict`) on the unseen clips. W
 import sys
 from pathlib import Path
 
+import numpy as np
+
 sys.path.insert(0, str(Path(__file__).resolve().parents[2] / 'scripts'))
 import train_head as th   # noqa: E402
 from deepfake_detect.evaluate import screen_verdict   # noqa: E402
@@ -20,6 +22,19 @@ from deepfake_detect.evaluate import screen_verdict   # noqa: E402
 # than -0.01 (both), out of fold -0.005, paired -0.02, no family down more than 0.03; no verdict-mix condition
 RULE_29 = dict(lofo_gain=0.02, xd_gain=-0.01, need_both=True, oof_loss=0.005, pair_loss=0.02, family_loss=0.03,
                min_right=0.0, max_uncertain=1.0)
+
+def cached(ix, folder, key, frames=32):
+    """(N, frames, 1280) float32 of `key` in FOLDER/<row>.npz for each row of `ix` (a screen's per-clip feature cache);
+    SystemExit if a file is missing or holds another clip's."""
+    out = np.zeros((len(ix), frames, 1280), np.float32)
+    for i, (row, path) in enumerate(zip(ix.row.values, ix.path.astype(str).values)):
+        f = Path(folder) / f'{row}.npz'
+        if not f.exists(): raise SystemExit(f"{f}: missing: run `cache` first")
+        with np.load(f) as z:
+            if str(z['path']) != path: raise SystemExit(f"{f}: made for {z['path']}, not {path}: rebuild the cache")
+            out[i] = z[key].astype(np.float32)
+    return out
+
 
 def experts(ix, ixs, F, at, fams):
     "{expert: (out-of-fold, {family: left out}, cross-dataset)} of the two experts of `ens` on index `ix`."

@@ -1,0 +1,97 @@
+"""Screen for PLAN.md amendment 32: the face in its context. A crop twice the face box (hair, ears, neck, background),
+where generators that synthesise the whole frame (first-order-model, talking heads, avatars) leave what the tight crop
+cuts away (RESEARCH.md recommendation 6; ICT, Dong et al., CVPR 2022, reads the face against its context).
+
+    python research/generalise/context.py cache --run runs/head-bf16 --out runs/context
+    python research/generalise/context.py screen --run runs/head-bf16 --features runs/features-bf16 --out runs/context
+
+`cache`: for every clip of the run, track 0, the 32 positions its `ship_full` features were read at: each frame decoded
+again at full resolution and cut with the cached box at margin 2.0 (224 px); OUT/<row>.npz holds `wide` (the shipped
+backbone's pooled features) and `wideimg` (the ImageNet EfficientNet-Lite0's), each (32, 1280) float16 under bf16
+autocast, `recut_error` (mean grey-level difference of the margin-1.3 recut from the cached crops: the box check),
+`missing` (positions whose frame could not be decoded) and `path`. A clip whose check fails keeps zeros.
+`screen`: `ens`, `lr-wide`, `lr-wideimg`, `ens+wide` and `ens+wideimg` out of fold, without each family and over the
+run's cross-dataset folds, read on the backbone-unseen clips (all clips beside); OUT/screen.json and OUT/experts.npz.
+"""
+import json
+import sys
+from pathlib import Path
+
+import numpy as np
+import torch
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+sys.path.insert(0, str(Path(__file__).resolve().parents[2] / 'scripts'))
+import train_head as th   # noqa: E402
+from unseen import RULE_29, cached, judge_unseen, screen_unseen_and_all   # noqa: E402   amendment 32 keeps 29's rule
+from deepfake_detect.data import load_record, pick_frames   # noqa: E402
+from deepfake_detect.faces import crop_face   # noqa: E402
+from deepfake_detect.model import DeepfakeDetector, load_default   # noqa: E402
+from deepfake_detect.video import read_frames_at   # noqa: E402
+
+FRAMES, WIDE_MARGIN, MAX_RECUT_ERROR = 32, 2.0, 2.0
+
+
+# ---------------------------------------------------------------- cache
+def wide_crops(r):
+    """(wide crops (32, 3, 224, 224) uint8 at margin 2.0, recut error in grey levels, number of positions not decoded)
+    of track 0 of clip `r` (a row of the run's index), at the positions `clip_frames` reads; one frame in memory at a time."""
+    tr = load_record(r.cache)['tracks'][0]
+    pos = pick_frames(len(tr['crops']), FRAMES).numpy()
+    idx, boxes = tr['frame_indices'][pos].numpy(), tr['boxes'][pos].numpy()
+    tight = tr['crops'][pos].permute(0, 2, 3, 1).numpy().astype(np.float32)
+    wide, err, seen = np.zeros((FRAMES, 224, 224, 3), np.uint8), [], np.zeros(FRAMES, bool)
+
+    def cut(i, frame):
+        for k in np.flatnonzero(idx == i):   # a short track repeats positions
+            wide[k] = crop_face(frame, boxes[k], margin=WIDE_MARGIN)[0]
+            err.append(np.abs(crop_face(frame, boxes[k])[0].astype(np.float32) - tight[k]).mean())
+            seen[k] = True
+    read_frames_at(r.path, sorted(set(idx.tolist())), cut)
+    return torch.from_numpy(wide).permute(0, 3, 1, 2), float(np.mean(err)) if err else np.inf, int((~seen).sum())
+
+
+def context_features(ship, img, cfg):
+    "compute(row) for `th.cache_clips`: amendment 32's arrays of a clip (the module docstring lists them)."
+    def compute(r):
+        crops, err, missing = wide_crops(r)
+        ok = err <= MAX_RECUT_ERROR
+        feats = {k: th.backbone_features(net.backbone, crops, cfg, bf16=True) if ok else np.zeros((FRAMES, 1280), np.float16)
+                 for k, net in (('wide', ship), ('wideimg', img))}
+        return {**feats, 'recut_error': err, 'missing': missing, 'path': r.path}
+    return compute
+
+
+def cache(run, out):
+    ship, cfg = load_default()
+    th.cache_clips(run, out, context_features(ship, DeepfakeDetector('efficientnet_lite0', pretrained=True).eval(), cfg), 'context')
+
+
+# ---------------------------------------------------------------- screen
+def cache_health(ix, folder):
+    "Printed: clips whose recut check failed (zeros) and positions not decoded, over the rows of `ix`."
+    err, miss = [], []
+    for row in ix.row.values:
+        with np.load(Path(folder) / f'{row}.npz') as z: err.append(float(z['recut_error'])); miss.append(int(z['missing']))
+    err, miss = np.array(err), np.array(miss)
+    print(f"recut check: {(err > MAX_RECUT_ERROR).sum()} of {len(err)} clips failed (zeros); median error "
+          f"{np.median(err):.2f} grey levels; {(miss > 0).sum()} clips with {miss.sum()} positions not decoded", flush=True)
+
+
+def screen(a):
+    sys.argv = [sys.argv[0], '--run', a.run, '--features', a.features, '--out', a.out]
+    _, (ix, X, ixs, at, fams, F, y) = th.screen_args(__doc__)
+    cache_health(ix, a.out)
+    W, WI = cached(ix, a.out, 'wide', FRAMES), cached(ix, a.out, 'wideimg', FRAMES)
+    E = {'lstm': th.expert_scores(ix, ixs, F, at, th.LSTM, fams), 'lr': th.expert_scores(ix, ixs, F, at, th.LR, fams),
+         'lr-wide': th.expert_scores(ix, ixs, W, at, th.LR, fams), 'lr-wideimg': th.expert_scores(ix, ixs, WI, at, th.LR, fams)}
+    th.save_experts(a.out, E)
+    combos = (('ens', ('lstm', 'lr')), ('lr-wide', ('lr-wide',)), ('lr-wideimg', ('lr-wideimg',)),
+              ('ens+wide', ('lstm', 'lr', 'lr-wide')), ('ens+wideimg', ('lstm', 'lr', 'lr-wideimg')))
+    unseen, pooled = screen_unseen_and_all(combos, E, ix, ixs, y)
+    taken, verdicts = judge_unseen(unseen, ('ens+wide', 'ens+wideimg'), 32)
+    res = {'unseen': unseen, 'all': pooled, 'rule': RULE_29, 'taken': taken, 'verdicts': verdicts}
+    (Path(a.out) / 'screen.json').write_text(json.dumps(res, indent=1, default=float))
+
+
+if __name__ == '__main__': th.cache_or_screen(__doc__, cache, screen)
