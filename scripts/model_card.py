@@ -416,8 +416,14 @@ def card(cfg):
             'change of the features between adjacent frames (a generator\'s flicker), mirrored faces in training or at '
             'test time, or a ranking term on each fake and its own source clip; the closest to its rule, the ranking term with '
             'test-time mirroring, moved out-of-fold, left-out and unseen-origin AUC by +0.0096, +0.0069 and +0.0098 '
-            '(inside the intervals; research/README.md). What remains untried is a full fine-tune with a cue made for lip-sync and reenactment (motion, or '
-            'the mouth against the audio where clips have sound), which needs more than self-blends.',
+            '(inside the intervals; research/README.md). Nor did up-sampling traces of the face at its native resolution. '
+            'Read on the clips the backbone never saw, nor did: heads trained without the backbone\'s own clips (they '
+            'still teach what a swap looks like), tuning every layer on the self-blends of twice as many real clips, the face\'s '
+            'landmark geometry over time (trained without lip-sync, it learned that a moving mouth is real), self-blends '
+            'in the heads, experts on ImageNet backbones (Lite0 and Lite2: they see the avatars and little else), and the '
+            'face in a crop twice as wide (small gains on four readouts, short of its rule). What remains untried is a full '
+            'fine-tune with a cue made for lip-sync and reenactment (motion, or the mouth against the audio where clips '
+            'have sound), which needs more than self-blends and more than a CPU session.',
             '- Fakes with lively head motion are caught less often than still ones, and real videos are not (the verdicts '
             'by head-motion tercile, measured at an earlier model\'s calibration, research/README.md; for this one: `python '
             'research/generalise/identity.py --index runs/shared_index.csv --features runs/features-reenc --out runs/identity '
