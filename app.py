@@ -10,7 +10,7 @@ from pathlib import Path
 import pandas as pd
 import streamlit as st
 
-from deepfake_detect.video import VideoError, VIDEO_EXTENSIONS, IMAGE_EXTENSIONS
+from deepfake_detect.video import MAX_FRAMES, VideoError, VIDEO_EXTENSIONS, IMAGE_EXTENSIONS
 from deepfake_detect.model import CheckpointError, format_measure
 from deepfake_detect.predict import Predictor, Prediction, VERDICTS, percent, result_card_html, reading_guide, crops_strip
 from deepfake_detect.explain import explain, GRADCAM_NOTE
@@ -154,6 +154,13 @@ def show_prediction(predictor, pred: Prediction, name, key):
                        mime='application/json')
 
 
+def upload_path(folder, name):
+    """Where an upload is saved in `folder`: under its own file name, so that messages name it, or as `upload` with
+    its extension when that name is empty or too long for the file system (255 bytes; CJK names reach it fast)."""
+    name = Path(name).name
+    return Path(folder) / (name if 0 < len(name.encode()) <= 200 else 'upload' + Path(name).suffix[:16])
+
+
 def analyse(predictor, up, n_frames):
     "The Prediction for an upload (kept in the session, so toggles do not analyse it again), or an error shown."
     key = f'{up.file_id}-{n_frames}'   # Streamlit's id of this upload: no need to hash 200 MB on every rerun
@@ -163,13 +170,15 @@ def analyse(predictor, up, n_frames):
         text, frac = STAGES[stage]
         bar.progress(frac, text=text)
     with tempfile.TemporaryDirectory() as d:
-        path = Path(d) / Path(up.name).name
-        path.write_bytes(up.getbuffer())
-        try: pred = predictor.predict(path, progress=on_stage, n_frames=n_frames)
+        path = upload_path(d, up.name)
+        try:
+            path.write_bytes(up.getbuffer())
+            pred = predictor.predict(path, progress=on_stage, n_frames=n_frames)
         except VideoError as e:
             bar.empty(); st.error(f'Could not read {up.name}: {e}'); return None, key
         except Exception as e:   # the app stays up whatever is uploaded
-            bar.empty(); st.error(f'Something went wrong while analysing {up.name}: {type(e).__name__}: {e}'); return None, key
+            shown = str(e).replace(str(d), '…')   # never the server's folder
+            bar.empty(); st.error(f'Something went wrong while analysing {up.name}: {type(e).__name__}: {shown}'); return None, key
     bar.empty()
     pred.path = up.name
     st.session_state[key] = pred
@@ -192,7 +201,7 @@ def main():
         st.info('Your file is processed on this server and not kept.'); return
     if up.size > MAX_MB * 2**20:
         st.error(f'{up.name} is {up.size / 2**20:.0f} MB: the limit is {MAX_MB} MB.'); return
-    n_frames = predictor.n_frames * LOOK[look] if LOOK[look] else None
+    n_frames = min(predictor.n_frames * LOOK[look], MAX_FRAMES) if LOOK[look] else None   # memory stays bounded
     pred, key = analyse(predictor, up, n_frames)
     if pred is not None: show_prediction(predictor, pred, up.name, key)
 

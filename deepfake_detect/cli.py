@@ -15,7 +15,7 @@ from typing import Literal, Union, get_args, get_origin
 
 import pandas as pd
 
-from .video import VideoError
+from .video import MAX_FRAMES, VideoError, check_frame_count
 from .model import CheckpointError, format_measure, load_config, sigmoid, strict_json
 from .data import INDEX_COLUMNS, index_manifest, index_videos, merged_groups
 from .evaluate import evaluate_scores, verdict_mix
@@ -44,7 +44,7 @@ def cmd_predict(args, out=sys.stdout):
             for w in r.warnings: print(f"  note: {w}", file=out)   # what the app shows beside the verdict
     for f, r in zip(args.files, results):
         if r.label != 'ERROR': continue
-        hint = f" (to score every video in it: deepfake-detect scan {f} --out results.csv)" if Path(f).is_dir() else ''
+        hint = f" (to score every video in it: deepfake-detect scan {f} --out results.csv)" if f and Path(f).is_dir() else ''   # Path('') is '.'
         print(f"deepfake-detect: error: {r.error}{hint}", file=sys.stderr)
     return 2 if any(r.label == 'ERROR' for r in results) else 0
 
@@ -295,11 +295,17 @@ def _positive(text):
     if n is None or n < 1: raise argparse.ArgumentTypeError(f"{text}: must be a whole number >= 1")
     return n
 
+def _frame_count(text):
+    "argparse type of --frames: a whole number from 1 to chapter 00's MAX_FRAMES (each frame is held in memory)."
+    try: return check_frame_count(_positive(text), '--frames')
+    except ValueError as e: raise argparse.ArgumentTypeError(str(e)) from None
+
 def _model_args(p):
     "The options of the commands that score videos: which model, how many frames, how many threads."
     p.add_argument('--model', default=None,
                    help="checkpoint (.json/.safetensors or folder; 'default' or absent: the shipped one)")
-    p.add_argument('--frames', type=_positive, default=None, help="frames sampled per video (default: the model's)")
+    p.add_argument('--frames', type=_frame_count, default=None,
+                   help=f"frames sampled per video, at most {MAX_FRAMES} (default: the model's)")
     p.add_argument('--threads', type=_positive, default=None, help='torch CPU threads (default: the cores this process may use; give fewer when other jobs use the machine: shared cores slow it down several times)')
 
 # %% ../nbs/10_cli.ipynb #f0c97a24

@@ -398,7 +398,7 @@ def why_no_face(frames):
     """'; the frames are very dark (...)' or blank or very blurred, for frames (N, H, W, 3) uint8 where no face was
     found; '' when nothing stands out. Brightness is the mean grey level (0-255), sharpness the median variance of
     the Laplacian over up to 8 frames."""
-    grey = np.asarray(frames, np.float32).mean(-1)[::max(1, len(frames) // 8)]
+    grey = np.asarray(frames[::max(1, len(frames) // 8)], np.float32).mean(-1)   # thinned first: memory
     if grey.mean() < 20: return f"; the frames are very dark (mean brightness {grey.mean():.0f} of 255)"
     if grey.std(axis=(1, 2)).max() < 5: return "; the frames are blank (one flat colour)"
     if np.median([cv2.Laplacian(g, cv2.CV_32F).var() for g in grey]) < 5: return "; the frames are very blurred"

@@ -184,7 +184,8 @@ MIN_TRACK_FRAMES = 8  # fewer frames are flagged when the checkpoint does not re
 LOW_DETECTION = 0.99  # a track's mean MTCNN score (0-1) below this is flagged
 STILL_NOTE = ("the video does not move (the same picture in every sampled frame): "
               "it is scored as a photo")
-TRAINED_NOTE = ("this exact file was in the model's training data: its verdict shows what the model learnt, "
+TRAINED_NOTE = ("this file matches one of the model's training videos (same size, beginning and end): "
+                "if it is that video, its verdict shows what the model learnt, "
                 "not how well it does on videos it has not seen")
 
 # %% ../nbs/07_predict.ipynb #a55f0bf7

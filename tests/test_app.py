@@ -107,6 +107,14 @@ def test_look_closer(clips):
     assert 'in 48 frames' in texts(at), texts(at)   # 3 × 32 asked, all 48 of the clip read
 
 
+def test_upload_with_a_long_name(clips):
+    "A name over the file system's 255 bytes (99 CJK characters) is saved under another and still shown as given."
+    name = '日本語の長いファイル名' * 9 + '.mp4'
+    at = run_upload(name, clips['face'].read_bytes())
+    t = texts(at)
+    assert any(v in t for v in VERDICT_WORDS) and not at.error, t
+
+
 def test_no_face_clip(clips):
     at = run_upload('cat.mp4', clips['cat'].read_bytes())
     assert 'No face found' in texts(at)
