@@ -452,7 +452,7 @@ def sample_frames(path, n=32, max_side=None, start=None, end=None, max_read=MAX_
         raise VideoError(f"{Path(path).name}: no frame could be decoded (truncated or corrupt video)")
     if len(got.indices) < n:
         plural = 's' * (len(got.indices) != 1)
-        if info.frames >= n and start is None and end is None:   # enough frames, but bunched: a varying frame rate
+        if info.frames >= n and start is None and end is None and not got.gap:   # enough frames, but bunched: a varying frame rate
             warnings.append(f"{len(got.indices)} distinct frame{plural} at the {n} times sampled: the frame rate "
                             "varies, and slow stretches hold one frame for several samples")
         else: warnings.append(f"only {len(got.indices)} frame{plural} available (asked for {n})")
