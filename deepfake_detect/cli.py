@@ -65,17 +65,9 @@ def cmd_scan(args, out=sys.stdout):
 # %% ../nbs/10_cli.ipynb #ce6465d8
 def manifest_scores(pred, index, progress=True):
     "The index with video-level logits (float, NaN without a face) and an `error` column ('' when read)."
-    from tqdm.auto import tqdm
-    logits, errors = [], []
-    for p in tqdm(index.path, disable=not progress, desc='evaluate', file=sys.stderr):
-        try:
-            r = pred.predict(p)
-            logits.append(max((t['logit'] for t in r.tracks), default=float('nan')))
-            errors.append('')
-        except (VideoError, OSError) as e:
-            logits.append(float('nan'))
-            errors.append(str(e))
-    return index.assign(logit=logits, error=errors)
+    rs = pred.predict_many(index.path, progress=progress)   # an ERROR entry for a file that fails: the batch goes on
+    return index.assign(logit=[max((t['logit'] for t in r.tracks), default=float('nan')) for r in rs],
+                        error=[r.error if r.label == 'ERROR' else '' for r in rs])
 
 # %% ../nbs/10_cli.ipynb #bcb16aa7
 def cmd_evaluate(args, out=sys.stdout):
