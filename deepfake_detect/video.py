@@ -6,7 +6,7 @@
 __all__ = ['VIDEO_EXTENSIONS', 'MAX_READ', 'MAX_FRAMES', 'IMAGE_EXTENSIONS', 'PHOTO_MAX_SIDE', 'VideoError', 'diagnose',
            'ffmpeg_exe', 'ffmpeg', 'VideoInfo', 'open_video', 'codec_name', 'container_facts', 'probe', 'even_indices',
            'FrameSample', 'covered', 'count_frames', 'read_frames_at', 'even_times', 'check_frame_count',
-           'sample_frames', 'is_photo', 'image_size', 'read_photo']
+           'sample_frames', 'is_photo', 'image_header', 'read_photo']
 
 # %% ../nbs/00_video.ipynb #025f69b4
 import os
@@ -472,16 +472,16 @@ PHOTO_MAX_SIDE = 4096   # px: a photo is scored on a copy no larger (a 16k-pixel
 _REDUCED = {1: cv2.IMREAD_COLOR, 2: cv2.IMREAD_REDUCED_COLOR_2, 4: cv2.IMREAD_REDUCED_COLOR_4,
             8: cv2.IMREAD_REDUCED_COLOR_8}   # decoding scale: flag
 
-def image_size(path):
-    """(width, height) of a still image from its header, read by Pillow without decoding the pixels; None when
-    Pillow cannot read it. Raises VideoError for an image over Pillow's decompression-bomb limit (2 ×
-    `PIL.Image.MAX_IMAGE_PIXELS`, about 179 million pixels)."""
+def image_header(path):
+    """((width, height), frames) of an image from its header, read by Pillow without decoding the pixels (frames > 1:
+    an animated WebP or PNG); None when Pillow cannot read it. Raises VideoError for an image over Pillow's
+    decompression-bomb limit (2 × `PIL.Image.MAX_IMAGE_PIXELS`, about 179 million pixels)."""
     import warnings
     from PIL import Image
     try:
         with warnings.catch_warnings():
             warnings.simplefilter('ignore', Image.DecompressionBombWarning)   # between 1 and 2 × the limit: read it
-            with Image.open(path) as im: return im.size
+            with Image.open(path) as im: return im.size, getattr(im, 'n_frames', 1)
     except Image.DecompressionBombError:
         raise VideoError(f"{Path(path).name} is too large to read (over {2 * Image.MAX_IMAGE_PIXELS / 1e6:.0f} "
                          "million pixels): scale it down first") from None
@@ -491,10 +491,10 @@ def read_photo(path, max_side=PHOTO_MAX_SIDE) -> FrameSample:
     """A still image as a one-frame `FrameSample` (RGB uint8 (1, H, W, 3)), orientation as its EXIF says, its
     longer side at most `max_side` px (None: full resolution): a larger photo is decoded at 1/2, 1/4 or 1/8 scale
     where its codec can (JPEG) and scaled down (area interpolation), with a warning, so that memory stays bounded.
-    Raises VideoError when it cannot be decoded or is too large to read (`image_size`)."""
+    Raises VideoError when it cannot be decoded or is too large to read (`image_header`)."""
 
     path = _check_file(path)
-    size = image_size(path)
+    size, frames = image_header(path) or (None, 1)
     longer = max(size) if size else 0
     scale = max((k for k in _REDUCED if max_side and longer / k >= max_side), default=1)
     try: img = cv2.imread(os.path.abspath(path), _REDUCED[scale])   # applies the EXIF orientation
@@ -514,6 +514,7 @@ def read_photo(path, max_side=PHOTO_MAX_SIDE) -> FrameSample:
     warnings = []
     if max(size) > max(h, w):
         warnings.append(f"the photo is {size[0]}×{size[1]} px: it was scored on a copy scaled down to {w}×{h} px")
+    if frames > 1: warnings.append(f"the image is animated ({frames} frames): only its first frame was scored")
     if not _jpeg_complete(path):
         warnings.append("the image file is truncated: its lower part is missing (filled with grey by the decoder)")
     return FrameSample(frames=img[None], indices=np.zeros(1, np.int64), timestamps=np.zeros(1), info=info,
