@@ -112,9 +112,9 @@ def _print_report(rep, out):
         print(f"AUC {format_measure(rep['auc'])} [95% CI {format_measure(lo)}–{format_measure(hi)}] · accuracy {format_measure(rep['accuracy'])} (at the "
               f"threshold, no uncertain band) · log-loss {format_measure(rep['log_loss'])} · paired win rate "
               f"{format_measure(rep['pair_win'])} ({rep['pairs']} pairs)", file=out)
-        if (few := min(rep['n_real'], rep['n_fake'])) < FEW_VIDEOS:   # a bootstrap of 3 videos can read [1.00–1.00]
-            print(f"only {few} {'real' if rep['n_real'] == few else 'fake'} video{'s' * (few != 1)} with a face: too few "
-                  f"for these numbers or their interval to mean much (at least {FEW_VIDEOS} of each)", file=out)
+        if min(rep['n_real'], rep['n_fake']) < FEW_VIDEOS:   # a bootstrap of 3 videos can read [1.00–1.00]
+            print(f"only {rep['n_real']} real and {rep['n_fake']} fake videos with a face: too few for these numbers "
+                  f"or their interval to mean much (at least {FEW_VIDEOS} of each)", file=out)
     for k, shares in rep['verdict_mix'].items():   # the labels a user sees, the uncertain band included
         n = rep['n_real'] if k == 'real' else rep['n_fake']
         if n: print(f"{k} videos: " + ', '.join(f"{l} {format_measure(shares[l], '.0%')}" for l in ('REAL', 'FAKE', 'UNCERTAIN')), file=out)

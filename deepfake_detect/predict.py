@@ -24,7 +24,7 @@ from .video import VideoError, check_frame_count, codec_name, IMAGE_EXTENSIONS
 from .faces import FaceDetector, extract_face_clips
 from .data import video_fingerprint
 from .model import load_checkpoint, default_model_path, set_threads, score_track, sigmoid
-from .model import limit_kernel_cache, release_memory, strict_json, verdict_labels
+from .model import CheckpointError, limit_kernel_cache, release_memory, strict_json, verdict_labels
 
 # %% ../nbs/07_predict.ipynb #51fedb16
 LABELS = ('REAL', 'FAKE', 'UNCERTAIN', 'NO_FACE')
@@ -113,19 +113,22 @@ class Predictor:
     .safetensors or its folder) or None / 'default' for the shipped model; `threads`: torch CPU threads (None:
     $DETECTOR_THREADS, else the cores this process may use); `n_frames`: frames sampled per video (None: the checkpoint's); `detector`: a chapter 01 `FaceDetector`
     (None: MTCNN with its defaults); `device`: where the model runs; `detect_every`: MTCNN on every k-th sampled frame,
-    tracks interpolated between. Raises CheckpointError for a checkpoint that cannot be loaded, ValueError for an
-    `n_frames` or `detect_every` that is not a whole number >= 1."""
+    tracks interpolated between. Raises CheckpointError for a checkpoint that cannot be loaded (or whose frames per
+    video exceed MAX_FRAMES), ValueError for an `n_frames` that is not a whole number from 1 to MAX_FRAMES (256) or a
+    `detect_every` that is not a whole number >= 1."""
     def __init__(self, checkpoint=None, threads=None, n_frames=None, detector=None, device='cpu',
                  detect_every=2):
         # checked before the checkpoint loads: a typo costs no seconds
         if n_frames is not None: check_frame_count(n_frames)
-        check_frame_count(detect_every, 'detect_every')
+        check_frame_count(detect_every, 'detect_every', most=None)   # a stride: it holds nothing
         limit_kernel_cache()   # before any convolution: a long run's memory stays flat (chapter 04)
         self.threads = set_threads(threads)
         # 'default' names the shipped model, as in the recipes' `init`
         self.checkpoint = Path(checkpoint) if checkpoint and str(checkpoint) != 'default' else default_model_path()
         self.model, self.cfg = load_checkpoint(self.checkpoint, device)
         self.n_frames = int(self.cfg['n_frames'] if n_frames is None else n_frames)
+        try: check_frame_count(self.n_frames, f"{self.checkpoint.name}'s n_frames")   # a checkpoint trained on more
+        except ValueError as e: raise CheckpointError(str(e)) from None
         self.detector = _OneAtATime(detector or FaceDetector())   # MTCNN keeps per-call state on itself
         # one forward (or Grad-CAM, with its hooks) on the shared model at a time
         self.model_lock = threading.RLock()
@@ -270,7 +273,7 @@ def predict(self: Predictor, path, progress=None, n_frames=None) -> Prediction:
     """The Prediction for the video or photo at `path`; `n_frames` samples more (or fewer) frames than the
     model's default ("look closer"). Raises VideoError for files that are neither a readable video nor a
     photo, TypeError when `path` is no path (str, bytes or os.PathLike), ValueError unless `n_frames` is None or a
-    whole number >= 1."""
+    whole number from 1 to MAX_FRAMES (256)."""
     if isinstance(path, bytes): path = os.fsdecode(path)
     if not isinstance(path, (str, os.PathLike)):
         raise TypeError(f"predict takes the path of a video or photo (str or Path), not {type(path).__name__}")
@@ -318,10 +321,10 @@ def predict_many(self: Predictor, paths, progress=True):
     for p in tqdm(list(paths), disable=not progress, desc='videos'):
         try: out.append(self.predict(p))
         except Exception as e:   # a batch never stops for one file
-            if isinstance(e, (VideoError, OSError)): msg = str(e)
-            else: msg = f"could not be analysed ({type(e).__name__}: {e})"
-            # the cut the file would have been judged by: a photo's, if its name says photo
             named = isinstance(p, (str, os.PathLike))
+            if isinstance(e, (VideoError, OSError)) and str(e): msg = str(e)   # these name the file themselves
+            else: msg = f"{Path(p).name if named else repr(p)} could not be analysed ({type(e).__name__}: {e})"
+            # the cut the file would have been judged by: a photo's, if its name says photo
             threshold, band = self._cut(photo=named and Path(p).suffix.lower() in IMAGE_EXTENSIONS)
             out.append(Prediction(path=str(p), label='ERROR', model_id=self.model_id, error=msg, kind=None,
                                   threshold=threshold, uncertain_band=band))

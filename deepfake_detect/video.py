@@ -392,13 +392,13 @@ def even_times(duration, n, start=0.0, end=None):
 # %% ../nbs/00_video.ipynb #65468356
 MAX_FRAMES = 256   # every sampled frame is held in memory (about 3 MB each at 720p): more would not stay bounded
 
-def check_frame_count(n, name='n_frames'):
-    """Raise ValueError unless `n` is a whole number of frames from 1 to MAX_FRAMES (an int, not a bool or a
-    float); returns `n`."""
+def check_frame_count(n, name='n_frames', most=MAX_FRAMES):
+    """Raise ValueError unless `n` is a whole number of frames from 1 to `most` (an int, not a bool or a float;
+    `most` None: no upper bound, for a count that holds nothing in memory); returns `n`."""
     if isinstance(n, bool) or not isinstance(n, (int, np.integer)) or n < 1:
         raise ValueError(f"{name} must be a whole number of frames >= 1, got {n!r}")
-    if n > MAX_FRAMES:
-        raise ValueError(f"{name} must be at most {MAX_FRAMES} frames (each is held in memory), got {n}")
+    if most is not None and n > most:
+        raise ValueError(f"{name} must be at most {most} frames (each is held in memory), got {n}")
     return n
 
 def _pick(times, targets, period):
@@ -414,7 +414,8 @@ def sample_frames(path, n=32, max_side=None, start=None, end=None, max_read=MAX_
     """`n` RGB frames spread evenly in *time* over the video (or the window `start`–`end` seconds), read in
     one sequential pass: a variable frame rate clip is sampled by its clock, not by frame count. Damaged
     stretches are skipped (with a warning). Returns a `FrameSample`: frames (N, H, W, 3) RGB uint8, N <= n.
-    Raises VideoError for files that hold no decodable frame, ValueError unless `n` is a whole number >= 1."""
+    Raises VideoError for files that hold no decodable frame, ValueError unless `n` is a whole number from 1 to
+    MAX_FRAMES (256)."""
     check_frame_count(n, 'n')
     info = probe(path)
     claimed, warnings = info.frames, []
@@ -470,40 +471,49 @@ def is_photo(path):
 # %% ../nbs/00_video.ipynb #86551390
 PHOTO_MAX_SIDE = 4096   # px: a photo is scored on a copy no larger (a 16k-pixel PNG would take gigabytes)
 _REDUCED = {1: cv2.IMREAD_COLOR, 2: cv2.IMREAD_REDUCED_COLOR_2, 4: cv2.IMREAD_REDUCED_COLOR_4,
-            8: cv2.IMREAD_REDUCED_COLOR_8}   # decoding scale: flag
+            8: cv2.IMREAD_REDUCED_COLOR_8}   # JPEG decoding scale: flag (libjpeg scales while decoding)
 
 def image_header(path):
-    """((width, height), frames) of an image from its header, read by Pillow without decoding the pixels (frames > 1:
-    an animated WebP or PNG); None when Pillow cannot read it. Raises VideoError for an image over Pillow's
-    decompression-bomb limit (2 × `PIL.Image.MAX_IMAGE_PIXELS`, about 179 million pixels)."""
+    """What an image's header says, read by Pillow without decoding the pixels: (format (Pillow's name: 'JPEG',
+    'PNG'...), (width, height) as stored (before any EXIF turn), frames (> 1: an animated WebP or PNG)); None when
+    Pillow cannot read it. A JPEG over Pillow's decompression-bomb limit (2 × `PIL.Image.MAX_IMAGE_PIXELS`, about
+    179 million pixels, less than a 200-megapixel phone photo) gives ('JPEG', None, 1): it can be decoded at 1/8
+    scale. Raises VideoError for any other image over that limit."""
     import warnings
     from PIL import Image
     try:
         with warnings.catch_warnings():
             warnings.simplefilter('ignore', Image.DecompressionBombWarning)   # between 1 and 2 × the limit: read it
-            with Image.open(path) as im: return im.size, getattr(im, 'n_frames', 1)
+            with Image.open(path) as im: return im.format, im.size, getattr(im, 'n_frames', 1)
     except Image.DecompressionBombError:
+        with open(path, 'rb') as f:
+            if f.read(3) == b'\xff\xd8\xff': return 'JPEG', None, 1
         raise VideoError(f"{Path(path).name} is too large to read (over {2 * Image.MAX_IMAGE_PIXELS / 1e6:.0f} "
                          "million pixels): scale it down first") from None
     except Exception: return None   # a format Pillow does not know: OpenCV may
 
+def _decoding_scale(fmt, size, max_side):
+    "1, 2, 4 or 8: the largest JPEG decoding scale that keeps the longer side >= `max_side` (8 when the size is unknown)."
+    if fmt not in ('JPEG', 'MPO') or not max_side: return 1   # other codecs decode whole and would alias when shrunk
+    if size is None: return 8
+    return max((k for k in _REDUCED if max(size) / k >= max_side), default=1)
+
 def read_photo(path, max_side=PHOTO_MAX_SIDE) -> FrameSample:
     """A still image as a one-frame `FrameSample` (RGB uint8 (1, H, W, 3)), orientation as its EXIF says, its
     longer side at most `max_side` px (None: full resolution): a larger photo is decoded at 1/2, 1/4 or 1/8 scale
-    where its codec can (JPEG) and scaled down (area interpolation), with a warning, so that memory stays bounded.
-    Raises VideoError when it cannot be decoded or is too large to read (`image_header`)."""
+    if it is a JPEG, then scaled down (area interpolation), with a warning, so that memory stays bounded. Raises
+    VideoError when it cannot be decoded or is too large to read (`image_header`)."""
 
     path = _check_file(path)
-    size, frames = image_header(path) or (None, 1)
-    longer = max(size) if size else 0
-    scale = max((k for k in _REDUCED if max_side and longer / k >= max_side), default=1)
+    fmt, size, frames = image_header(path) or (None, None, 1)
+    scale = _decoding_scale(fmt, size, max_side)
     try: img = cv2.imread(os.path.abspath(path), _REDUCED[scale])   # applies the EXIF orientation
     except cv2.error as e:   # OpenCV refuses images over 2^30 pixels (a decompression bomb) with an assertion
         too_big = 'CV_IO_MAX_IMAGE_PIXELS' in str(e)
         raise VideoError(f"{path.name} is " + ("too large to read (over 2^30 pixels)" if too_big else
                                                 "not a readable image (OpenCV could not decode it)")) from None
     if img is None: raise VideoError(f"{path.name} is not a readable image (corrupt file or unknown format)")
-    size = size or (img.shape[1], img.shape[0])   # a format Pillow does not read: decoded whole
+    decoded = (img.shape[1] * scale, img.shape[0] * scale)   # the photo's size, as turned by its EXIF
     if max_side and max(img.shape[:2]) > max_side:
         f = max_side / max(img.shape[:2])
         img = cv2.resize(img, (round(img.shape[1] * f), round(img.shape[0] * f)), interpolation=cv2.INTER_AREA)
@@ -512,8 +522,9 @@ def read_photo(path, max_side=PHOTO_MAX_SIDE) -> FrameSample:
     info = VideoInfo(path=str(path), frames=1, fps=0.0, width=w, height=h, duration=0.0, rotation=0,
                      codec=container_facts(path).get('format', '').replace('_pipe', ''), frames_exact=True)
     warnings = []
-    if max(size) > max(h, w):
-        warnings.append(f"the photo is {size[0]}×{size[1]} px: it was scored on a copy scaled down to {w}×{h} px")
+    if max(decoded) > max(h, w):
+        if size: decoded = size if (size[0] > size[1]) == (decoded[0] > decoded[1]) else size[::-1]   # exact, as shown
+        warnings.append(f"the photo is {decoded[0]}×{decoded[1]} px: it was scored on a copy scaled down to {w}×{h} px")
     if frames > 1: warnings.append(f"the image is animated ({frames} frames): only its first frame was scored")
     if not _jpeg_complete(path):
         warnings.append("the image file is truncated: its lower part is missing (filled with grey by the decoder)")

@@ -421,9 +421,9 @@ def card(cfg):
             'still teach what a swap looks like), tuning every layer on the self-blends of twice as many real clips, the face\'s '
             'landmark geometry over time (trained without lip-sync, it learned that a moving mouth is real), self-blends '
             'in the heads, experts on ImageNet backbones (Lite0 and Lite2: they see the avatars and little else), and the '
-            'face in a crop twice as wide (small gains on four readouts, short of its rule). What remains untried is a full '
+            'face in a crop twice as wide (small gains on three of its rule\'s four readouts, short of the margin it needed). What remains untried is a full '
             'fine-tune with a cue made for lip-sync and reenactment (motion, or the mouth against the audio where clips '
-            'have sound), which needs more than self-blends and more than a CPU session.',
+            'have sound), which needs more than self-blends, and a GPU.',
             '- Fakes with lively head motion are caught less often than still ones, and real videos are not (the verdicts '
             'by head-motion tercile, measured at an earlier model\'s calibration, research/README.md; for this one: `python '
             'research/generalise/identity.py --index runs/shared_index.csv --features runs/features-reenc --out runs/identity '

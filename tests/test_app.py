@@ -108,7 +108,7 @@ def test_look_closer(clips):
 
 
 def test_upload_with_a_long_name(clips):
-    "A name over the file system's 255 bytes (99 CJK characters) is saved under another and still shown as given."
+    "A name over the file system's 255 bytes (99 CJK characters) is saved under another: analysed, not a crash."
     name = '日本語の長いファイル名' * 9 + '.mp4'
     at = run_upload(name, clips['face'].read_bytes())
     t = texts(at)

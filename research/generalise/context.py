@@ -9,7 +9,8 @@ cuts away (RESEARCH.md recommendation 6; ICT, Dong et al., CVPR 2022, reads the 
 again at full resolution and cut with the cached box at margin 2.0 (224 px); OUT/<row>.npz holds `wide` (the shipped
 backbone's pooled features) and `wideimg` (the ImageNet EfficientNet-Lite0's), each (32, 1280) float16 under bf16
 autocast, `recut_error` (mean grey-level difference of the margin-1.3 recut from the cached crops: the box check),
-`missing` (positions whose frame could not be decoded) and `path`. A clip whose check fails keeps zeros.
+`missing` (positions whose frame could not be decoded: their features are a black crop's) and `path`. A clip
+whose check fails keeps zeros.
 `screen`: `ens`, `lr-wide`, `lr-wideimg`, `ens+wide` and `ens+wideimg` out of fold, without each family and over the
 run's cross-dataset folds, read on the backbone-unseen clips (all clips beside); OUT/screen.json and OUT/experts.npz.
 """

@@ -18,7 +18,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[2] / 'scripts'))
 import train_head as th   # noqa: E402
 from deepfake_detect.evaluate import screen_verdict   # noqa: E402
 
-# amendment 29's rule, on the unseen clips (kept by amendments 30 and 31): left-out mean +0.02 and cross-dataset no lower
+# amendment 29's rule, on the unseen clips (kept by amendments 30-32): left-out mean +0.02 and cross-dataset no lower
 # than -0.01 (both), out of fold -0.005, paired -0.02, no family down more than 0.03; no verdict-mix condition
 RULE_29 = dict(lofo_gain=0.02, xd_gain=-0.01, need_both=True, oof_loss=0.005, pair_loss=0.02, family_loss=0.03,
                min_right=0.0, max_uncertain=1.0)
