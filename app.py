@@ -174,8 +174,8 @@ def analyse(predictor, up, n_frames):
         try:
             path.write_bytes(up.getbuffer())
             pred = predictor.predict(path, progress=on_stage, n_frames=n_frames)
-        except VideoError as e:
-            bar.empty(); st.error(f'Could not read {up.name}: {e}'); return None, key
+        except VideoError as e:   # its text names the saved file: name the upload instead
+            bar.empty(); st.error(f'Could not read {up.name}: ' + str(e).replace(path.name, Path(up.name).name)); return None, key
         except Exception as e:   # the app stays up whatever is uploaded
             shown = str(e).replace(str(d), '…')   # never the server's folder
             bar.empty(); st.error(f'Something went wrong while analysing {up.name}: {type(e).__name__}: {shown}'); return None, key

@@ -113,6 +113,8 @@ def test_upload_with_a_long_name(clips):
     at = run_upload(name, clips['face'].read_bytes())
     t = texts(at)
     assert any(v in t for v in VERDICT_WORDS) and not at.error, t
+    at = run_upload(name, clips['text'].read_bytes(), at=at)            # its errors name it, not the saved copy
+    assert len(at.error) == 1 and f'{name} is a text file' in at.error[0].value and 'upload.mp4' not in at.error[0].value
 
 
 def test_no_face_clip(clips):
