@@ -127,8 +127,9 @@ class Predictor:
         self.checkpoint = Path(checkpoint) if checkpoint and str(checkpoint) != 'default' else default_model_path()
         self.model, self.cfg = load_checkpoint(self.checkpoint, device)
         self.n_frames = int(self.cfg['n_frames'] if n_frames is None else n_frames)
-        try: check_frame_count(self.n_frames, f"{self.checkpoint.name}'s n_frames")   # a checkpoint trained on more
-        except ValueError as e: raise CheckpointError(str(e)) from None
+        if n_frames is None:   # the checkpoint's own (one given was checked above)
+            try: check_frame_count(self.n_frames, f"{self.checkpoint.name}'s n_frames")   # trained on more
+            except ValueError as e: raise CheckpointError(str(e)) from None
         self.detector = _OneAtATime(detector or FaceDetector())   # MTCNN keeps per-call state on itself
         # one forward (or Grad-CAM, with its hooks) on the shared model at a time
         self.model_lock = threading.RLock()

@@ -14,7 +14,6 @@ whose check fails keeps zeros.
 `screen`: `ens`, `lr-wide`, `lr-wideimg`, `ens+wide` and `ens+wideimg` out of fold, without each family and over the
 run's cross-dataset folds, read on the backbone-unseen clips (all clips beside); OUT/screen.json and OUT/experts.npz.
 """
-import json
 import sys
 from pathlib import Path
 
@@ -24,7 +23,7 @@ import torch
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 sys.path.insert(0, str(Path(__file__).resolve().parents[2] / 'scripts'))
 import train_head as th   # noqa: E402
-from unseen import RULE_29, cached, judge_unseen, screen_unseen_and_all   # noqa: E402   amendment 32 keeps 29's rule
+from unseen import cached, screen_third_experts   # noqa: E402   amendment 32 keeps 29's rule
 from deepfake_detect.data import load_record, pick_frames   # noqa: E402
 from deepfake_detect.faces import crop_face   # noqa: E402
 from deepfake_detect.model import DeepfakeDetector, load_default   # noqa: E402
@@ -80,19 +79,10 @@ def cache_health(ix, folder):
 
 
 def screen(a):
-    sys.argv = [sys.argv[0], '--run', a.run, '--features', a.features, '--out', a.out]
-    _, (ix, X, ixs, at, fams, F, y) = th.screen_args(__doc__)
-    cache_health(ix, a.out)
-    W, WI = cached(ix, a.out, 'wide', FRAMES), cached(ix, a.out, 'wideimg', FRAMES)
-    E = {'lstm': th.expert_scores(ix, ixs, F, at, th.LSTM, fams), 'lr': th.expert_scores(ix, ixs, F, at, th.LR, fams),
-         'lr-wide': th.expert_scores(ix, ixs, W, at, th.LR, fams), 'lr-wideimg': th.expert_scores(ix, ixs, WI, at, th.LR, fams)}
-    th.save_experts(a.out, E)
-    combos = (('ens', ('lstm', 'lr')), ('lr-wide', ('lr-wide',)), ('lr-wideimg', ('lr-wideimg',)),
-              ('ens+wide', ('lstm', 'lr', 'lr-wide')), ('ens+wideimg', ('lstm', 'lr', 'lr-wideimg')))
-    unseen, pooled = screen_unseen_and_all(combos, E, ix, ixs, y)
-    taken, verdicts = judge_unseen(unseen, ('ens+wide', 'ens+wideimg'), 32)
-    res = {'unseen': unseen, 'all': pooled, 'rule': RULE_29, 'taken': taken, 'verdicts': verdicts}
-    (Path(a.out) / 'screen.json').write_text(json.dumps(res, indent=1, default=float))
+    def load(ix):
+        cache_health(ix, a.out)
+        return {'wide': cached(ix, a.out, 'wide', FRAMES), 'wideimg': cached(ix, a.out, 'wideimg', FRAMES)}
+    screen_third_experts(a, __doc__, load, 32)
 
 
 if __name__ == '__main__': th.cache_or_screen(__doc__, cache, screen)

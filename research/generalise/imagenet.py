@@ -14,7 +14,6 @@ folds, read on the backbone-unseen clips (all clips beside); OUT/screen.json and
 """
 import contextlib
 import io
-import json
 import sys
 from pathlib import Path
 
@@ -24,7 +23,7 @@ import torchvision.transforms.v2.functional as TF
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 sys.path.insert(0, str(Path(__file__).resolve().parents[2] / 'scripts'))
 import train_head as th   # noqa: E402
-from unseen import RULE_29, cached, judge_unseen, screen_unseen_and_all   # noqa: E402   amendment 31 keeps 29's rule
+from unseen import cached, screen_third_experts   # noqa: E402   amendment 31 keeps 29's rule
 from deepfake_detect.model import load_default   # noqa: E402
 
 FRAMES, LITE2_SIZE = 32, 260
@@ -59,18 +58,8 @@ def cache(run, out):
 
 # ---------------------------------------------------------------- screen
 def screen(a):
-    sys.argv = [sys.argv[0], '--run', a.run, '--features', a.features, '--out', a.out]
-    _, (ix, X, ixs, at, fams, F, y) = th.screen_args(__doc__)
-    I0, I2 = cached(ix, Path(a.out) / 'img0', 'img_full', FRAMES), cached(ix, Path(a.out) / 'img2', 'img2', FRAMES)
-    E = {'lstm': th.expert_scores(ix, ixs, F, at, th.LSTM, fams), 'lr': th.expert_scores(ix, ixs, F, at, th.LR, fams),
-         'lr-img0': th.expert_scores(ix, ixs, I0, at, th.LR, fams), 'lr-img2': th.expert_scores(ix, ixs, I2, at, th.LR, fams)}
-    th.save_experts(a.out, E)
-    combos = (('ens', ('lstm', 'lr')), ('lr-img0', ('lr-img0',)), ('lr-img2', ('lr-img2',)),
-              ('ens+img0', ('lstm', 'lr', 'lr-img0')), ('ens+img2', ('lstm', 'lr', 'lr-img2')))
-    unseen, pooled = screen_unseen_and_all(combos, E, ix, ixs, y)
-    taken, verdicts = judge_unseen(unseen, ('ens+img0', 'ens+img2'), 31)
-    res = {'unseen': unseen, 'all': pooled, 'rule': RULE_29, 'taken': taken, 'verdicts': verdicts}
-    (Path(a.out) / 'screen.json').write_text(json.dumps(res, indent=1, default=float))
+    load = lambda ix: {'img0': cached(ix, Path(a.out) / 'img0', 'img_full', FRAMES), 'img2': cached(ix, Path(a.out) / 'img2', 'img2', FRAMES)}
+    screen_third_experts(a, __doc__, load, 31)
 
 
 if __name__ == '__main__': th.cache_or_screen(__doc__, cache, screen)

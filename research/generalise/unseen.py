@@ -9,6 +9,7 @@ family, and over its cross-dataset folds, trained on every clip; their scores of
 clips left out of every training set (and of the evaluation). Each ensemble over the spread of its own out-of-fold
 logits; judged by `judge` (chapter 06's `screen_verdict`) on the unseen clips. Writes OUT/screen.json.
 """
+import json
 import sys
 from pathlib import Path
 
@@ -68,6 +69,27 @@ def judge_unseen(unseen, candidates, amendment, rule=RULE_29):
     taken = max(passed, key=lambda c: unseen[c]['lofo_mean']) if passed else None
     print(f"amendment {amendment}: {taken or 'nothing'} taken", flush=True)
     return taken, {c: {'passed': ok, 'failed': f} for c, (ok, f) in verdicts.items()}
+
+
+def screen_third_experts(a, doc, load, amendment):
+    """A screen of third experts beside `ens` (amendments 31 and 32): `ens`'s two experts and, for each features
+    (N, T, 1280) of {name: features} = `load(ix)`, a pooled `LR` expert `lr-NAME` read alone and as a third expert
+    of `ens` (`ens+NAME`); out of fold, without each family and over the run's cross-dataset folds (`a`: the step's
+    arguments --run, --features, --out; `doc`: the script's docstring). Read on the backbone-unseen clips (all clips
+    beside), the `ens+` candidates judged by RULE_29 as amendment `amendment`'s; writes OUT/experts.npz and
+    OUT/screen.json."""
+    sys.argv = [sys.argv[0], '--run', a.run, '--features', a.features, '--out', a.out]
+    _, (ix, X, ixs, at, fams, F, y) = th.screen_args(doc)
+    feats = load(ix)
+    E = {'lstm': th.expert_scores(ix, ixs, F, at, th.LSTM, fams), 'lr': th.expert_scores(ix, ixs, F, at, th.LR, fams)}
+    E.update({f'lr-{n}': th.expert_scores(ix, ixs, G, at, th.LR, fams) for n, G in feats.items()})
+    th.save_experts(a.out, E)
+    combos = (('ens', ('lstm', 'lr')), *((f'lr-{n}', (f'lr-{n}',)) for n in feats),
+              *((f'ens+{n}', ('lstm', 'lr', f'lr-{n}')) for n in feats))
+    unseen, pooled = screen_unseen_and_all(combos, E, ix, ixs, y)
+    taken, verdicts = judge_unseen(unseen, tuple(f'ens+{n}' for n in feats), amendment)
+    res = {'unseen': unseen, 'all': pooled, 'rule': RULE_29, 'taken': taken, 'verdicts': verdicts}
+    (Path(a.out) / 'screen.json').write_text(json.dumps(res, indent=1, default=float))
 
 
 def main():
