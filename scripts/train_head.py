@@ -41,15 +41,21 @@ SETS = ('ship_full', 'ship_mouth', 'img_full', 'img_mouth')
 
 
 # ---------------------------------------------------------------- features
+def mouth_square(landmarks, S):
+    """(x0, y0, side) in px, ints: the lower-face square of a face crop S px wide whose MTCNN landmarks (5, 2) are
+    `landmarks` (crop coordinates): centred between the nose and the mouth corners, 2.4 x the mouth's width (0.35-0.7 S)."""
+    nose, ml, mr = landmarks[2], landmarks[3], landmarks[4]
+    cx, cy = float((ml[0] + mr[0] + nose[0]) / 3), float((ml[1] + mr[1]) / 2 * 0.75 + nose[1] * 0.25)
+    side = float(np.clip(2.4 * abs(mr[0] - ml[0]), 0.35 * S, 0.7 * S))
+    return int(np.clip(cx - side / 2, 0, S - side)), int(np.clip(cy - side / 2, 0, S - side)), int(side)
+
+
 def mouth_crops(crops, landmarks, out=224):
-    "Lower-face squares (T, 3, out, out) uint8 around the nose and mouth corners of each crop (T, 3, S, S)."
+    "Lower-face squares (T, 3, out, out) uint8 (`mouth_square`) of each crop (T, 3, S, S) uint8."
     S, views = crops.shape[-1], []
     for c, lm in zip(crops, landmarks):
-        nose, ml, mr = lm[2], lm[3], lm[4]
-        cx, cy = float((ml[0] + mr[0] + nose[0]) / 3), float((ml[1] + mr[1]) / 2 * 0.75 + nose[1] * 0.25)
-        side = float(np.clip(2.4 * abs(mr[0] - ml[0]), 0.35 * S, 0.7 * S))
-        x0, y0 = int(np.clip(cx - side / 2, 0, S - side)), int(np.clip(cy - side / 2, 0, S - side))
-        views.append(TF.resize(c[:, y0:y0 + int(side), x0:x0 + int(side)], [out, out], antialias=True))
+        x0, y0, side = mouth_square(lm, S)
+        views.append(TF.resize(c[:, y0:y0 + side, x0:x0 + side], [out, out], antialias=True))
     return torch.stack(views)
 
 

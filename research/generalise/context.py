@@ -33,38 +33,45 @@ FRAMES, WIDE_MARGIN, MAX_RECUT_ERROR = 32, 2.0, 2.0
 
 
 # ---------------------------------------------------------------- cache
-def wide_crops(r):
-    """(wide crops (32, 3, 224, 224) uint8 at margin 2.0, recut error in grey levels, number of positions not decoded)
-    of track 0 of clip `r` (a row of the run's index), at the positions `clip_frames` reads; one frame in memory at a time."""
+def recut(r, views):
+    """({name: crops (32, 3, 224, 224) uint8}, recut error in grey levels, number of positions not decoded) of track 0
+    of clip `r` (a row of the run's index), at the positions `clip_frames` reads: each of `views` ({name: view(frame,
+    box (4,), landmarks (5, 2) in the cached crop's coordinates) -> (224, 224, 3) uint8}) cut from the frame decoded
+    again, one frame in memory at a time; the error compares the margin-1.3 recut with the cached crops (the box check)."""
     tr = load_record(r.cache)['tracks'][0]
     pos = pick_frames(len(tr['crops']), FRAMES).numpy()
-    idx, boxes = tr['frame_indices'][pos].numpy(), tr['boxes'][pos].numpy()
+    idx, boxes, lms = (tr[k][pos].numpy() for k in ('frame_indices', 'boxes', 'landmarks'))
     tight = tr['crops'][pos].permute(0, 2, 3, 1).numpy().astype(np.float32)
-    wide, err, seen = np.zeros((FRAMES, 224, 224, 3), np.uint8), [], np.zeros(FRAMES, bool)
+    out, err, seen = {n: np.zeros((FRAMES, 224, 224, 3), np.uint8) for n in views}, [], np.zeros(FRAMES, bool)
 
     def cut(i, frame):
         for k in np.flatnonzero(idx == i):   # a short track repeats positions
-            wide[k] = crop_face(frame, boxes[k], margin=WIDE_MARGIN)[0]
+            for n, view in views.items(): out[n][k] = view(frame, boxes[k], lms[k])
             err.append(np.abs(crop_face(frame, boxes[k])[0].astype(np.float32) - tight[k]).mean())
             seen[k] = True
     read_frames_at(r.path, sorted(set(idx.tolist())), cut)
-    return torch.from_numpy(wide).permute(0, 3, 1, 2), float(np.mean(err)) if err else np.inf, int((~seen).sum())
+    crops = {n: torch.from_numpy(v).permute(0, 3, 1, 2) for n, v in out.items()}
+    return crops, float(np.mean(err)) if err else np.inf, int((~seen).sum())
 
 
-def context_features(ship, img, cfg):
-    "compute(row) for `th.cache_clips`: amendment 32's arrays of a clip (the module docstring lists them)."
+def recut_features(nets, views, cfg):
+    """compute(row) for `th.cache_clips`: {feature: pooled features (32, 1280) float16 of `net` on the view} for each
+    feature: (net, view name) of `nets`, the views cut by `recut`, with `recut_error`, `missing` and `path`; a clip
+    whose box check fails keeps zeros."""
     def compute(r):
-        crops, err, missing = wide_crops(r)
+        crops, err, missing = recut(r, views)
         ok = err <= MAX_RECUT_ERROR
-        feats = {k: th.backbone_features(net.backbone, crops, cfg, bf16=True) if ok else np.zeros((FRAMES, 1280), np.float16)
-                 for k, net in (('wide', ship), ('wideimg', img))}
+        feats = {k: th.backbone_features(net.backbone, crops[v], cfg, bf16=True) if ok else np.zeros((FRAMES, 1280), np.float16)
+                 for k, (net, v) in nets.items()}
         return {**feats, 'recut_error': err, 'missing': missing, 'path': r.path}
     return compute
 
 
 def cache(run, out):
     ship, cfg = load_default()
-    th.cache_clips(run, out, context_features(ship, DeepfakeDetector('efficientnet_lite0', pretrained=True).eval(), cfg), 'context')
+    img = DeepfakeDetector('efficientnet_lite0', pretrained=True).eval()
+    wide = {'wide': lambda frame, box, lm: crop_face(frame, box, margin=WIDE_MARGIN)[0]}
+    th.cache_clips(run, out, recut_features({'wide': (ship, 'wide'), 'wideimg': (img, 'wide')}, wide, cfg), 'context')
 
 
 # ---------------------------------------------------------------- screen

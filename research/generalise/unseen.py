@@ -77,7 +77,7 @@ def screen_third_experts(a, doc, load, amendment):
     of `ens` (`ens+NAME`); out of fold, without each family and over the run's cross-dataset folds (`a`: the step's
     arguments --run, --features, --out; `doc`: the script's docstring). Read on the backbone-unseen clips (all clips
     beside), the `ens+` candidates judged by RULE_29 as amendment `amendment`'s; writes OUT/experts.npz and
-    OUT/screen.json."""
+    OUT/screen.json; returns (the run's index, the experts' scores E, the unseen clips' mask)."""
     sys.argv = [sys.argv[0], '--run', a.run, '--features', a.features, '--out', a.out]
     _, (ix, X, ixs, at, fams, F, y) = th.screen_args(doc)
     feats = load(ix)
@@ -90,6 +90,7 @@ def screen_third_experts(a, doc, load, amendment):
     taken, verdicts = judge_unseen(unseen, tuple(f'ens+{n}' for n in feats), amendment)
     res = {'unseen': unseen, 'all': pooled, 'rule': RULE_29, 'taken': taken, 'verdicts': verdicts}
     (Path(a.out) / 'screen.json').write_text(json.dumps(res, indent=1, default=float))
+    return ix, E, th.unseen_masks(ix)[0]
 
 
 def main():
