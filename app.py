@@ -107,14 +107,15 @@ def limits_note(cfg):
 
 
 def timeline_chart(pred: Prediction):
-    "Per-frame P(fake) of each face over time: the threshold, the uncertain band and the video's score drawn in."
+    "Per-frame P(fake) of each face over time: the frame head's threshold and uncertain band, and the video's score, drawn in."
     import altair as alt
     rows = [dict(time=f['time'], face=f"face {t['track']}", p_fake=f['p_fake']) for t in pred.tracks for f in t['frames']]
-    lo, hi = pred.threshold - pred.uncertain_band, pred.threshold + pred.uncertain_band
+    threshold, band = pred.frame_cut   # each frame is the frame head's score, read against that head's cut
+    lo, hi = threshold - band, threshold + band
     y = alt.Y('p_fake:Q', title='P(fake) per frame', scale=alt.Scale(domain=[0, 1]), axis=alt.Axis(format='%'))
     lines = alt.Chart(pd.DataFrame(rows)).mark_line(point=True).encode(x=alt.X('time:Q', title='time (s)'), y=y, color='face:N')
     shade = alt.Chart(pd.DataFrame([dict(lo=lo, hi=hi)])).mark_rect(opacity=0.15, color='#f4b400').encode(y='lo:Q', y2='hi:Q')
-    marks = pd.DataFrame([dict(p=pred.threshold, what=f'threshold {pred.threshold:.0%}'),
+    marks = pd.DataFrame([dict(p=threshold, what=f'frame threshold {threshold:.0%}'),
                           dict(p=pred.p_fake, what=f"video's score {percent(pred.p_fake)}")])
     rules = alt.Chart(marks).mark_rule(strokeDash=[4, 3]).encode(y='p:Q', color=alt.Color('what:N', title=None))
     return (shade + rules + lines).resolve_scale(color='independent').properties(height=230)
@@ -136,8 +137,9 @@ def show_prediction(predictor, pred: Prediction, name, key):
         if pred.kind == 'video':
             st.subheader('Score over time')
             st.altair_chart(timeline_chart(pred), width='stretch')
-            st.caption(f"Each point is one sampled frame's calibrated score; dashed lines mark the threshold "
-                       f"({pred.threshold:.0%}) and the video's score ({pred.p_fake:.0%}). {reading_guide(pred)}")
+            st.caption(f"Each point is one sampled frame's calibrated score; dashed lines mark the threshold a frame "
+                       f"is read against ({pred.frame_cut[0]:.0%}) and the video's score ({pred.p_fake:.0%}). "
+                       f"{reading_guide(pred)}")
         st.subheader('Faces')
         strip = crops_strip(pred)
         st.image(strip, caption='Sampled faces, framed green (real) to red (manipulated) by their score',

@@ -25,8 +25,8 @@ def cam_layer(model):
 
 # %% ../nbs/08_explain.ipynb #a7123188
 def gradcam(model, cfg, crops):
-    """(heatmaps (N, S, S) float32 in [0, 1], frame logits (N,)) for uint8 crops (N, 3, S, S), as numpy
-    arrays. Puts the model in eval mode. The backbone runs in the precision `score_track` uses (bf16 autocast
+    """Grad-CAM (Selvaraju et al., ICCV 2017) of the frame head's logit: (heatmaps (N, S, S) float32 in [0, 1], frame
+    logits (N,)) for uint8 crops (N, 3, S, S), as numpy arrays. Puts the model in eval mode. The backbone runs in the precision `score_track` uses (bf16 autocast
     unless the config turns it off), so the heatmaps explain the logits the prediction was made of."""
     from deepfake_detect.model import autocast
     import torchvision.transforms.v2.functional as TF

@@ -149,7 +149,9 @@ def _size_ratio(a, b):
 def link_tracks(dets, min_iou=0.2, max_dist=1.5, max_size_ratio=1.6, min_frac=0.15, frames=None):
     """Link per-frame `Detections` into tracks: a list of [(frame position, detection index), ...], longest
     first. Tracks present in fewer than `min_frac` of the frames that have any face are dropped. With the
-    `frames`, tracks that never meet and look alike are joined first (`merge_disjoint`)."""
+    `frames`, tracks that never meet and look alike are joined first (`merge_disjoint`). Each frame's detections are
+    matched one to one to the tracks' last faces by the Hungarian algorithm (Kuhn 1955; scipy's
+    `linear_sum_assignment`), on centre distance less IoU."""
     from scipy.optimize import linear_sum_assignment
     tracks, last = [], []
     for t, d in enumerate(dets):

@@ -180,7 +180,8 @@ def valid_metrics(index, scores, prefix='valid_'):
 # %% ../nbs/05_train.ipynb #f9b7536e
 def warmup_cosine(total_steps, warmup=0.05, floor=0.02):
     """A LambdaLR factor, step → multiplier of the peak learning rate: a linear warm-up over the first `warmup`
-    fraction of `total_steps`, then cosine decay to `floor` (a fraction of the peak) at the last step."""
+    fraction of `total_steps` (Goyal et al. 2017, "Accurate, Large Minibatch SGD"), then cosine decay to `floor` (a
+    fraction of the peak) at the last step (Loshchilov & Hutter, "SGDR", ICLR 2017, without restarts)."""
     w = max(1, int(total_steps * warmup))
     def f(step):
         if step < w: return (step + 1) / w
@@ -515,7 +516,8 @@ def train_two_stage(index, run_dir, recipe, stages=('finetune', 'lstm'), log=pri
 
 # %% ../nbs/05_train.ipynb #0ffc6d1e
 def average_checkpoints(paths, out, half=False, **config):
-    """The element-wise mean of checkpoints of one architecture (a weight soup), saved at `out`; the model.
+    """The element-wise mean of checkpoints of one architecture (a uniform weight soup: Wortsman et al., "Model
+    soups", ICML 2022), saved at `out`; the model.
     The config is the first checkpoint's, less its metrics, plus `averaged_from` and any `config` given.
     ValueError with fewer than two paths; CheckpointError for checkpoints of different architectures."""
     if len(paths) < 2: raise ValueError(f"averaging needs at least two checkpoints, got {len(paths)}")

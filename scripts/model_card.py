@@ -345,7 +345,7 @@ def card(cfg):
         out += ['## Verdicts', '',
                 f"Threshold {cfg['threshold']:.2f} (equal error rate of {CALIBRATED_ON[cal['on']]}: "
                 f"{cal['n_real']} real and {cal['n_fake']} fake videos), *{VERDICT['UNCERTAIN']}* "
-                f"within ±{cfg['uncertain_band']:.2f} of it (the narrowest band outside which 80 % of verdicts are right, "
+                f"within ±{cfg['uncertain_band']:.3g} of it (the narrowest band outside which 80 % of verdicts are right, "
                 f"at most 20 % of videos inside), temperature {cfg['temperature']:.2f}. P(fake) is calibrated on those videos, "
                 f"{cal['n_fake'] / (cal['n_real'] + cal['n_fake']):.0%} of them fake: where fakes are rarer, the same score means a lower chance. "
                 + (WHY_UNSEEN if cal['on'] != 'all' else '')
@@ -368,7 +368,7 @@ def card(cfg):
         if ph:
             out += [f"Photos are scored by the frame head, with their own calibration (every held-out frame taken as a "
                     f"photo: frame AUC {ph['frame_auc']:.2f}; threshold {cfg.get('frame_threshold', float('nan')):.2f}, "
-                    f"band ±{cfg.get('frame_uncertain_band', float('nan')):.2f}): real frames "
+                    f"band ±{cfg.get('frame_uncertain_band', float('nan')):.3g}): real frames "
                     f"{shares_text(ph['verdict_mix']['real'])}; fake frames {shares_text(ph['verdict_mix']['fake'])}.", '']
     rob, run = cfg.get('robustness'), cfg.get('run', {}).get('out', 'runs/head')
     if rob:
