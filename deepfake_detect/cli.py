@@ -8,6 +8,7 @@ __all__ = ['FEW_VIDEOS', 'UsageError', 'cmd_predict', 'cmd_scan', 'manifest_scor
 
 # %% ../nbs/10_cli.ipynb #a3c0018d
 import argparse
+import os
 import sys
 from dataclasses import fields
 from pathlib import Path
@@ -44,7 +45,8 @@ def cmd_predict(args, out=sys.stdout):
             for w in r.warnings: print(f"  note: {w}", file=out)   # what the app shows beside the verdict
     for f, r in zip(args.files, results):
         if r.label != 'ERROR': continue
-        hint = f" (to score every video in it: deepfake-detect scan {f} --out results.csv)" if f and Path(f).is_dir() else ''   # Path('') is '.'
+        # os.path.isdir is False where Path.is_dir raises (a folder it may not enter); Path('') would be '.'
+        hint = f" (to score every video in it: deepfake-detect scan {f} --out results.csv)" if f and os.path.isdir(f) else ''
         print(f"deepfake-detect: error: {r.error}{hint}", file=sys.stderr)
     return 2 if any(r.label == 'ERROR' for r in results) else 0
 
@@ -377,5 +379,12 @@ def main(argv=None):
 
 # %% ../nbs/10_cli.ipynb #00dfce78
 def console():
-    "The console script: exit with main()'s code."
-    sys.exit(main())
+    """The console script: exit with main()'s code. Text the terminal cannot encode (a file name that is not UTF-8)
+    is escaped, not a crash; output cut short by a closed pipe (`| head`) ends quietly, with code 141 as a shell's."""
+    for stream in (sys.stdout, sys.stderr):
+        if hasattr(stream, 'reconfigure'): stream.reconfigure(errors='backslashreplace')
+    try: code = main()
+    except BrokenPipeError:
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())   # Python's own last flush must not fail again
+        code = 141
+    sys.exit(code)

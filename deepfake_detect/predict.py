@@ -230,6 +230,15 @@ def _measured(rob, key, what):
     if not (r and base): return ''
     return f"; on held-out videos the AUC fell from {base['auc']:.2f} to {r['auc']:.2f} {what}"
 
+def _face_notes(faces, one, many, why=''):
+    """One note for every face of `faces` ([(track, value)]) that share a trait: 'face k: ' + one(value) + why for a
+    single face, 'faces i, j, ...: ' + many + why for several (a crowd gives a few lines, not one per face)."""
+    if not faces: return []
+    if len(faces) == 1: return [f"face {faces[0][0]}: {one(faces[0][1])}{why}"]
+    ks = [str(k) for k, _ in faces]
+    named = ', '.join(ks) if len(ks) <= 6 else f"{', '.join(ks[:5])} and {len(ks) - 5} more"
+    return [f"faces {named}: {many}{why}"]
+
 @patch
 def _warnings(self: Predictor, fc):
     """Chapter 01's warnings (short clip, lying header, several people) plus what a user should know about the
@@ -250,20 +259,21 @@ def _warnings(self: Predictor, fc):
     if fc.tracks and is_grayscale(fc.tracks[0].crops):
         w.append(f"black-and-white {'photo' if fc.photo else 'video'}: the model was trained on colour video "
                  "only, so its score means less here")
-    for k, tr in enumerate(fc.tracks):
-        if tr.scores.mean() < LOW_DETECTION:
-            w.append(f"face {k}: low detection confidence ({tr.scores.mean():.3f}, under {LOW_DETECTION}): "
-                     "small, blurred or partly hidden")
-        px = face_size(tr.boxes)
-        if px < SMALL_FACE_PX:
-            w.append(f"face {k}: small ({px:.0f} px across): "
-                     "small faces carry little of the detail the model reads"
-                     # measured on videos (the clip head); a photo is scored by the frame head
+    tracks = list(enumerate(fc.tracks))
+    low = [(k, tr.scores.mean()) for k, tr in tracks if tr.scores.mean() < LOW_DETECTION]
+    small = [(k, face_size(tr.boxes)) for k, tr in tracks if face_size(tr.boxes) < SMALL_FACE_PX]
+    partial = [(k, len(tr)) for k, tr in tracks if len(tr) < 0.5 * n]
+    short = [(k, len(tr)) for k, tr in tracks if not fc.photo and len(tr) < min_frames]
+    w += _face_notes(low, lambda v: f"low detection confidence ({v:.3f}, under {LOW_DETECTION})",
+                     f"low detection confidence (under {LOW_DETECTION})", ": small, blurred or partly hidden")
+    # measured on videos (the clip head); a photo is scored by the frame head
+    w += _face_notes(small, lambda v: f"small ({v:.0f} px across)", f"small (under {SMALL_FACE_PX} px across)",
+                     ": small faces carry little of the detail the model reads"
                      + ('' if fc.photo else _measured(rob, 'half', 'at half resolution')))
-        if len(tr) < 0.5 * n: w.append(f"face {k}: visible in only {len(tr)} of {n} sampled frames")
-        if not fc.photo and len(tr) < min_frames:
-            w.append(f"face {k}: seen in only {len(tr)} frames, fewer than the {min_frames} the model learnt "
-                     "motion from: its score means less")
+    w += _face_notes(partial, lambda v: f"visible in only {v} of {n} sampled frames",
+                     f"visible in fewer than half of the {n} sampled frames")
+    w += _face_notes(short, lambda v: f"seen in only {v} frames, fewer than the {min_frames} the model learnt motion from",
+                     f"seen in fewer than the {min_frames} frames the model learnt motion from", ": its score means less")
     gap = fc.info.duration / max(n, 1)
     if not fc.photo and n and gap > LONG_GAP_S:
         seen = (f"only {n} frames were examined, one every {gap:.1f} s" if n > 1 else

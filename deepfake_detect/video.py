@@ -4,9 +4,9 @@
 
 # %% auto #0
 __all__ = ['VIDEO_EXTENSIONS', 'MAX_READ', 'MAX_FRAMES', 'IMAGE_EXTENSIONS', 'PHOTO_MAX_SIDE', 'VideoError', 'diagnose',
-           'ffmpeg_exe', 'ffmpeg', 'VideoInfo', 'open_video', 'codec_name', 'container_facts', 'probe', 'even_indices',
-           'FrameSample', 'covered', 'count_frames', 'read_frames_at', 'even_times', 'check_frame_count',
-           'sample_frames', 'is_photo', 'image_header', 'read_photo']
+           'ffmpeg_exe', 'ffmpeg', 'VideoInfo', 'printable', 'open_video', 'codec_name', 'container_facts', 'probe',
+           'even_indices', 'FrameSample', 'covered', 'count_frames', 'read_frames_at', 'even_times',
+           'check_frame_count', 'sample_frames', 'is_photo', 'image_header', 'read_photo']
 
 # %% ../nbs/00_video.ipynb #025f69b4
 import os
@@ -94,10 +94,18 @@ class VideoInfo:
     def to_dict(self): return asdict(self)
 
 # %% ../nbs/00_video.ipynb #1c79a664
+def printable(path):
+    """`path` (or any text naming one) as text any output can hold (a str): bytes of a name that are not UTF-8 (a
+    name written in another system's encoding, which Python keeps as surrogates) shown as \\xNN escapes."""
+    return os.fsencode(path).decode('utf-8', 'backslashreplace')
+
 def _check_file(path):
     "Raise VideoError for a path that cannot even be a video file."
     if not str(path).strip(): raise VideoError("no file given (the path is empty)")
     path = Path(path)
+    if printable(path) != str(path):   # OpenCV crashes the whole process on such a name
+        raise VideoError(f"{printable(path.name)}: the file name is not UTF-8 text (written in another system's "
+                         "encoding?): rename the file to read it")
     if not path.exists():
         if path.is_symlink(): raise VideoError(f"{path}: a symbolic link to nothing (broken, or a loop)")
         raise VideoError(f"{path}: file not found")
@@ -427,6 +435,7 @@ def sample_frames(path, n=32, max_side=None, start=None, end=None, max_read=MAX_
     duration = info.duration if info.duration > 0 else info.frames * period
     if start is not None and start >= duration:
         raise VideoError(f"empty time window {start}–{end} s in a {duration:.1f} s video")
+    capped = False   # the verifying pass stopped at max_read frames, before the end
     for attempt in range(2):
         targets = even_times(duration, n, start or 0.0, end)
         if not len(targets):
@@ -436,8 +445,14 @@ def sample_frames(path, n=32, max_side=None, start=None, end=None, max_read=MAX_
         verify = not info.frames_exact and start is None and end is None
         got = _read_pass(path, targets, period, max_side, verify, max_read, duration, by_index=not info.fps)
         if not verify or not got.times: break
+        if not got.ended and len(got.times) >= min(max_read or MAX_READ, MAX_READ):   # stopped by the bound, not the end
+            capped = True
+            warnings.append(f"only the first {got.times[-1]:.0f} s were read (at most {len(got.times):,} frames): "
+                            "the rest of the video is not looked at")
+            break
         info.frames, info.frames_exact = len(got.times), True
-        true = got.times[-1] + (got.times[-1] - got.times[-2] if len(got.times) > 1 else period)
+        # the last frame lasts a typical frame (the median gap): a held last frame is not the clip's frame rate
+        true = got.times[-1] + (float(np.median(np.diff(got.times))) if len(got.times) > 2 else period)
         if abs(true - duration) <= period: break
         # the header lied: we now know the real length, and read again only if the samples move
         duration = true
@@ -451,7 +466,7 @@ def sample_frames(path, n=32, max_side=None, start=None, end=None, max_read=MAX_
     info.duration = float(duration)
     if not got.indices:
         raise VideoError(f"{Path(path).name}: no frame could be decoded (truncated or corrupt video)")
-    if len(got.indices) < n:
+    if len(got.indices) < n and not capped:   # a capped read has said why already
         plural = 's' * (len(got.indices) != 1)
         if info.frames >= n and start is None and end is None and not got.gap:   # enough frames, but bunched: a varying frame rate
             warnings.append(f"{len(got.indices)} distinct frame{plural} at the {n} times sampled: the frame rate "
