@@ -272,7 +272,8 @@ def scan_ray(paths, results: ResultFile, address=None, num_cpus=None, workers=No
         n = workers or max(1, int(ray.cluster_resources().get('CPU', 1) // threads_per_worker))
         ds = ray.data.from_items([{'path': str(p)} for p in paths], override_num_blocks=min(len(paths), 200))
         # a dead actor is restarted and its file retried, but not forever (Ray Data's default): a file that kills
-        # every worker that reads it would hang the scan
+        # every worker that reads it would hang the scan (these arguments leave map_batches in Ray 2.64: the
+        # requirements stop below it)
         actor_args = dict(model=model and str(model), n_frames=n_frames, threads=threads_per_worker)
         out = ds.map_batches(ScanActor, fn_constructor_kwargs=actor_args, batch_size=1,
                              compute=ray.data.ActorPoolStrategy(size=n), num_cpus=threads_per_worker,
