@@ -90,6 +90,7 @@ class VideoInfo:
     rotation: int
     codec: str
     frames_exact: bool = False
+    video_streams: int = 1   # moving-picture streams in the file (cover art not counted); only the first is read
 
     def to_dict(self): return asdict(self)
 
@@ -145,8 +146,8 @@ def codec_name(fourcc):
 def container_facts(path) -> dict:
     """What the container says, read with PyAV without decoding: `format` (FFmpeg's demuxer name),
     `duration` (s, or None), `cover_art` (True when its only video stream is an attached picture: an audio
-    file with cover art) and `image` (a still-image format: JPEG, PNG, WebP, BMP...). Empty when PyAV cannot
-    open the file."""
+    file with cover art), `image` (a still-image format: JPEG, PNG, WebP, BMP...) and `video_streams` (how many
+    video streams are not attached pictures). Empty when PyAV cannot open the file."""
     try:
         import av
         with av.open(os.path.abspath(path)) as c:
@@ -157,7 +158,7 @@ def container_facts(path) -> dict:
             own = video and v0.duration and v0.time_base and float(v0.duration * v0.time_base)
             # the video's duration, not the audio's
             return dict(format=name, duration=own or (c.duration / 1e6 if c.duration else None),
-                        cover_art=bool(video) and len(pics) == len(video),
+                        cover_art=bool(video) and len(pics) == len(video), video_streams=len(video) - len(pics),
                         image=name == 'image2' or (name.endswith('_pipe') and 'gif' not in name))
     except Exception: return {}   # not a container FFmpeg knows: OpenCV and diagnose() say why
 
@@ -188,6 +189,7 @@ def probe(path) -> VideoInfo:
     finally: cap.release()
     # the container's duration, true for variable frame rates
     if facts.get('duration') and info.fps: info.duration = facts['duration']
+    info.video_streams = max(1, facts.get('video_streams', 1))
     return info
 
 # %% ../nbs/00_video.ipynb #b7c01980
@@ -463,6 +465,9 @@ def sample_frames(path, n=32, max_side=None, start=None, end=None, max_read=MAX_
                         "could not be decoded and were skipped")
     elif info.frames_exact and claimed > 0 and claimed != info.frames:
         warnings.append(f"the file's header claims {claimed} frames but {info.frames} decode")
+    if info.video_streams > 1:
+        warnings.append(f"the file holds {info.video_streams} video streams: only the first ({info.width}×{info.height}) "
+                        "was read; if the faces are in another, extract it first (e.g. ffmpeg -map 0:v:1)")
     info.duration = float(duration)
     if not got.indices:
         raise VideoError(f"{Path(path).name}: no frame could be decoded (truncated or corrupt video)")
