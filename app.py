@@ -138,8 +138,8 @@ def show_prediction(predictor, pred: Prediction, name, key):
             st.subheader('Score over time')
             st.altair_chart(timeline_chart(pred), width='stretch')
             st.caption(f"Each point is one sampled frame's calibrated score; dashed lines mark the threshold a frame "
-                       f"is read against ({pred.frame_cut[0]:.0%}) and the video's score ({pred.p_fake:.0%}). "
-                       f"{reading_guide(pred)}")
+                       f"is read against ({pred.frame_cut[0]:.0%}, shaded: its uncertain band) and the video's score "
+                       f"({pred.p_fake:.0%}), which the verdict reads against the video's own cut: {reading_guide(pred)}")
         st.subheader('Faces')
         strip = crops_strip(pred)
         st.image(strip, caption='Sampled faces, framed green (real) to red (manipulated) by their score',

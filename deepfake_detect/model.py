@@ -6,8 +6,8 @@
 __all__ = ['BACKBONES', 'CHECKPOINT_FORMAT', 'REQUIRED_CONFIG', 'CONFIG_RULES', 'BackboneSpec', 'register_backbone',
            'BackboneWeightsError', 'build_backbone', 'TinyCNN', 'DeepfakeDetector', 'cpu_has_bf16', 'autocast',
            'usable_cores', 'set_threads', 'cpu_summary', 'limit_kernel_cache', 'release_memory', 'CheckpointError',
-           'checkpoint_paths', 'model_config', 'strict_json', 'unmeasured', 'format_measure', 'save_checkpoint',
-           'config_problems', 'load_config', 'load_checkpoint', 'default_model_path', 'load_default', 'score_track',
+           'checkpoint_paths', 'model_config', 'strict_json', 'unmeasured', 'format_measure', 'config_problems',
+           'save_checkpoint', 'load_config', 'load_checkpoint', 'default_model_path', 'load_default', 'score_track',
            'sigmoid', 'verdict_labels']
 
 # %% ../nbs/04_model.ipynb #6409774e
@@ -307,21 +307,7 @@ def format_measure(x, spec='.3f', missing='n/a'):
     TypeError (from `format`) for a list or dict, ValueError for a string."""
     return missing if unmeasured(x) else format(x, spec)
 
-# %% ../nbs/04_model.ipynb #e07a9ef4
-def save_checkpoint(model, path, half=True, **config):
-    "Write `path`.safetensors (fp16 floats when `half`) and `path`.json; returns the two paths."
-    from safetensors.torch import save_file
-    st, js = checkpoint_paths(path)
-    st.parent.mkdir(parents=True, exist_ok=True)
-    defaults = dict(n_frames=32, threshold=0.5, uncertain_band=0.1, temperature=1.0)
-    cfg = dict(defaults, **model_config(model), **config)
-    sd = {k: (v.half() if half and v.is_floating_point() else v).contiguous()
-          for k, v in model.state_dict().items()}
-    save_file(sd, str(st), metadata={'format': CHECKPOINT_FORMAT})
-    js.write_text(strict_json(cfg, indent=1))   # NaN → null
-    return st, js
-
-# %% ../nbs/04_model.ipynb #20e88ba7
+# %% ../nbs/04_model.ipynb #4e1bfac1
 def _number(x): return isinstance(x, (int, float)) and not isinstance(x, bool) and math.isfinite(x)
 def _whole(x): return isinstance(x, int) and not isinstance(x, bool)
 
@@ -347,6 +333,25 @@ def config_problems(cfg):
     return [f"{k} must be {what}, not {json.dumps(cfg[k])}" for k, (ok, what) in CONFIG_RULES.items()
             if k in cfg and not ok(cfg[k])]
 
+
+# %% ../nbs/04_model.ipynb #e07a9ef4
+def save_checkpoint(model, path, half=True, **config):
+    "Write `path`.safetensors (fp16 floats when `half`) and `path`.json; returns the two paths."
+    from safetensors.torch import save_file
+    st, js = checkpoint_paths(path)
+    st.parent.mkdir(parents=True, exist_ok=True)
+    defaults = dict(n_frames=32, threshold=0.5, uncertain_band=0.1, temperature=1.0)
+    cfg = dict(defaults, **model_config(model), **config)
+    # as it would be read back: never write a config that load_config would refuse (a NaN temperature, a threshold of 1)
+    if problems := config_problems(json.loads(strict_json(cfg))):
+        raise CheckpointError(f"not saved to {js.name}: {'; '.join(problems[:3])}")
+    sd = {k: (v.half() if half and v.is_floating_point() else v).contiguous()
+          for k, v in model.state_dict().items()}
+    save_file(sd, str(st), metadata={'format': CHECKPOINT_FORMAT})
+    js.write_text(strict_json(cfg, indent=1))   # NaN → null
+    return st, js
+
+# %% ../nbs/04_model.ipynb #20e88ba7
 def load_config(path):
     "The validated JSON config (a dict) of a checkpoint; CheckpointError when a file, key or name is wrong."
     st, js = checkpoint_paths(path)

@@ -20,7 +20,7 @@ import numpy as np
 import torch
 from fastcore.basics import patch
 
-from .video import VideoError, check_frame_count, codec_name, IMAGE_EXTENSIONS
+from .video import VideoError, check_frame_count, codec_name, printable, IMAGE_EXTENSIONS
 from .faces import FaceDetector, extract_face_clips
 from .data import video_fingerprint
 from .model import load_checkpoint, default_model_path, set_threads, score_track, sigmoid
@@ -74,13 +74,14 @@ class Prediction:
     def frame_cut(self):
         "(threshold, uncertain band) in P(fake) that each frame's score is read against."
         if self.frame_threshold is None: return self.threshold, self.uncertain_band
-        return self.frame_threshold, self.frame_uncertain_band
+        return self.frame_threshold, self.uncertain_band if self.frame_uncertain_band is None else self.frame_uncertain_band
 
 # %% ../nbs/07_predict.ipynb #cafe04f9
 @patch
 def to_dict(self: Prediction):
-    "Every field but the crops, as a dict (JSON-serialisable)."
-    return {f.name: getattr(self, f.name) for f in fields(self) if f.name != 'crops'}
+    """Every field but the crops, as a dict (JSON-serialisable; the path as chapter 00's `printable` writes it, so a
+    name that is not UTF-8 is text every JSON reader takes)."""
+    return {f.name: printable(self.path) if f.name == 'path' else getattr(self, f.name) for f in fields(self) if f.name != 'crops'}
 
 @patch
 def to_json(self: Prediction, indent=None):
@@ -106,9 +107,10 @@ def percent(p):
 @patch
 def summary(self: Prediction):
     "One line for people: the file's name, the verdict, the probability and what it rests on (or the error)."
-    if self.label == 'ERROR': return f"{Path(self.path).name}: error: {self.error}"
+    name = printable(Path(self.path).name)
+    if self.label == 'ERROR': return f"{name}: error: {self.error}"
     p = '' if self.p_fake is None else f" ({percent(self.p_fake)} probability of manipulation)"
-    return f"{Path(self.path).name}: {self.verdict}{p}. {self.basis()}"
+    return f"{name}: {self.verdict}{p}. {self.basis()}"
 
 # %% ../nbs/07_predict.ipynb #06f8cbfa
 class _OneAtATime:
@@ -398,13 +400,14 @@ def plot_timeline(pred, ax=None):
     import matplotlib.pyplot as plt
     if ax is None: _, ax = plt.subplots(figsize=(7, 2.4))
     threshold, band = pred.frame_cut
-    ax.axhspan(threshold - band, threshold + band, color='#f4b400', alpha=0.15, lw=0, label=VERDICTS['UNCERTAIN'].lower())
+    ax.axhspan(threshold - band, threshold + band, color='#f4b400', alpha=0.15, lw=0, label=f"frame {VERDICTS['UNCERTAIN'].lower()}")
     ax.axhline(threshold, color='#888', lw=0.8, ls='--', label=f'frame threshold {threshold:.0%}')
     for tr in pred.tracks:
         ax.plot([f['time'] for f in tr['frames']], [f['p_fake'] for f in tr['frames']], marker='.',
                 label=f"face {tr['track']}")
     if pred.p_fake is not None:
-        ax.axhline(pred.p_fake, color='#c62828', lw=1, label=f'video {pred.p_fake:.0%}')
+        # the video's score is read against the video's own cut (the verdict card), not the frame band drawn here
+        ax.axhline(pred.p_fake, color='#c62828', lw=1, label=f'video {pred.p_fake:.0%} (cut {pred.threshold:.0%})')
     ax.set(ylim=(0, 1), xlabel='time (s)', ylabel='P(fake) per frame',
            xlim=(0, max(pred.video.get('duration', 0) or 0, 0.1)))
     ax.yaxis.set_major_formatter(plt.matplotlib.ticker.PercentFormatter(1.0))

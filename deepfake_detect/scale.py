@@ -39,6 +39,8 @@ def source_files(src):
         unreadable = []   # folders it may not enter: said, not skipped silently
         files = [Path(root)/f for root, _, names in os.walk(p, onerror=unreadable.append) for f in names
                  if Path(f).suffix.lower() in media]
+        if unreadable and unreadable[0].filename == str(p):
+            raise ScanError(f"{src}: this folder cannot be read ({unreadable[0].strerror})")
         if unreadable:
             print(f"{len(unreadable)} folder{'s' * (len(unreadable) > 1)} could not be read and {'are' if len(unreadable) > 1 else 'is'} "
                   f"left out (first: {printable(unreadable[0].filename)}: {unreadable[0].strerror})", file=sys.stderr)
@@ -181,9 +183,11 @@ def _scan_model_id(kwargs):
     ck = Path(m) if m and str(m) != 'default' else default_model_path()
     return load_config(ck).get('model_id', ck.name)   # as the Predictor names it
 
-def _other_models_note(results, kwargs):
-    "Say on stderr when a resumed results file holds rows of another model: they are kept, not scored again."
-    mine, ids = _scan_model_id(kwargs), results.read().model_id.fillna('').astype(str)
+def _other_models_note(results, files, kwargs):
+    """Say on stderr when rows of a resumed results file for `files` (printable paths) came from another model: they
+    are kept, not scored again."""
+    mine, rows = _scan_model_id(kwargs), results.read()
+    ids = rows.model_id[rows.path.map(canonical_path).isin(files)].fillna('').astype(str)
     other = ids[(ids != mine) & (ids != '')]
     if len(other):
         print(f"note: {len(other)} row{'s' * (len(other) > 1)} of {results.path.name} came from another model "
@@ -195,9 +199,10 @@ def scan(src, out, engine='local', progress=True, **kwargs):
     a summary dict. ScanError for bad input, output or engine."""
     files = source_files(src)
     results = ResultFile(out)
+    _scan_model_id(kwargs)   # a checkpoint that cannot be loaded is refused here, before any engine starts
     done = results.done()
     todo = [f for f in files if printable(f) not in done]   # rows hold printable paths
-    if done: _other_models_note(results, kwargs)
+    if done: _other_models_note(results, {printable(f) for f in files}, kwargs)
     print(f"{len(files)} files, {len(files) - len(todo)} already in {Path(out).name}, {len(todo)} to scan "
           f"({engine})", file=sys.stderr)
     t0 = time.perf_counter()
@@ -254,7 +259,7 @@ class ScanActor:
         return {k: np.array([row[k] for row in rows]) for k in SCAN_COLUMNS}
 
 # %% ../nbs/09_scale.ipynb #29571490
-RAY_RETRIES = 2   # times a file is tried again on a new worker after its worker died
+RAY_RETRIES = 2   # times a file is tried again on a new worker after the worker reading it died
 
 def scan_ray(paths, results: ResultFile, address=None, num_cpus=None, workers=None, gpus_per_worker=0.0,
              threads_per_worker=1, model=None, n_frames=None, progress=True):
@@ -271,13 +276,13 @@ def scan_ray(paths, results: ResultFile, address=None, num_cpus=None, workers=No
         ctx.enable_progress_bars = progress
         n = workers or max(1, int(ray.cluster_resources().get('CPU', 1) // threads_per_worker))
         ds = ray.data.from_items([{'path': str(p)} for p in paths], override_num_blocks=min(len(paths), 200))
-        # a dead actor is restarted and its file retried, but not forever (Ray Data's default): a file that kills
-        # every worker that reads it would hang the scan (these arguments leave map_batches in Ray 2.64: the
+        # a dead actor is always restarted, but its file is retried RAY_RETRIES times, not forever (Ray Data's
+        # default): a file that kills every worker that reads it would hang the scan (these arguments leave map_batches in Ray 2.64: the
         # requirements stop below it)
         actor_args = dict(model=model and str(model), n_frames=n_frames, threads=threads_per_worker)
         out = ds.map_batches(ScanActor, fn_constructor_kwargs=actor_args, batch_size=1,
                              compute=ray.data.ActorPoolStrategy(size=n), num_cpus=threads_per_worker,
-                             num_gpus=gpus_per_worker or None, max_restarts=RAY_RETRIES, max_task_retries=RAY_RETRIES)
+                             num_gpus=gpus_per_worker or None, max_restarts=-1, max_task_retries=RAY_RETRIES)
         count = 0
         with results:
             try:
@@ -285,9 +290,11 @@ def scan_ray(paths, results: ResultFile, address=None, num_cpus=None, workers=No
                     results.write({k: (v.item() if hasattr(v, 'item') else v) for k, v in row.items()})
                     count += 1
             except ray.exceptions.RayError as e:
-                raise ScanError(f"the Ray scan stopped after {count} of {len(paths)} files: a worker died {RAY_RETRIES + 1} "
-                                f"times on one file (a crash in a decoder, or out of memory; {type(e).__name__}). The rows "
-                                f"done are kept in {results.path.name}; run the scan again to score the rest.") from None
+                first = (str(e).strip().splitlines() or [''])[0][:200]
+                raise ScanError(f"the Ray scan stopped after {count} of {len(paths)} files: a file killed the worker "
+                                f"reading it {RAY_RETRIES + 1} times (a crash in a decoder, or out of memory; "
+                                f"{type(e).__name__}: {first}). The rows done are kept in {results.path.name}; "
+                                "run the scan again to score the rest.") from None
         return count
     finally:
         if started: ray.shutdown()

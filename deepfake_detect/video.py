@@ -90,7 +90,7 @@ class VideoInfo:
     rotation: int
     codec: str
     frames_exact: bool = False
-    video_streams: int = 1   # moving-picture streams in the file (cover art not counted); only the first is read
+    video_streams: int = 1   # moving-picture streams in the file (cover art not counted); only one is read
 
     def to_dict(self): return asdict(self)
 
@@ -333,6 +333,7 @@ def _read_pass(path, times, period, max_side=None, to_end=False, max_read=None, 
                 if ok and f is not None: out.keep(_to_rgb(f, max_side), i, t)
                 k += c
             i += 1
+        if i >= limit and not out.ended: out.ended = not cap.grab()   # exactly `limit` frames: the end, not the bound
     finally: cap.release()
     stopped_early = out.ended and duration and (out.times[-1] if out.times else 0) + 2 * period < duration
     if stopped_early and not by_index: _continue_with_av(path, out, times, k, period, max_side, limit)
@@ -449,7 +450,7 @@ def sample_frames(path, n=32, max_side=None, start=None, end=None, max_read=MAX_
         if not verify or not got.times: break
         if not got.ended and len(got.times) >= min(max_read or MAX_READ, MAX_READ):   # stopped by the bound, not the end
             capped = True
-            warnings.append(f"only the first {got.times[-1]:.0f} s were read (at most {len(got.times):,} frames): "
+            warnings.append(f"only the first {len(got.times):,} frames ({got.times[-1] + period:.1f} s) were read: "
                             "the rest of the video is not looked at")
             break
         info.frames, info.frames_exact = len(got.times), True
@@ -466,8 +467,8 @@ def sample_frames(path, n=32, max_side=None, start=None, end=None, max_read=MAX_
     elif info.frames_exact and claimed > 0 and claimed != info.frames:
         warnings.append(f"the file's header claims {claimed} frames but {info.frames} decode")
     if info.video_streams > 1:
-        warnings.append(f"the file holds {info.video_streams} video streams: only the first ({info.width}×{info.height}) "
-                        "was read; if the faces are in another, extract it first (e.g. ffmpeg -map 0:v:1)")
+        warnings.append(f"the file holds {info.video_streams} video streams: only one ({info.width}×{info.height}) "
+                        "was read; if the faces are in another, extract that stream first (ffmpeg -map)")
     info.duration = float(duration)
     if not got.indices:
         raise VideoError(f"{Path(path).name}: no frame could be decoded (truncated or corrupt video)")
