@@ -107,7 +107,8 @@ def percent(p):
 @patch
 def summary(self: Prediction):
     "One line for people: the file's name, the verdict, the probability and what it rests on (or the error)."
-    name = printable(Path(self.path).name)
+    # one line whatever the name holds: control characters (a newline) escaped, bytes that are not UTF-8 too
+    name = ''.join(c if c.isprintable() else c.encode('unicode_escape').decode() for c in printable(Path(self.path).name))
     if self.label == 'ERROR': return f"{name}: error: {self.error}"
     p = '' if self.p_fake is None else f" ({percent(self.p_fake)} probability of manipulation)"
     return f"{name}: {self.verdict}{p}. {self.basis()}"
