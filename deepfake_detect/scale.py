@@ -183,11 +183,11 @@ def _scan_model_id(kwargs):
     ck = Path(m) if m and str(m) != 'default' else default_model_path()
     return load_config(ck).get('model_id', ck.name)   # as the Predictor names it
 
-def _other_models_note(results, files, kwargs):
-    """Say on stderr when rows of a resumed results file for `files` (printable paths) came from another model: they
-    are kept, not scored again."""
-    mine, rows = _scan_model_id(kwargs), results.read()
-    ids = rows.model_id[rows.path.map(canonical_path).isin(files)].fillna('').astype(str)
+def _other_models_note(results, keys, mine):
+    """Say on stderr when rows of a resumed results file for the files `keys` (printable paths) came from another
+    model than `mine` (a model id): they are kept, not scored again."""
+    rows = results.read()
+    ids = rows.model_id[rows.path.map(canonical_path).isin(keys)].fillna('').astype(str)
     other = ids[(ids != mine) & (ids != '')]
     if len(other):
         print(f"note: {len(other)} row{'s' * (len(other) > 1)} of {results.path.name} came from another model "
@@ -199,10 +199,11 @@ def scan(src, out, engine='local', progress=True, **kwargs):
     a summary dict. ScanError for bad input, output or engine."""
     files = source_files(src)
     results = ResultFile(out)
-    _scan_model_id(kwargs)   # a checkpoint that cannot be loaded is refused here, before any engine starts
+    mine = _scan_model_id(kwargs)   # a checkpoint that cannot be loaded is refused here, before any engine starts
+    keys = {printable(f) for f in files}   # rows hold printable paths
     done = results.done()
-    todo = [f for f in files if printable(f) not in done]   # rows hold printable paths
-    if done: _other_models_note(results, {printable(f) for f in files}, kwargs)
+    todo = [f for f in files if printable(f) not in done]
+    if done: _other_models_note(results, keys, mine)
     print(f"{len(files)} files, {len(files) - len(todo)} already in {Path(out).name}, {len(todo)} to scan "
           f"({engine})", file=sys.stderr)
     t0 = time.perf_counter()
@@ -215,7 +216,7 @@ def scan(src, out, engine='local', progress=True, **kwargs):
     else: raise ScanError(f"unknown engine {engine!r}: local or ray")
     secs = time.perf_counter() - t0
     df = results.read()
-    df = df[df.path.map(canonical_path).isin({printable(f) for f in files})]
+    df = df[df.path.map(canonical_path).isin(keys)]
     faces = df[~df.label.isin(['ERROR', 'NO_FACE'])]
     return dict(files=len(files), scanned=n, seconds=round(secs, 2),
                 videos_per_second=round(n / secs, 3) if n and secs else 0.0,
