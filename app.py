@@ -41,6 +41,9 @@ def training_line(td):
     "What the model learned from, in one line of its training-data summary."
     n = lambda label: sum(v for k, v in td.get('train', {}).items() if k.startswith(label + '/'))
     masks = ', '.join(dict.fromkeys(MASK_NAMES.get(k, k) for k in td.get('blend_masks', ['ellipse'])))
+    if td.get('backbone_from'):   # heads trained on a frozen backbone's features: the self-blends were the backbone's
+        return (f"Trained on {n('real')} real and {n('fake')} fake videos, reading the features of a frozen backbone "
+                f"fine-tuned earlier on self-blended pseudo-fakes of real faces ({masks}).")
     return f"Trained on {n('real')} real and {n('fake')} fake videos, and self-blended pseudo-fakes of the real ones ({masks})."
 
 

@@ -101,8 +101,9 @@ def _predictor(path=None):
     return _PREDICTORS[p], dlib
 
 def landmarks68(crop, margin=1.3, path=None):
-    """68 landmarks (x, y), float32 (68, 2), of the face in a uint8 RGB crop centred on its face box with
-    `margin` around it (chapter 01)."""
+    """68 landmarks (x, y, crop pixels), float32 (68, 2), of the face in a uint8 RGB crop (S, S, 3) centred on its
+    face box with `margin` around it (chapter 01), by dlib's shape predictor (Kazemi & Sullivan, CVPR 2014; trained on
+    iBUG 300-W). LandmarkModelError when dlib or its model file is not installed."""
     predict, dlib = _predictor(path)
     size = crop.shape[0]
     s, c = size / margin, size / 2

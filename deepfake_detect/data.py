@@ -46,7 +46,8 @@ def _videos(folder):
 
 # %% ../nbs/02_data.ipynb #956a22af
 def index_folder(root, dataset=None):
-    "Index `root/real/*` and `root/fake/*` (optionally `root/fake/<method>/*`); each video is its own group."
+    """Index `root/real/*` and `root/fake/*` (optionally `root/fake/<method>/*`); each video is its own group.
+    FileNotFoundError when `root` has neither folder."""
     root = Path(root)
     if not (root/'real').is_dir() and not (root/'fake').is_dir():
         raise FileNotFoundError(f"{root} has no real/ or fake/ folder")
@@ -246,7 +247,8 @@ def video_fingerprint(path, chunk=65536):
 
 # %% ../nbs/02_data.ipynb #ac0f2121
 def cache_path(cache_dir, video):
-    "Where the face clip of `video` lives in `cache_dir`."
+    """Where the face clip of `video` lives in `cache_dir` (a Path): its stem and `video_fingerprint`, so a renamed
+    copy shares the entry; a file that cannot be read gets the fingerprint 'missing' (and its failure is cached there)."""
     video = Path(video)
     try: fp = video_fingerprint(video)
     except OSError: fp = 'missing'
@@ -621,7 +623,8 @@ def pick_frames(n_avail, n, g=None, train=False):
 
 # %% ../nbs/02_data.ipynb #7a3637e4
 def load_face_clip(cache, n_frames=32, g=None, train=False, track=0):
-    "(crops uint8 (n, 3, S, S), landmarks (n, 5, 2)) of one track of a cached video."
+    """(crops uint8 (n, 3, S, S), landmarks float32 (n, 5, 2)), torch tensors, of `n_frames` frames of one track of a cached video
+    (`pick_frames`: evenly spaced, or a random window with `train`). IndexError when the record has no track `track`."""
     tr = load_record(cache)['tracks'][track]
     pos = pick_frames(len(tr['crops']), n_frames, g, train)
     return tr['crops'][pos], tr['landmarks'][pos]

@@ -340,8 +340,8 @@ def _full_res_crops(path, sample, dets, links, s, turn, size, margin):
 
 # %% ../nbs/01_faces.ipynb #e5bc9daa
 def build_tracks(sample: FrameSample, dets, size=224, margin=1.3, min_frac=0.15, path=None, turn=0):
-    """Crop every tracked detection of `sample` into `FaceTrack`s (frames the detector skipped, `None`, are
-    interpolated). With the video's `path`, faces found on a downscaled sample are cropped from the
+    """Crop every tracked detection of `sample` into a list of `FaceTrack`s, longest first (frames the detector
+    skipped, `None`, are interpolated; crops `size` px with `margin` around the box). With the video's `path`, faces found on a downscaled sample are cropped from the
     full-resolution frames, and boxes are given in source pixels (so face sizes are true ones)."""
     dets, links = fill_skipped(dets, link_tracks(dets, min_frac=min_frac, frames=sample.frames))
     s = _source_scale(sample, turn)

@@ -91,8 +91,9 @@ def scene_face_boxes(n_frames=48, width=640, height=360, sprites=ONE_FACE):
 _FOURCC = {'.avi': 'MJPG', '.mp4': 'mp4v', '.mov': 'mp4v', '.mkv': 'MJPG', '.webm': 'VP80'}
 
 def write_video(path, frames, fps=25.0, fourcc=None, gray=False):
-    """Write RGB frames with OpenCV's VideoWriter (codec from the extension unless `fourcc` is given); returns
-    the path. Raises ValueError when `frames` is empty."""
+    """Write RGB frames, uint8 (H, W, 3) each, with OpenCV's VideoWriter (codec from the extension unless `fourcc` is
+    given); returns the path. ValueError when `frames` is empty, KeyError for an extension without a known codec
+    (give `fourcc`), RuntimeError when OpenCV cannot open a writer for it."""
     path, writer = Path(path), None
     path.parent.mkdir(parents=True, exist_ok=True)
     for frame in frames:
@@ -108,12 +109,14 @@ def write_video(path, frames, fps=25.0, fourcc=None, gray=False):
 
 # %% ../nbs/00a_fixtures.ipynb #bfbc58d3
 def write_h264(path, frames, fps=30.0, crf=23, preset='veryfast'):
-    "Write RGB frames as H.264 (libx264, yuv420p) through imageio-ffmpeg; returns the path."
+    """Write RGB frames, uint8 (H, W, 3) each, as H.264 (libx264, yuv420p, constant quality `crf`) through
+    imageio-ffmpeg; returns the path. ValueError when `frames` is empty."""
     import imageio_ffmpeg
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     frames = iter(frames)
-    first = next(frames)
+    first = next(frames, None)
+    if first is None: raise ValueError("no frames to write")
     h, w = first.shape[:2]
     gen = imageio_ffmpeg.write_frames(str(path), (w, h), fps=fps, codec='libx264', quality=None,
                                       macro_block_size=1, pix_fmt_out='yuv420p',

@@ -249,7 +249,7 @@ def _warnings(self: Predictor, fc):
     w = list(fc.warnings)
     if fc.reason: w.append(fc.reason)
     n = len(fc.frame_indices)
-    # models trained before codecs were recorded (the shipped one) were trained on the shared clips: all H.264
+    # a checkpoint that records no codecs was trained on the shared clips: all H.264
     seen = self.cfg.get('training_data', {}).get('codecs') or ['H.264']
     codec = codec_name(fc.info.codec)
     rob = self.cfg.get('robustness', {})   # measured when the model shipped (model card, Robustness)

@@ -34,7 +34,7 @@ from deepfake_detect.data import (assign_folds, backbone_training_clips, cross_d
 from deepfake_detect.evaluate import (MIN_CALIBRATION_VIDEOS, calibrate_verdicts, cross_fit_verdicts, group_bootstrap,
                                       log_loss, screen_verdict, verdict_mix, verdict_shares)
 from deepfake_detect.model import DeepfakeDetector, cpu_summary, default_model_path, format_measure, load_default, save_checkpoint, set_threads, sigmoid, unmeasured
-from deepfake_detect.train import Recipe, paired_win_rate, roc_auc
+from deepfake_detect.train import HEAD_FIELDS, Recipe, paired_win_rate, roc_auc
 
 ROOT = Path(__file__).resolve().parents[1]
 SETS = ('ship_full', 'ship_mouth', 'img_full', 'img_mouth')
@@ -674,9 +674,6 @@ def training_counts(ix):
     return dict(train=count(ix), families={k: int(v) for k, v in fam.items()}, codecs=sorted(set(ix.codec.dropna()) - {''}),
                 blend_masks=['ellipse', 'mouth'], backbone_from='default-efficientnet_lite0-sbi-mouth-lstm (frozen)',
                 fingerprints=sorted({video_fingerprint(p) for p in ix.path}))
-
-
-HEAD_FIELDS = ('backbone', 'init', 'heads_only', 'head', 'degraded_copies', 'reencode')   # the Recipe fields read here
 
 
 def check_trainable(index, n_folds=5):

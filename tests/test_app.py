@@ -51,6 +51,8 @@ def test_landing_page():
     assert 'not a guarantee' in texts(at)
     assert len(at.radio) == 1 and len(at.radio[0].options) == 3
     assert 'Trained on' in texts(at) and 'self-blended pseudo-fakes' in texts(at)   # what the model learned from
+    td = json.loads((ROOT / 'deepfake_detect' / 'models' / 'default.json').read_text())['training_data']
+    assert ('reading the features of a frozen backbone' in texts(at)) == bool(td.get('backbone_from'))   # whose self-blends
     assert 'Verdicts on held-out videos' in texts(at) and '(cross-fitted)' in texts(at)   # the verdict mix, both ways
     m = json.loads((ROOT / 'deepfake_detect' / 'models' / 'default.json').read_text())['metrics']
     assert f"sources never seen in training (cross-dataset): AUC {m['cross_dataset']['auc']:.2f}" in texts(at)   # and on unseen sources
