@@ -85,6 +85,9 @@ def cmd_evaluate(args, out=sys.stdout):
         first = scored.iloc[0]
         raise UsageError(f"no readable video in the manifest (the first: {first.error}; clip paths are read relative "
                          "to the manifest's folder, or to --root)")
+    if ok.logit.isna().all():   # nothing scored: no AUC, no accuracy, no verdict to report
+        raise UsageError(f"no face found in any of the manifest's {len(ok)} readable videos"
+                         + (f" ({len(scored) - len(ok)} more unreadable)" if len(scored) > len(ok) else '') + ": nothing to evaluate")
     T, thr, band = pred.cfg.get('temperature', 1.0), pred.cfg['threshold'], pred.cfg.get('uncertain_band', 0.0)
     rep = evaluate_scores(ok, T, thr, n_boot=args.boot)
     face = ok[ok.logit.notna()]

@@ -246,6 +246,7 @@ class _Pass:
     def __init__(self, capacity):
         self.capacity, self.frames, self.indices, self.stamps, self.times = capacity, None, [], [], []
         self.ended, self.gap = False, None   # the stream ended before we stopped; (from, to) s not decodable
+        self.origin = None   # the decoder's clock at the first frame: times count from it
 
     def keep(self, frame, i, t):
         n = len(self.indices)
@@ -305,10 +306,13 @@ def _read_pass_av(path, times, period, max_side, to_end, limit, by_index):
     return out
 
 # %% ../nbs/00_video.ipynb #aea2c8d4
-def _frame_time(cap, i, period, times, by_index):
-    "The decoder's timestamp of the frame just grabbed, or its index × period when the decoder gives none."
+def _frame_time(cap, i, period, out, by_index):
+    """The time (s) of the frame just grabbed, counted from the first frame as PyAV counts it: the decoder's clock
+    (a Matroska file with B-frames starts it below zero), or its index × period when the decoder gives none."""
     t = cap.get(cv2.CAP_PROP_POS_MSEC) / 1000
-    return t if not by_index and np.isfinite(t) and (not times or t > times[-1]) else i * period
+    if out.origin is None: out.origin = t if np.isfinite(t) else 0.0
+    t -= out.origin
+    return t if not by_index and np.isfinite(t) and (not out.times or t > out.times[-1]) else i * period
 
 def _read_pass(path, times, period, max_side=None, to_end=False, max_read=None, duration=None,
                by_index=False):
@@ -326,7 +330,7 @@ def _read_pass(path, times, period, max_side=None, to_end=False, max_read=None, 
             if not cap.grab():
                 out.ended = True
                 break
-            t = _frame_time(cap, i, period, out.times, by_index)
+            t = _frame_time(cap, i, period, out, by_index)
             out.times.append(t)
             if (c := covered(t, times, k, period)):
                 ok, f = cap.retrieve()
@@ -537,7 +541,8 @@ def read_photo(path, max_side=PHOTO_MAX_SIDE) -> FrameSample:
     decoded = (img.shape[1] * scale, img.shape[0] * scale)   # the photo's size, as turned by its EXIF
     if max_side and max(img.shape[:2]) > max_side:
         f = max_side / max(img.shape[:2])
-        img = cv2.resize(img, (round(img.shape[1] * f), round(img.shape[0] * f)), interpolation=cv2.INTER_AREA)
+        img = cv2.resize(img, (max(1, round(img.shape[1] * f)), max(1, round(img.shape[0] * f))),   # a 20000×1 strip
+                         interpolation=cv2.INTER_AREA)
     img = _to_rgb(img, None)
     h, w = img.shape[:2]
     info = VideoInfo(path=str(path), frames=1, fps=0.0, width=w, height=h, duration=0.0, rotation=0,
