@@ -13,7 +13,7 @@ import streamlit as st
 from deepfake_detect.video import MAX_FRAMES, VideoError, VIDEO_EXTENSIONS, IMAGE_EXTENSIONS
 from deepfake_detect.model import CheckpointError, format_measure
 from deepfake_detect.predict import Predictor, Prediction, VERDICTS, percent, result_card_html, reading_guide, crops_strip
-from deepfake_detect.explain import explain, GRADCAM_NOTE
+from deepfake_detect.explain import explain, upload_path, GRADCAM_NOTE
 
 MAX_MB = 200
 TYPES = sorted({e.lstrip('.') for e in VIDEO_EXTENSIONS + IMAGE_EXTENSIONS})
@@ -135,6 +135,7 @@ def show_heatmaps(predictor, pred):
 
 
 def show_prediction(predictor, pred: Prediction, name, key):
+    st.caption(md(f'Result for {name}'))   # the card itself names no file: after a refused upload, this one is shown
     st.markdown(result_card_html(pred), unsafe_allow_html=True)
     if pred.tracks:
         if pred.kind == 'video':
@@ -159,17 +160,18 @@ def show_prediction(predictor, pred: Prediction, name, key):
                        mime='application/json')
 
 
-def upload_path(folder, name):
-    """Where an upload is saved in `folder`: under its own file name, so that messages name it, or as `upload` with
-    its extension when that name is empty or too long for the file system (255 bytes; CJK names reach it fast)."""
-    name = Path(name).name
-    return Path(folder) / (name if 0 < len(name.encode()) <= 200 else 'upload' + Path(name).suffix[:16])
+def md(text):
+    "`text` (a file name, an error message) shown literally in Streamlit's Markdown: `$`, `*`, `_`, `[` and the rest escaped."
+    return re.sub(r'([\\`*_{}\[\]()#+\-.!$<>|~])', r'\\\1', str(text))
 
 
 def analyse(predictor, up, n_frames):
-    "The Prediction for an upload (kept in the session, so toggles do not analyse it again), or an error shown."
+    """The Prediction for an upload, or an error shown. The session keeps its latest result only (toggles do not
+    analyse it again; a result holds its face crops, tens of MB for a crowd, so older ones are not kept)."""
     key = f'{up.file_id}-{n_frames}'   # Streamlit's id of this upload: no need to hash 200 MB on every rerun
-    if key in st.session_state: return st.session_state[key], key
+    last = st.session_state.get('result')
+    if last and last[0] == key: return last[1], key
+    st.session_state.pop('result', None)   # its memory goes before the next analysis, not after
     bar = st.progress(0.0, text='Starting…')
     def on_stage(stage, _):
         text, frac = STAGES[stage]
@@ -180,13 +182,13 @@ def analyse(predictor, up, n_frames):
             path.write_bytes(up.getbuffer())
             pred = predictor.predict(path, progress=on_stage, n_frames=n_frames)
         except VideoError as e:   # its text names the saved file: name the upload instead
-            bar.empty(); st.error(f'Could not read {up.name}: ' + str(e).replace(path.name, Path(up.name).name)); return None, key
+            bar.empty(); st.error(md(f'Could not read {up.name}: ' + str(e).replace(path.name, up.name))); return None, key
         except Exception as e:   # the app stays up whatever is uploaded
             shown = str(e).replace(str(d), '…')   # never the server's folder
-            bar.empty(); st.error(f'Something went wrong while analysing {up.name}: {type(e).__name__}: {shown}'); return None, key
+            bar.empty(); st.error(md(f'Something went wrong while analysing {up.name}: {type(e).__name__}: {shown}')); return None, key
     bar.empty()
     pred.path = up.name
-    st.session_state[key] = pred
+    st.session_state['result'] = (key, pred)
     return pred, key
 
 
@@ -196,7 +198,7 @@ def main():
              'lip-sync, generated talking heads).')
     try: predictor = get_predictor()
     except CheckpointError as e:
-        st.error(f'The model could not be loaded: {e}'); st.stop()
+        st.error(md(f'The model could not be loaded: {e}')); st.stop()
     with st.sidebar:
         st.header('About the model'); model_card(predictor.cfg); limits_note(predictor.cfg)
     up = st.file_uploader(f'Video or photo (up to {MAX_MB} MB)', type=TYPES)
@@ -204,8 +206,8 @@ def main():
                     help='More frames examine more of a long video, at the cost of time.')
     if up is None:
         st.info('Your file is processed on this server and not kept.'); return
-    if up.size > MAX_MB * 2**20:
-        st.error(f'{up.name} is {up.size / 2**20:.0f} MB: the limit is {MAX_MB} MB.'); return
+    if up.size > MAX_MB * 10**6:   # MB as Streamlit's maxUploadSize counts them (10^6 bytes)
+        st.error(md(f'{up.name} is {up.size / 10**6:.0f} MB: the limit is {MAX_MB} MB.')); return
     n_frames = min(predictor.n_frames * LOOK[look], MAX_FRAMES) if LOOK[look] else None   # memory stays bounded
     pred, key = analyse(predictor, up, n_frames)
     if pred is not None: show_prediction(predictor, pred, up.name, key)

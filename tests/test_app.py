@@ -1,5 +1,6 @@
 """The Streamlit app under streamlit's AppTest: every kind of upload renders a clear message, none raises."""
 import json
+import re
 from pathlib import Path
 
 import pytest
@@ -10,6 +11,7 @@ from streamlit.testing.v1 import AppTest
 
 from deepfake_detect.fixtures import cat, face_scene, write_bad_files, write_h264, write_photo, write_cover_art_audio
 from deepfake_detect.model import default_model_path
+from deepfake_detect.predict import Prediction
 
 pytestmark = pytest.mark.skipif(not default_model_path().with_suffix('.json').exists(), reason='no shipped model')
 
@@ -35,8 +37,13 @@ def run_upload(name, data, mime='video/mp4', at=None):
     return at
 
 
+def plain(markdown):
+    "What Streamlit shows of `markdown` that escapes its special characters (the app's `md`)."
+    return re.sub(r'\\(.)', r'\1', markdown)
+
+
 def texts(at):
-    return ' '.join([m.value for m in at.markdown] + [e.value for e in at.error] + [c.value for c in at.caption])
+    return ' '.join(plain(x) for x in [m.value for m in at.markdown] + [e.value for e in at.error] + [c.value for c in at.caption])
 
 
 VERDICT_WORDS = ('Likely real', 'Likely manipulated', "Can't tell")
@@ -97,8 +104,20 @@ def test_photo_then_second_upload(clips):
     at = run_upload('face.jpg', clips['photo'].read_bytes(), 'image/jpeg')
     t = texts(at)
     assert 'in a photo' in t and any(v in t for v in VERDICT_WORDS), t
+    assert 'Result for face.jpg' in texts(at)                                # the card says which file it is about
     at = run_upload('song.mp4', clips['song'].read_bytes(), at=at)           # a second upload replaces the first
     assert len(at.error) == 1 and 'no video' in at.error[0].value and 'in a photo' not in texts(at)
+    assert 'result' not in at.session_state                                  # the photo's result (crops) is let go
+    at = run_upload('face.mp4', clips['face'].read_bytes(), at=at)
+    assert isinstance(at.session_state['result'][1], Prediction) and at.session_state['result'][1].path == 'face.mp4'
+
+
+def test_a_name_is_shown_as_written(clips):
+    "Markdown and LaTeX in a file name are shown literally, not rendered (a price, a formula, a link)."
+    name = '**bold** _it_ $5 vs $10 [link](http://example.com).mp4'
+    at = run_upload(name, clips['text'].read_bytes())
+    raw = at.error[0].value
+    assert plain(raw).startswith(f'Could not read {name}') and '\\$5' in raw and '\\*\\*bold' in raw and '\\[link\\]' in raw
 
 
 def test_look_closer(clips):
@@ -116,7 +135,7 @@ def test_upload_with_a_long_name(clips):
     t = texts(at)
     assert any(v in t for v in VERDICT_WORDS) and not at.error, t
     at = run_upload(name, clips['text'].read_bytes(), at=at)            # its errors name it, not the saved copy
-    assert len(at.error) == 1 and f'{name} is a text file' in at.error[0].value and 'upload.mp4' not in at.error[0].value
+    assert len(at.error) == 1 and f'{name} is a text file' in plain(at.error[0].value) and 'upload.mp4' not in at.error[0].value
 
 
 def test_no_face_clip(clips):
@@ -128,4 +147,4 @@ def test_no_face_clip(clips):
                                           ('unknown_codec', 'codec')])
 def test_bad_uploads(clips, kind, message):
     at = run_upload(Path(clips[kind]).name, clips[kind].read_bytes())
-    assert len(at.error) == 1 and message in at.error[0].value, texts(at)
+    assert len(at.error) == 1 and message in plain(at.error[0].value), texts(at)
