@@ -63,7 +63,7 @@ def index_folder(root, dataset=None):
 def index_manifest(csv, root=None, dataset=None, allow_duplicates=False):
     """Index a manifest CSV with at least `clip,label` (clip relative to the manifest's folder, or to `root`); the
     optional columns `method`, `group`, `split`, `pair_group`, `trust` and `origin` (or `source_repo`, read as
-    `origin`) are kept. A DataFrame with chapter 02's INDEX_COLUMNS and those present. ValueError naming the file when
+    `origin`) are kept, their names read whatever their case and spaces. A DataFrame with chapter 02's INDEX_COLUMNS and those present. ValueError naming the file when
     it is empty or lists no clip, is not a text CSV, lacks a column or a valid label, or lists a clip twice (with
     `allow_duplicates`, only its first line counts: a scan reads each file once)."""
     csv = Path(csv)
@@ -71,6 +71,7 @@ def index_manifest(csv, root=None, dataset=None, allow_duplicates=False):
     except UnicodeDecodeError: raise ValueError(f"{csv.name}: not UTF-8 text (a manifest is a CSV file)") from None
     except pd.errors.EmptyDataError: raise ValueError(f"{csv.name}: an empty file (a manifest needs at least clip,label)") from None
     except pd.errors.ParserError as e: raise ValueError(f"{csv.name}: not a readable CSV ({str(e).strip()})") from None
+    df.columns = [str(c).strip().lower() for c in df.columns]   # `Clip,Label` or `clip, label` as a spreadsheet writes them
     missing = {'clip', 'label'} - set(df.columns)
     if missing:
         raise ValueError(f"{csv.name}: no column {', '.join(sorted(missing))} "

@@ -123,7 +123,11 @@ def read(self: ResultFile):
     if missing: raise ScanError(f"{self.path.name} exists and is not a scan's results file (no column "
                                 f"{', '.join(missing)}): choose another output, or move it away")
     parts = [p.assign(**{c: '' for c in SCAN_COLUMNS if c not in p.columns})[SCAN_COLUMNS] for p in parts]
-    return pd.concat(parts, ignore_index=True) if parts else pd.DataFrame(columns=SCAN_COLUMNS)
+    df = pd.concat(parts, ignore_index=True) if parts else pd.DataFrame(columns=SCAN_COLUMNS)
+    for c in ('error', 'warnings'):   # the quote `write` put before a would-be formula
+        quoted = df[c].astype(str).str.match(r"'[=+\-@\t\r]")
+        df.loc[quoted, c] = df.loc[quoted, c].str[1:]
+    return df
 
 # %% ../nbs/09_scale.ipynb #b56d5676
 @patch
@@ -141,10 +145,19 @@ def __enter__(self: ResultFile):
     if new: self.w.writeheader()
     return self
 
+_FORMULA = ('=', '+', '-', '@', '\t', '\r')   # how a spreadsheet cell starts a formula (OWASP, CSV injection)
+
+def _csv_cell(k, v):
+    """A scan row's value as the CSV journal stores it: a missing score empty (not the text 'nan'), and a text that a
+    spreadsheet would run as a formula (an error naming `=HYPERLINK(...).mp4`) behind a quote, which `read` removes."""
+    if isinstance(v, float) and np.isnan(v): return ''
+    if k in ('error', 'warnings') and isinstance(v, str) and v.startswith(_FORMULA): return "'" + v
+    return v
+
 @patch
 def write(self: ResultFile, row):
     "Append one scan row (a dict with the SCAN_COLUMNS; kind and warnings may be missing, extra keys are ignored) and flush it."
-    self.w.writerow({k: row[k] if k in SCAN_COLUMNS_V1 else row.get(k, '') for k in SCAN_COLUMNS})
+    self.w.writerow({k: _csv_cell(k, row[k] if k in SCAN_COLUMNS_V1 else row.get(k, '')) for k in SCAN_COLUMNS})
     self.f.flush()
 
 @patch
