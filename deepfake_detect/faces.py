@@ -90,11 +90,13 @@ class FaceDetector:
 
 # %% ../nbs/01_faces.ipynb #8a7beb7d
 @patch
-def _detect(self: FaceDetector, frames, min_face, max_side=None):
-    "MTCNN's raw (boxes, probs, points, scale) per frame, downscaling one batch at a time (to `max_side`, default the detector's)."
+def _detect(self: FaceDetector, frames, min_face, max_side=None, tick=None):
+    """MTCNN's raw (boxes, probs, points, scale) per frame, downscaling one batch at a time (to `max_side`, default
+    the detector's); `tick()` is called before each batch (a user interface's chance to show life, or to stop)."""
     self.mtcnn.min_face_size = min_face
     out = []
     for i in range(0, len(frames), self.batch_size):
+        if tick: tick()
         small, s = downscale(frames[i:i + self.batch_size], max_side or self.max_side)
         # smaller than MTCNN's first pyramid level: no face fits
         if min(small.shape[1:3]) < max(min_face, 12):
@@ -116,16 +118,16 @@ def _to_detections(self: FaceDetector, boxes, probs, points, s):
 
 # %% ../nbs/01_faces.ipynb #06f6ef6a
 @patch
-def __call__(self: FaceDetector, frames, max_side=None) -> list:
+def __call__(self: FaceDetector, frames, max_side=None, tick=None) -> list:
     """One `Detections` per frame of `frames`: (N, H, W, 3) RGB uint8, or a list of equal-size (H, W, 3)
-    frames, searched on copies `max_side` px on their long side (default: the detector's). Raises ValueError for
-    anything else."""
+    frames, searched on copies `max_side` px on their long side (default: the detector's); `tick()` is called before
+    each batch of frames. Raises ValueError for anything else."""
     shapes = sorted({np.shape(f) for f in frames})
     if len(shapes) != 1 or len(shapes[0]) != 3 or shapes[0][-1] != 3:
         raise ValueError(f"expected (N, H, W, 3) RGB frames of one size, got frames of shapes {shapes}")
-    raw = self._detect(frames, self.min_face, max_side)
+    raw = self._detect(frames, self.min_face, max_side, tick)
     if self.retry_min_face and all(b is None for b, *_ in raw):
-        raw = self._detect(frames, self.retry_min_face, max_side)
+        raw = self._detect(frames, self.retry_min_face, max_side, tick)
     return [self._to_detections(*r) for r in raw]
 
 # %% ../nbs/01_faces.ipynb #13de8546
@@ -236,13 +238,13 @@ def crop_face(frame, box, landmarks=None, size=224, margin=1.3):
     return crop, pts.astype(np.float32)
 
 # %% ../nbs/01_faces.ipynb #080ef6cc
-def detect_frames(detector, frames, every=1):
+def detect_frames(detector, frames, every=1, tick=None):
     """Per-frame Detections, running `detector` on every `every`-th frame and the last; `None` for the frames
-    skipped."""
+    skipped. `tick`: called as the detector goes (`FaceDetector`'s), for a user interface."""
     keep = sorted(set(range(0, len(frames), max(1, every))) | {len(frames) - 1})
     out = [None] * len(frames)
     # views: `frames[keep]` would copy them
-    for i, d in zip(keep, detector([frames[i] for i in keep])): out[i] = d
+    for i, d in zip(keep, detector([frames[i] for i in keep], **({'tick': tick} if tick else {}))): out[i] = d
     return out
 
 # %% ../nbs/01_faces.ipynb #b7276f89
@@ -422,7 +424,8 @@ def extract_face_clips(path, n_frames=32, size=224, margin=1.3, detector=None, r
     """Sample `n_frames` over the video at `path` (or read the photo there), detect and track faces, and crop
     them to `size` px squares from the full-resolution frames. When the faces found do not stand upright in nearly
     every frame (`upright_quality` < 0.9), the other three orientations are tried (`FaceClips.turned`).
-    `progress(stage)` is called with 'frames' and 'faces' as each stage starts (for user interfaces). Raises VideoError for a file that is no readable video or photo."""
+    `progress(stage)` is called with 'frames' and 'faces' as each stage starts, and with 'faces' again before each
+    batch of frames the detector reads (a user interface can show life, or stop a run no one waits for). Raises VideoError for a file that is no readable video or photo."""
     progress = progress or (lambda stage: None)
     detector = detector or default_detector()
     t0 = time.perf_counter()
@@ -433,7 +436,7 @@ def extract_face_clips(path, n_frames=32, size=224, margin=1.3, detector=None, r
     progress('faces')
     gap = np.median(np.diff(sample.timestamps)) if len(sample) > 1 else 0.0
     every = detect_every if gap <= MAX_INTERP_GAP else 1
-    dets, turn = detect_frames(detector, sample.frames, every), 0
+    dets, turn = detect_frames(detector, sample.frames, every, tick=lambda: progress('faces')), 0
     # a clear upright face in (nearly) every frame needs no other orientation: the common case costs nothing
     upright = upright_quality(dets)
     if upright < 0.9 and (turn := find_orientation(detector, sample.frames, upright=upright)):
