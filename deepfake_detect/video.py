@@ -91,6 +91,7 @@ class VideoInfo:
     codec: str
     frames_exact: bool = False
     video_streams: int = 1   # moving-picture streams in the file (cover art not counted); only one is read
+    sar: float = 1.0   # pixel aspect (width / height of one stored pixel): HDV, DV and DVD store wide pixels
 
     def to_dict(self): return asdict(self)
 
@@ -178,7 +179,25 @@ def _read_info(cap, path):
                      width=int(cap.get(cv2.CAP_PROP_FRAME_WIDTH)),
                      height=int(cap.get(cv2.CAP_PROP_FRAME_HEIGHT)),
                      duration=frames / fps if fps else 0.0,
-                     rotation=int(cap.get(cv2.CAP_PROP_ORIENTATION_META)) % 360, codec=_fourcc(cap))
+                     rotation=int(cap.get(cv2.CAP_PROP_ORIENTATION_META)) % 360, codec=_fourcc(cap), sar=_sar(cap))
+
+def _sar(cap):
+    "The pixel aspect ratio OpenCV reads from the stream (a float; 1.0 when unknown or absurd)."
+    num, den = cap.get(cv2.CAP_PROP_SAR_NUM), cap.get(cv2.CAP_PROP_SAR_DEN)
+    sar = num / den if num > 0 and den > 0 else 1.0
+    return float(sar) if 0.25 <= sar <= 4 and abs(sar - 1) > 0.01 else 1.0
+
+def _square_size(width, height, sar):
+    "(width, height) in square pixels of a frame stored `width` × `height` with pixel aspect `sar`: a side grows, none shrinks."
+    return (round(width * sar), height) if sar >= 1 else (width, round(height / sar))
+
+def _square_pixels(frame, sar, max_side=None):
+    """A frame of stored pixels `sar` times as wide as high, stretched to square pixels as a player shows it
+    (`_square_size`), then shrunk to `max_side` when given: RGB uint8 (H', W', 3)."""
+    if sar == 1.0: return frame
+    size = _square_size(frame.shape[1], frame.shape[0], sar)
+    s = min(1.0, max_side / max(size)) if max_side else 1.0
+    return cv2.resize(frame, (max(1, round(size[0] * s)), max(1, round(size[1] * s))), interpolation=cv2.INTER_LINEAR)
 
 MAX_FRAME_PIXELS = 8192 * 8192   # a decoded frame this large holds 200 MB, and decoding takes several: larger is refused
 
@@ -393,17 +412,18 @@ def read_frames_at(path, indices, fn, max_read=MAX_READ):
     copy."""
     want = set(int(i) for i in indices)
     if not want: return
+    sar = probe(path).sar   # frames come back as players show them, as `sample_frames` gives them
     if _interlaced(path):   # interlaced: PyAV, with the same frame indices as `_read_pass_av`
         for i, _, fr in _av_frames(path):
             if i > max(want) or i >= max_read: break
-            if i in want: fn(i, _av_rgb(fr))
+            if i in want: fn(i, _square_pixels(_av_rgb(fr), sar))
         return
     cap, i, last = open_video(path), 0, max(want)
     try:
         while i <= last and i < max_read and cap.grab():
             if i in want:
                 ok, f = cap.retrieve()
-                if ok and f is not None: fn(i, _to_rgb(f, None))
+                if ok and f is not None: fn(i, _square_pixels(_to_rgb(f, None), sar))
             i += 1
     finally: cap.release()
 
@@ -484,6 +504,13 @@ def sample_frames(path, n=32, max_side=None, start=None, end=None, max_read=MAX_
     if info.video_streams > 1:
         warnings.append(f"the file holds {info.video_streams} video streams: only one ({info.width}×{info.height}) "
                         "was read; if the faces are in another, extract that stream first (ffmpeg -map)")
+    frames = got.frames[:len(got.indices)]
+    if info.sar != 1.0 and len(frames):   # wide (or tall) stored pixels: faces would reach the model squashed
+        frames = np.stack([_square_pixels(f, info.sar, max_side) for f in frames])
+        stored = (info.width, info.height)
+        info.width, info.height = _square_size(*stored, info.sar)   # the size as shown: face sizes are true ones
+        warnings.append(f"the video's pixels are not square ({info.sar:.3g}:1): its {stored[0]}×{stored[1]} frames "
+                        f"were stretched to {info.width}×{info.height}, as a player shows them")
     info.duration = float(duration)
     if not got.indices:
         raise VideoError(f"{Path(path).name}: no frame could be decoded (truncated or corrupt video)")
@@ -493,7 +520,7 @@ def sample_frames(path, n=32, max_side=None, start=None, end=None, max_read=MAX_
             warnings.append(f"{len(got.indices)} distinct frame{plural} at the {n} times sampled: the frame rate "
                             "varies, and slow stretches hold one frame for several samples")
         else: warnings.append(f"only {len(got.indices)} frame{plural} available (asked for {n})")
-    return FrameSample(frames=got.frames[:len(got.indices)], indices=np.array(got.indices, np.int64),
+    return FrameSample(frames=frames, indices=np.array(got.indices, np.int64),
                        timestamps=np.array(got.stamps), info=info, warnings=warnings)
 
 # %% ../nbs/00_video.ipynb #c59610a5
