@@ -95,6 +95,8 @@ def basis(self: Prediction):
     faces = f"{len(self.tracks)} face{'s' * (len(self.tracks) != 1)}"
     if self.kind == 'photo': return f"Based on {faces} in a photo."
     n, secs = len(self.frames), float(self.video.get('duration') or 0)
+    if self.video.get('fps', 1) == 0:   # no usable frame rate (chapter 00): the duration is a count of frames
+        return f"Based on {faces} in {n} of its {secs:.0f} frames (the file gives no usable frame rate)."
     every = f" (one every {secs / n:.1f} s)" if n > 1 and secs / n >= 0.5 else ''
     return f"Based on {faces} in {n} frame{'s' * (n != 1)} over {secs:.1f} s of video{every}."
 

@@ -469,7 +469,9 @@ def sample_frames(path, n=32, max_side=None, start=None, end=None, max_read=MAX_
     period = 1 / info.fps if info.fps else 1.0
     if not info.fps or claimed <= 0:
         info.frames, info.frames_exact = count_frames(path, max_read), True
-        if not info.fps: info.duration = float(info.frames)
+        if not info.fps:
+            info.duration = float(info.frames)
+            warnings.append("the file gives no usable frame rate: its times are counted in frames, not seconds")
     duration = info.duration if info.duration > 0 else info.frames * period
     if start is not None and start >= duration:
         raise VideoError(f"empty time window {start}–{end} s in a {duration:.1f} s video")
@@ -591,7 +593,8 @@ def read_photo(path, max_side=PHOTO_MAX_SIDE) -> FrameSample:
     if max(decoded) > max(h, w):
         if size: decoded = size if (size[0] > size[1]) == (decoded[0] > decoded[1]) else size[::-1]   # exact, as shown
         warnings.append(f"the photo is {decoded[0]}×{decoded[1]} px: it was scored on a copy scaled down to {w}×{h} px")
-    if frames > 1: warnings.append(f"the image is animated ({frames} frames): only its first frame was scored")
+    if frames > 1: warnings.append(f"the image holds {frames} pages: only its first was scored" if fmt == 'TIFF' else
+                                   f"the image is animated ({frames} frames): only its first frame was scored")
     if not _jpeg_complete(path):
         warnings.append("the image file is truncated: its lower part is missing (filled with grey by the decoder)")
     return FrameSample(frames=img[None], indices=np.zeros(1, np.int64), timestamps=np.zeros(1), info=info,
