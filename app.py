@@ -161,8 +161,8 @@ def show_prediction(predictor, pred: Prediction, name, key):
 
 
 def md(text):
-    "`text` (a file name, an error message) shown literally in Streamlit's Markdown: `$`, `*`, `_`, `[` and the rest escaped."
-    return re.sub(r'([\\`*_{}\[\]()#+\-.!$<>|~])', r'\\\1', str(text))
+    "`text` (a file name, an error message) shown literally in Streamlit's Markdown: `$`, `*`, `_`, `[`, `:` and the rest escaped."
+    return re.sub(r'([\\`*_{}\[\]()#+\-.!$<>|~:])', r'\\\1', str(text))
 
 
 def analyse(predictor, up, n_frames):
@@ -206,8 +206,8 @@ def main():
                     help='More frames examine more of a long video, at the cost of time.')
     if up is None:
         st.info('Your file is processed on this server and not kept.'); return
-    if up.size > MAX_MB * 10**6:   # MB as Streamlit's maxUploadSize counts them (10^6 bytes)
-        st.error(md(f'{up.name} is {up.size / 10**6:.0f} MB: the limit is {MAX_MB} MB.')); return
+    if up.size > MAX_MB * 2**20:   # the server's cap on maxUploadSize (MiB; browsers round it their own way)
+        st.error(md(f'{up.name} is {up.size / 2**20:.0f} MB: the limit is {MAX_MB} MB.')); return
     n_frames = min(predictor.n_frames * LOOK[look], MAX_FRAMES) if LOOK[look] else None   # memory stays bounded
     pred, key = analyse(predictor, up, n_frames)
     if pred is not None: show_prediction(predictor, pred, up.name, key)

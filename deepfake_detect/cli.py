@@ -20,7 +20,7 @@ from .video import MAX_FRAMES, VideoError, check_frame_count
 from .model import CheckpointError, format_measure, load_config, sigmoid, strict_json
 from .data import INDEX_COLUMNS, index_manifest, index_videos, merged_groups
 from .evaluate import evaluate_scores, verdict_mix
-from .predict import Predictor
+from .predict import Predictor, one_line
 from .scale import scan, summary_line, ScanError, check_writable
 
 # %% ../nbs/10_cli.ipynb #0059d6ee
@@ -47,7 +47,7 @@ def cmd_predict(args, out=sys.stdout):
         if r.label != 'ERROR': continue
         # os.path.isdir is False where Path.is_dir raises (a folder it may not enter); Path('') would be '.'
         hint = f" (to score every video in it: deepfake-detect scan {f} --out results.csv)" if f and os.path.isdir(f) else ''
-        print(f"deepfake-detect: error: {r.error}{hint}", file=sys.stderr)
+        print(f"deepfake-detect: error: {one_line(r.error)}{hint}", file=sys.stderr)
     return 2 if any(r.label == 'ERROR' for r in results) else 0
 
 # %% ../nbs/10_cli.ipynb #414b59ad
@@ -374,7 +374,7 @@ def main(argv=None):
     args = parser().parse_args(argv)
     try: return args.fn(args)
     except (UsageError, VideoError, CheckpointError, FileNotFoundError) as e:
-        print(f"deepfake-detect: error: {e}", file=sys.stderr)
+        print(f"deepfake-detect: error: {one_line(e)}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:   # Ctrl-C: one line, not a traceback (a scan keeps the rows it wrote)
         print("deepfake-detect: interrupted", file=sys.stderr)

@@ -5,8 +5,8 @@
 # %% auto #0
 __all__ = ['MAX_ROLL', 'TURNS', 'MAX_INTERP_GAP', 'PHOTO_SEARCH_SIDE', 'Detections', 'iou', 'downscale', 'BucketedBatch',
            'FaceDetector', 'default_detector', 'link_tracks', 'appearance', 'merge_disjoint', 'square_box', 'crop_face',
-           'detect_frames', 'fill_skipped', 'FaceTrack', 'FaceClips', 'build_tracks', 'face_roll', 'upright_quality',
-           'find_orientation', 'why_no_face', 'smallest_findable', 'extract_face_clips']
+           'accepted', 'detect_frames', 'fill_skipped', 'FaceTrack', 'FaceClips', 'build_tracks', 'face_roll',
+           'upright_quality', 'find_orientation', 'why_no_face', 'smallest_findable', 'extract_face_clips']
 
 # %% ../nbs/01_faces.ipynb #fe6eff81
 import math
@@ -238,13 +238,22 @@ def crop_face(frame, box, landmarks=None, size=224, margin=1.3):
     return crop, pts.astype(np.float32)
 
 # %% ../nbs/01_faces.ipynb #080ef6cc
+def accepted(fn, **kw):
+    """The keyword arguments of `kw` (None values dropped) that the callable `fn` takes, as a dict: all of them when
+    it takes **kwargs (the Predictor's shared detector), none it does not name (a plain `lambda frames: ...`)."""
+    import inspect
+    try: params = list(inspect.signature(fn).parameters.values())
+    except (TypeError, ValueError): return {}
+    if any(p.kind is p.VAR_KEYWORD for p in params): return {k: v for k, v in kw.items() if v is not None}
+    return {k: v for k, v in kw.items() if v is not None and k in {p.name for p in params}}
+
 def detect_frames(detector, frames, every=1, tick=None):
     """Per-frame Detections, running `detector` on every `every`-th frame and the last; `None` for the frames
-    skipped. `tick`: called as the detector goes (`FaceDetector`'s), for a user interface."""
+    skipped. `tick`: called as the detector goes, when it takes one (`FaceDetector` does), for a user interface."""
     keep = sorted(set(range(0, len(frames), max(1, every))) | {len(frames) - 1})
     out = [None] * len(frames)
     # views: `frames[keep]` would copy them
-    for i, d in zip(keep, detector([frames[i] for i in keep], **({'tick': tick} if tick else {}))): out[i] = d
+    for i, d in zip(keep, detector([frames[i] for i in keep], **accepted(detector, tick=tick))): out[i] = d
     return out
 
 # %% ../nbs/01_faces.ipynb #b7276f89
@@ -382,15 +391,16 @@ def upright_quality(dets, max_roll=MAX_ROLL):
 # %% ../nbs/01_faces.ipynb #a7e1c0e1
 TURNS = {1: '90° counter-clockwise', 2: '180° (upside down)', 3: '90° clockwise'}
 
-def find_orientation(detector, frames, n=8, margin=0.1, min_quality=0.5, upright=None):
+def find_orientation(detector, frames, n=8, margin=0.1, min_quality=0.5, upright=None, tick=None):
     """How many quarter turns (np.rot90, counter-clockwise) make the faces in up to `n` of `frames` ((N, H, W, 3)
     uint8) stand upright best (`upright_quality`); 0 unless that turn reaches `min_quality` and beats the frames as
     they are by `margin` (a crowd of tiny faces turned upside down can look like a stray face or two).
-    `upright`: the frames' own quality when already known (saves searching them again)."""
+    `upright`: the frames' own quality when already known (saves searching them again); `tick`: as `detect_frames`'."""
     pick = frames[np.unique(np.linspace(0, len(frames) - 1, min(n, len(frames))).astype(int))]
     turned = lambda k: np.ascontiguousarray(np.rot90(pick, k, axes=(1, 2)))
-    quality = {k: upright_quality(detector(turned(k))) for k in TURNS}
-    quality[0] = upright_quality(detector(pick)) if upright is None else upright
+    kw = accepted(detector, tick=tick)
+    quality = {k: upright_quality(detector(turned(k), **kw)) for k in TURNS}
+    quality[0] = upright_quality(detector(pick, **kw)) if upright is None else upright
     best = max(TURNS, key=quality.get)
     return best if quality[best] >= max(min_quality, quality[0] + margin) else 0
 
@@ -436,19 +446,22 @@ def extract_face_clips(path, n_frames=32, size=224, margin=1.3, detector=None, r
     progress('faces')
     gap = np.median(np.diff(sample.timestamps)) if len(sample) > 1 else 0.0
     every = detect_every if gap <= MAX_INTERP_GAP else 1
-    dets, turn = detect_frames(detector, sample.frames, every, tick=lambda: progress('faces')), 0
+    tick = lambda: progress('faces')   # before each batch of frames: a user interface may stop a run no one awaits
+    dets, turn = detect_frames(detector, sample.frames, every, tick), 0
     # a clear upright face in (nearly) every frame needs no other orientation: the common case costs nothing
     upright = upright_quality(dets)
-    if upright < 0.9 and (turn := find_orientation(detector, sample.frames, upright=upright)):
+    if upright < 0.9 and (turn := find_orientation(detector, sample.frames, upright=upright, tick=tick)):
         sample.frames = np.ascontiguousarray(np.rot90(sample.frames, turn, axes=(1, 2)))
-        dets = detect_frames(detector, sample.frames, every)
+        dets = detect_frames(detector, sample.frames, every, tick)
     t2 = time.perf_counter()
     tracks = build_tracks(sample, dets, size, margin, min_frac, path=path, turn=turn)
     h, w = sample.frames.shape[1:3]
     searched = None   # a large photo holds faces too small for the usual copy (a group panorama): one closer look
-    if photo and not tracks and not turn and smallest_findable(w, h, detector, PHOTO_SEARCH_SIDE) < smallest_findable(w, h, detector):
-        searched = PHOTO_SEARCH_SIDE
-        dets, turn = detector(sample.frames, max_side=searched), 0
+    if (photo and not tracks and not turn and 'max_side' in accepted(detector, max_side=PHOTO_SEARCH_SIDE)
+            and smallest_findable(w, h, detector, PHOTO_SEARCH_SIDE) < smallest_findable(w, h, detector)):
+        searched, t_search = PHOTO_SEARCH_SIDE, time.perf_counter()
+        dets = detector(sample.frames, max_side=searched, **accepted(detector, tick=tick))
+        t2 += time.perf_counter() - t_search   # detection time, not cropping
         tracks = build_tracks(sample, dets, size, margin, min_frac, path=path)
     t3 = time.perf_counter()
     warnings = list(sample.warnings)

@@ -4,8 +4,8 @@
 
 # %% auto #0
 __all__ = ['LABELS', 'VERDICTS', 'SMALL_FACE_PX', 'LONG_GAP_S', 'MIN_TRACK_FRAMES', 'LOW_DETECTION', 'STILL_NOTE', 'SINGLE_NOTE',
-           'TRAINED_NOTE', 'label_for', 'Prediction', 'percent', 'Predictor', 'face_size', 'is_grayscale', 'is_still',
-           'reading_guide', 'result_card_html', 'plot_timeline', 'crops_strip', 'png_bytes']
+           'TRAINED_NOTE', 'label_for', 'Prediction', 'percent', 'one_line', 'Predictor', 'face_size', 'is_grayscale',
+           'is_still', 'reading_guide', 'result_card_html', 'plot_timeline', 'crops_strip', 'png_bytes']
 
 # %% ../nbs/07_predict.ipynb #e396594b
 import html
@@ -106,12 +106,16 @@ def percent(p):
     return '>99%' if p > 0.99 else '<1%' if p < 0.01 else f"{p:.0%}"
 
 # %% ../nbs/07_predict.ipynb #d45b38d8
+def one_line(text):
+    """`text` on one line whatever it holds: control characters (a newline in a file name) escaped as `\\n`, bytes
+    that are not UTF-8 as `\\xNN` (chapter 00's `printable`); other characters, accents included, kept. A str."""
+    return ''.join(c if c.isprintable() else c.encode('unicode_escape').decode() for c in printable(str(text)))
+
 @patch
 def summary(self: Prediction):
     "One line for people: the file's name, the verdict, the probability and what it rests on (or the error)."
-    # one line whatever the name holds: control characters (a newline) escaped, bytes that are not UTF-8 too
-    name = ''.join(c if c.isprintable() else c.encode('unicode_escape').decode() for c in printable(Path(self.path).name))
-    if self.label == 'ERROR': return f"{name}: error: {self.error}"
+    name = one_line(Path(self.path).name)   # one line whatever the name holds
+    if self.label == 'ERROR': return f"{name}: error: {one_line(self.error)}"
     p = '' if self.p_fake is None else f" ({percent(self.p_fake)} probability of manipulation)"
     return f"{name}: {self.verdict}{p}. {self.basis()}"
 

@@ -125,7 +125,7 @@ def read(self: ResultFile):
     parts = [p.assign(**{c: '' for c in SCAN_COLUMNS if c not in p.columns})[SCAN_COLUMNS] for p in parts]
     df = pd.concat(parts, ignore_index=True) if parts else pd.DataFrame(columns=SCAN_COLUMNS)
     for c in ('error', 'warnings'):   # the quote `write` put before a would-be formula
-        quoted = df[c].astype(str).str.match(r"'[=+\-@\t\r]")
+        quoted = df[c].astype(str).str.match(r"'[=+\-@\t\r']")
         df.loc[quoted, c] = df.loc[quoted, c].str[1:]
     return df
 
@@ -151,7 +151,7 @@ def _csv_cell(k, v):
     """A scan row's value as the CSV journal stores it: a missing score empty (not the text 'nan'), and a text that a
     spreadsheet would run as a formula (an error naming `=HYPERLINK(...).mp4`) behind a quote, which `read` removes."""
     if isinstance(v, float) and np.isnan(v): return ''
-    if k in ('error', 'warnings') and isinstance(v, str) and v.startswith(_FORMULA): return "'" + v
+    if k in ('error', 'warnings') and isinstance(v, str) and v.startswith(_FORMULA + ("'",)): return "'" + v
     return v
 
 @patch

@@ -91,7 +91,7 @@ class VideoInfo:
     codec: str
     frames_exact: bool = False
     video_streams: int = 1   # moving-picture streams in the file (cover art not counted); only one is read
-    sar: float = 1.0   # pixel aspect (width / height of one stored pixel): HDV, DV and DVD store wide pixels
+    sar: float = 1.0   # pixel aspect (width / height of one pixel of the upright frame): HDV, DV and DVD store wide pixels
 
     def to_dict(self): return asdict(self)
 
@@ -179,12 +179,15 @@ def _read_info(cap, path):
                      width=int(cap.get(cv2.CAP_PROP_FRAME_WIDTH)),
                      height=int(cap.get(cv2.CAP_PROP_FRAME_HEIGHT)),
                      duration=frames / fps if fps else 0.0,
-                     rotation=int(cap.get(cv2.CAP_PROP_ORIENTATION_META)) % 360, codec=_fourcc(cap), sar=_sar(cap))
+                     rotation=int(cap.get(cv2.CAP_PROP_ORIENTATION_META)) % 360, codec=_fourcc(cap),
+                     sar=_sar(cap, int(cap.get(cv2.CAP_PROP_ORIENTATION_META))))
 
-def _sar(cap):
-    "The pixel aspect ratio OpenCV reads from the stream (a float; 1.0 when unknown or absurd)."
+def _sar(cap, rotation=0):
+    """The pixel aspect ratio of the frames as read, turned upright (a float; 1.0 when unknown or absurd): the
+    stream's, inverted when a 90° or 270° display rotation makes its rows columns."""
     num, den = cap.get(cv2.CAP_PROP_SAR_NUM), cap.get(cv2.CAP_PROP_SAR_DEN)
     sar = num / den if num > 0 and den > 0 else 1.0
+    if rotation % 180 == 90: sar = 1 / sar
     return float(sar) if 0.25 <= sar <= 4 and abs(sar - 1) > 0.01 else 1.0
 
 def _square_size(width, height, sar):
@@ -216,7 +219,7 @@ def probe(path) -> VideoInfo:
     cap = open_video(path)
     try: info = _read_info(cap, path)
     finally: cap.release()
-    _check_frame_size(path, info.width, info.height)
+    _check_frame_size(path, *_square_size(info.width, info.height, info.sar))   # as shown: stretched, not stored
     # the container's duration, true for variable frame rates
     if facts.get('duration') and info.fps: info.duration = facts['duration']
     info.video_streams = max(1, facts.get('video_streams', 1))
