@@ -383,9 +383,11 @@ def main(argv=None):
 # %% ../nbs/10_cli.ipynb #00dfce78
 def console():
     """The console script: exit with main()'s code. Text the terminal cannot encode (a file name that is not UTF-8)
-    is escaped, not a crash; output cut short by a closed pipe (`| head`) ends quietly, with code 141 as a shell's."""
+    is escaped, not a crash; OpenCV's own log lines are silenced (the report says what went wrong); output cut short by a closed pipe (`| head`) ends quietly, with code 141 as a shell's."""
     for stream in (sys.stdout, sys.stderr):
         if hasattr(stream, 'reconfigure'): stream.reconfigure(errors='backslashreplace')
+    import cv2   # OpenCV's own log lines ("[ WARN:0@3.3] global grfmt_tiff.cpp...") would break the one-line report
+    cv2.utils.logging.setLogLevel(cv2.utils.logging.LOG_LEVEL_SILENT)
     try: code = main()
     except BrokenPipeError:
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())   # Python's own last flush must not fail again
