@@ -115,7 +115,7 @@ def read(self: ResultFile):
     try:
         if self.path.suffix.lower() == '.parquet' and self.path.exists(): parts.append(pd.read_parquet(self.path))
         if self.journal.exists() and self.journal.stat().st_size:
-            parts.append(pd.read_csv(self.journal, dtype=text, keep_default_na=False, na_values={'p_fake': ['', 'nan']}))
+            parts.append(_unquoted(pd.read_csv(self.journal, dtype=text, keep_default_na=False, na_values={'p_fake': ['', 'nan']})))
     except (OSError, ValueError) as e:   # pyarrow's and pandas' parse errors are ValueErrors
         raise ScanError(f"{self.path.name} exists and is no readable scan results file ({type(e).__name__}): "
                         "choose another output, or move it away") from None
@@ -123,11 +123,15 @@ def read(self: ResultFile):
     if missing: raise ScanError(f"{self.path.name} exists and is not a scan's results file (no column "
                                 f"{', '.join(missing)}): choose another output, or move it away")
     parts = [p.assign(**{c: '' for c in SCAN_COLUMNS if c not in p.columns})[SCAN_COLUMNS] for p in parts]
-    df = pd.concat(parts, ignore_index=True) if parts else pd.DataFrame(columns=SCAN_COLUMNS)
-    for c in ('error', 'warnings'):   # the quote `write` put before a would-be formula
-        quoted = df[c].astype(str).str.match(r"'[=+\-@\t\r']")
-        df.loc[quoted, c] = df.loc[quoted, c].str[1:]
-    return df
+    return pd.concat(parts, ignore_index=True) if parts else pd.DataFrame(columns=SCAN_COLUMNS)
+
+def _unquoted(journal):
+    "The CSV journal's rows with the quote `write` put before a would-be formula taken away (Parquet holds none)."
+    for c in ('error', 'warnings'):
+        if c not in journal: continue
+        quoted = journal[c].astype(str).str.match(r"'[=+\-@\t\r']")
+        journal.loc[quoted, c] = journal.loc[quoted, c].str[1:]
+    return journal
 
 # %% ../nbs/09_scale.ipynb #b56d5676
 @patch
