@@ -313,9 +313,10 @@ def _whole(x): return isinstance(x, int) and not isinstance(x, bool)
 
 # what each key must hold: a config edited by hand must fail here, not as a wrong verdict or deep in torch
 CONFIG_RULES = dict(
-    hidden=(lambda x: _whole(x) and x >= 1, 'a whole number >= 1'),
-    layers=(lambda x: _whole(x) and x >= 1, 'a whole number >= 1'),
-    input_size=(lambda x: _whole(x) and x >= 16, 'a whole number of pixels >= 16'),
+    # upper bounds too: the model is built from these before its weights are read (hidden 60000 asks for 58 GB)
+    hidden=(lambda x: _whole(x) and 1 <= x <= 4096, 'a whole number from 1 to 4096'),
+    layers=(lambda x: _whole(x) and 1 <= x <= 8, 'a whole number from 1 to 8'),
+    input_size=(lambda x: _whole(x) and 16 <= x <= 1024, 'a whole number of pixels from 16 to 1024'),
     n_frames=(lambda x: _whole(x) and x >= 1, 'a whole number >= 1'),
     mean=(lambda x: isinstance(x, list) and len(x) == 3 and all(map(_number, x)), 'three numbers'),
     std=(lambda x: isinstance(x, list) and len(x) == 3 and all(_number(v) and v > 0 for v in x), 'three numbers > 0'),

@@ -532,8 +532,8 @@ def average_checkpoints(paths, out, half=False, **config):
     if len(paths) < 2: raise ValueError(f"averaging needs at least two checkpoints, got {len(paths)}")
     loaded = [load_checkpoint(p) for p in paths]
     (model, cfg0), arch = loaded[0], ('backbone', 'hidden', 'layers', 'input_size')
-    for p, (_, cfg) in zip(paths[1:], loaded[1:]):
-        diff = [k for k in arch if cfg[k] != cfg0[k]]
+    for p, (m, cfg) in zip(paths[1:], loaded[1:]):
+        diff = [k for k in arch if cfg[k] != cfg0[k]] + ['pooled'] * (m.pooled != model.pooled)   # a pooled expert or not
         if diff: raise CheckpointError(f"{p} differs from {paths[0]} in {diff}: only one architecture averages")
     sds = [m.state_dict() for m, _ in loaded]
     # integer buffers (batch-norm step counts) are not weights: keep the first run's
