@@ -313,7 +313,18 @@ class Tracker:
             if self.path:   # the LSTM stage trains a TemporalHead: the checkpoint is its detector
                 save_checkpoint(getattr(model, 'detector', model), self.path, half=False, **self.config,
                                 metrics=metrics)
+                from safetensors.torch import save_file   # and the weights `restore` needs after a resume
+                save_file({k: v.contiguous() for k, v in self.state.items()}, str(self.best_state_path))
         return improved
+
+    @property
+    def best_state_path(self): return Path(self.path).with_name(Path(self.path).name + '-state.safetensors')
+
+    def reload(self):
+        "After a resume: the best epoch's weights from the run folder, so `restore` still leaves the model there."
+        if self.path and self.best_state_path.exists():
+            from safetensors.torch import load_file
+            self.state = load_file(str(self.best_state_path))
 
     @property
     def stop(self): return self.bad >= self.patience
@@ -343,7 +354,8 @@ def fit(model, train_dl, valid_fn, params, epochs, lr, patience, loss_fn=clip_lo
     fresh = dict(epoch=0, best=-1.0, bad=0, history=[])
     state = (resume(run_dir, model, opt, sched) if run_dir else None) or fresh
     tracker = Tracker(patience, state['best'], state['bad'], run_dir and Path(run_dir)/'best', ckpt_config)
-    for epoch in range(state['epoch'], epochs):
+    if state is not fresh: tracker.reload()   # else a resumed run that never beats its best would end at its last epoch
+    for epoch in range(state['epoch'], epochs if not tracker.stop else state['epoch']):   # stopped early: done
         if hasattr(train_dl.dataset, 'set_epoch'): train_dl.dataset.set_epoch(epoch)
         t0 = time.time()
         row = dict(epoch=epoch, **train_epoch(model, train_dl, loss_fn, opt, sched, device, amp, scaler))
