@@ -243,7 +243,7 @@ def _check_training_input(args, recipe):
 
 def cmd_train(args, out=sys.stdout):
     "Train chapter 05's recipe (`--recipe`, fields overridden by options) on a dataset; returns 0."
-    from deepfake_detect.train import RECIPES, train_default, NoTrainingClips
+    from deepfake_detect.train import RECIPES, train_default, NoTrainingClips, OtherSplit
     recipe = args_recipe(args)
     if recipe.heads_only:   # fitted on cached features by a research-grade script, not by chapter 05
         what = f"recipe {args.recipe!r}" if RECIPES[args.recipe].heads_only else "--heads-only"
@@ -255,7 +255,7 @@ def cmd_train(args, out=sys.stdout):
     _check_training_input(args, recipe)
     _check_out(args.out, folder=True)
     try: train_default(args.data, args.out, recipe, index=args.index, cache=args.cache, stage=args.stage)
-    except NoTrainingClips as e: raise UsageError(str(e)) from None
+    except (NoTrainingClips, OtherSplit) as e: raise UsageError(str(e)) from None
     if args.stage == 'split': print(f"faces found and split written to {Path(args.out)/'index.csv'}",
                                     file=out)
     else: print(f"trained into {args.out}; evaluate and ship with chapter 06 "

@@ -7,7 +7,8 @@ __all__ = ['HEAD_FIELDS', 'RECIPES', 'STRONG_AUG', 'Recipe', 'roc_auc', 'fake_pa
            'warmup_cosine', 'save_run', 'resume', 'score_dataset', 'clip_loss', 'frame_loss', 'default_device',
            'train_epoch', 'valid_epoch', 'Tracker', 'fit', 'plot_history', 'set_trainable', 'clip_features',
            'TemporalHead', 'feature_loader', 'train_lstm', 'finetune_backbone', 'data_summary', 'train_baseline',
-           'train_two_stage', 'average_checkpoints', 'NoTrainingClips', 'validation_warning', 'train_default']
+           'train_two_stage', 'average_checkpoints', 'NoTrainingClips', 'OtherSplit', 'check_same_split',
+           'validation_warning', 'train_default']
 
 # %% ../nbs/05_train.ipynb #3a0dcfea
 import json
@@ -568,6 +569,18 @@ def _log_to(logf):
 class NoTrainingClips(ValueError):
     "The dataset or index holds no clip with a face in the training split: nothing to train on."
 
+class OtherSplit(ValueError):
+    "The run folder holds a run on another split: resuming its weights on a new one would leak validation clips into training."
+
+def check_same_split(out, index):
+    "OtherSplit when `out` already holds an index.csv whose clips or train/valid split differ from `index`'s."
+    old = Path(out)/'index.csv'
+    if not old.exists(): return
+    split = lambda ix: dict(zip(ix.path.astype(str), ix.split.astype(str)))
+    if split(pd.read_csv(old)) != split(index):
+        raise OtherSplit(f"{out} holds a run on another split of the clips (another --seed, --valid-frac, --holdout or "
+                         "data): give another --out, or delete that folder to start again")
+
 def validation_warning(index, recipe):
     """A warning (str) when the 'valid' split holds no fake clip with a face, else None: held-out AUC and paired win
     rate are then undefined, and selecting epochs on genuine fakes keeps the first."""
@@ -610,6 +623,7 @@ def train_default(data, out, recipe, index=None, cache=None, stage='all'):
             why = f"{n_ok} clips with a face, none in the 'train' split" if n_ok else "no face found in any clip"
             log(msg := f"{source}: no clip with a face to train on ({why})", echo=False)   # the caller reports it
             raise NoTrainingClips(msg)
+        check_same_split(out, index)   # a rerun resumes the weights it finds: they must have learnt this split
         index.to_csv(out/'index.csv', index=False)
         log('split:\n' + split_table(index).to_string())
         log(f'recipe {json.dumps(recipe.to_dict())}')
