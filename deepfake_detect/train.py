@@ -567,7 +567,7 @@ def _log_to(logf):
     return log
 
 class NoTrainingClips(ValueError):
-    "The dataset or index holds no clip with a face in the training split: nothing to train on."
+    "The dataset or index holds no clip with a face in the training split (nothing to train on) or in the valid split (nothing to select on)."
 
 class OtherSplit(ValueError):
     "The run folder holds a run on another split: resuming its weights on a new one would leak validation clips into training."
@@ -622,6 +622,10 @@ def train_default(data, out, recipe, index=None, cache=None, stage='all'):
             n_ok = int((index.status == 'ok').sum()) if 'status' in index else len(index)
             why = f"{n_ok} clips with a face, none in the 'train' split" if n_ok else "no face found in any clip"
             log(msg := f"{source}: no clip with a face to train on ({why})", echo=False)   # the caller reports it
+            raise NoTrainingClips(msg)
+        if stage != 'split' and not len(_splits(index)[1]):   # every epoch is judged on the valid split
+            log(msg := f"{source}: no clip with a face in the 'valid' split to judge the epochs on (too few clips, or "
+                       "too few person/scene groups, to hold some out)", echo=False)
             raise NoTrainingClips(msg)
         check_same_split(out, index)   # a rerun resumes the weights it finds: they must have learnt this split
         index.to_csv(out/'index.csv', index=False)
