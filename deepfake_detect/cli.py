@@ -19,7 +19,7 @@ import pandas as pd
 from .video import MAX_FRAMES, VideoError, check_frame_count
 from .model import CheckpointError, format_measure, load_config, sigmoid, strict_json
 from .data import INDEX_COLUMNS, index_manifest, index_videos, merged_groups
-from .evaluate import evaluate_scores, verdict_mix
+from .evaluate import MIN_BOOT, evaluate_scores, verdict_mix
 from .predict import Predictor, one_line
 from .scale import scan, summary_line, ScanError, check_writable
 
@@ -198,11 +198,22 @@ def _unreadable(e):
     if isinstance(e, pd.errors.EmptyDataError): return "an empty file"
     return str(e)
 
+def _check_holdout(holdout, clips, data):
+    "UsageError when `--holdout` names a method no fake clip of `data` has: a typo would hold nothing out, silently."
+    methods = sorted(set(clips.method[clips.label == 'fake'].astype(str)))
+    unknown = [m for m in holdout if m not in methods]
+    if unknown:
+        shown = ', '.join(map(repr, methods[:6])) + (f" and {len(methods) - 6} more" if len(methods) > 6 else '')
+        raise UsageError(f"--holdout {unknown[0]!r}: no fake clip of {data} has that method (its methods: {shown or 'none'})")
+
 def _check_training_input(args, recipe):
     """UsageError for a dataset, manifest, index, stage or starting checkpoint that training cannot use: one line,
     before any folder is made."""
     if args.index is None and args.data is None:
         raise UsageError("give --data (a dataset) or --index (an earlier run's split)")
+    if args.index is not None and (given := [_flag(f) for f in ('holdout', 'valid_frac') if hasattr(args, f)]):
+        raise UsageError(f"{' and '.join(given)} {'make' if len(given) > 1 else 'makes'} a new split of --data; "
+                         "--index keeps the split of an earlier run")
     if args.stage == 'lstm' and args.index is None:
         raise UsageError("--stage lstm continues a run: give its split, --index OUT/index.csv (a new split of --data "
                          "would put clips the backbone was validated on into training)")
@@ -219,6 +230,7 @@ def _check_training_input(args, recipe):
         if not any(Path(p).is_file() for p in clips.path):
             raise UsageError(f"{args.data}: none of its {len(clips)} clips exists (a manifest's paths are relative "
                              "to its folder)")
+        _check_holdout(getattr(args, 'holdout', ()), clips, args.data)
     if args.index is not None:
         try: idx = pd.read_csv(args.index)
         except bad as e: raise UsageError(f"{args.index}: not a run's index.csv ({_unreadable(e)})") from None
@@ -237,9 +249,13 @@ def _check_training_input(args, recipe):
     if args.stage == 'lstm' and not best.is_file():
         raise UsageError(f"--stage lstm continues a run from its tuned backbone, and {best} is missing: "
                          "run --stage finetune into the same --out first")
-    if recipe.init not in (None, 'default') and args.stage != 'lstm':
-        try: load_config(recipe.init)
+    if recipe.init is not None and args.stage != 'lstm':
+        from deepfake_detect.train import init_path
+        try: start = load_config(init_path(recipe.init))['backbone']
         except (CheckpointError, ValueError, OSError) as e: raise UsageError(f"--init: {e}") from None
+        if getattr(args, 'backbone', start) != start:   # the run tunes the backbone it starts from, and records it
+            raise UsageError(f"--backbone {args.backbone}: --init {recipe.init} holds a {start} backbone, the one a run "
+                             "starting from it tunes")
 
 def cmd_train(args, out=sys.stdout):
     "Train chapter 05's recipe (`--recipe`, fields overridden by options) on a dataset; returns 0."
@@ -297,6 +313,12 @@ def _positive(text):
     if n is None or n < 1: raise argparse.ArgumentTypeError(f"{text}: must be a whole number >= 1")
     return n
 
+def _resamples(text):
+    "argparse type of --boot: a whole number of at least chapter 06's MIN_BOOT (fewer leave a tail of the 95 % interval empty)."
+    n = _positive(text)
+    if n < MIN_BOOT: raise argparse.ArgumentTypeError(f"{text}: a 95 % interval needs at least {MIN_BOOT} resamples")
+    return n
+
 def _frame_count(text):
     "argparse type of --frames: a whole number from 1 to chapter 00's MAX_FRAMES (each frame is held in memory)."
     try: return check_frame_count(_positive(text), '--frames')
@@ -349,7 +371,7 @@ def parser():
     p.add_argument('manifest')
     p.add_argument('--root', default=None, help="the folder clip paths are relative to (default: the manifest's)")
     p.add_argument('--json', action='store_true', help='the report as JSON instead of text')
-    p.add_argument('--boot', type=_positive, default=500, help='bootstrap resamples for confidence intervals (default: 500)')
+    p.add_argument('--boot', type=_resamples, default=500, help='bootstrap resamples for confidence intervals (default: 500)')
     _model_args(p)
     p.set_defaults(fn=cmd_evaluate)
     p = sub.add_parser('train', help="train chapter 05's recipe")

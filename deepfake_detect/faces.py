@@ -347,7 +347,7 @@ def _full_res_crops(path, sample, dets, links, s, turn, size, margin):
         frame = np.rot90(frame, turn) if turn else frame
         for k, t, c in need[i]:
             out[k, t] = crop_face(frame, dets[t].boxes[c] / s, dets[t].landmarks[c] / s, size, margin)
-    read_frames_at(path, need, cut)
+    read_frames_at(path, need, cut, sar=sample.info.sar)   # the sample probed it
     return out
 
 # %% ../nbs/01_faces.ipynb #e5bc9daa

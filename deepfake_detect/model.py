@@ -25,6 +25,7 @@ import torch.nn as nn
 import numpy as np
 from fastcore.basics import patch
 
+from .video import MAX_FRAMES
 from .data import IMAGENET_MEAN, IMAGENET_STD, normalize_clip, pick_frames
 
 # %% ../nbs/04_model.ipynb #e2e11bd2
@@ -317,7 +318,7 @@ CONFIG_RULES = dict(
     hidden=(lambda x: _whole(x) and 1 <= x <= 4096, 'a whole number from 1 to 4096'),
     layers=(lambda x: _whole(x) and 1 <= x <= 8, 'a whole number from 1 to 8'),
     input_size=(lambda x: _whole(x) and 16 <= x <= 1024, 'a whole number of pixels from 16 to 1024'),
-    n_frames=(lambda x: _whole(x) and x >= 1, 'a whole number >= 1'),
+    n_frames=(lambda x: _whole(x) and 1 <= x <= MAX_FRAMES, f'a whole number from 1 to {MAX_FRAMES} (chapter 00)'),
     mean=(lambda x: isinstance(x, list) and len(x) == 3 and all(map(_number, x)), 'three numbers'),
     std=(lambda x: isinstance(x, list) and len(x) == 3 and all(_number(v) and v > 0 for v in x), 'three numbers > 0'),
     dropout=(lambda x: _number(x) and 0 <= x < 1, 'a number from 0 to below 1'),

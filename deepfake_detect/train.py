@@ -7,8 +7,8 @@ __all__ = ['HEAD_FIELDS', 'RECIPES', 'STRONG_AUG', 'Recipe', 'roc_auc', 'fake_pa
            'warmup_cosine', 'save_run', 'resume', 'score_dataset', 'clip_loss', 'frame_loss', 'default_device',
            'train_epoch', 'valid_epoch', 'Tracker', 'fit', 'plot_history', 'set_trainable', 'clip_features',
            'TemporalHead', 'feature_loader', 'train_lstm', 'finetune_backbone', 'data_summary', 'train_baseline',
-           'train_two_stage', 'average_checkpoints', 'NoTrainingClips', 'OtherSplit', 'check_same_split',
-           'validation_warning', 'train_default']
+           'init_path', 'train_two_stage', 'average_checkpoints', 'NoTrainingClips', 'OtherSplit', 'check_same_split',
+           'validation_warning', 'log_dropped', 'train_default']
 
 # %% ../nbs/05_train.ipynb #3a0dcfea
 import json
@@ -28,11 +28,12 @@ import torch.nn as nn
 import torch.nn.functional as F
 from fastcore.basics import patch
 
+from .video import MAX_FRAMES
 from .data import SHARED_HOLDOUT, FaceClipDataset, ClipAugment, is_copy, make_loader
 from .blend import DENSE_KINDS, SelfBlendDataset
 from .model import (
-    BACKBONES, CheckpointError, DeepfakeDetector, autocast, load_checkpoint, load_config, model_config,
-    save_checkpoint, set_threads)
+    BACKBONES, CheckpointError, DeepfakeDetector, autocast, default_model_path, load_checkpoint, load_config,
+    model_config, save_checkpoint, set_threads)
 
 # %% ../nbs/05_train.ipynb #77bff6d9
 @dataclass(frozen=True)
@@ -86,6 +87,8 @@ class Recipe:
         for name in ('epochs', 'patience', 'batch_size', 'frames', 'lstm_epochs', 'lstm_patience', 'lstm_views',
                      'lstm_frames'):
             if getattr(self, name) < 1: raise ValueError(f"{name} {getattr(self, name)}: at least 1")
+        if self.lstm_frames > MAX_FRAMES:   # the checkpoint's n_frames: the Predictor holds that many frames
+            raise ValueError(f"lstm_frames {self.lstm_frames}: at most {MAX_FRAMES} (a model that reads more would not load)")
         for name in ('blocks', 'reencode', 'workers', 'seed'):
             if getattr(self, name) < 0: raise ValueError(f"{name} {getattr(self, name)}: 0 or more")
         if self.input_size is not None and self.input_size < 32:
@@ -434,12 +437,25 @@ def feature_loader(feats, labels, batch_size=32, shuffle=True, seed=0):
     g = torch.Generator().manual_seed(seed)
     return torch.utils.data.DataLoader(ds, batch_size=batch_size, shuffle=shuffle, generator=g)
 
+# %% ../nbs/05_train.ipynb #292aaa26
+def _backbone_changed(run_dir, model):
+    "True when `run_dir` holds an LSTM stage's last epoch (`save_run`) whose backbone weights are not `model`'s."
+    last = Path(run_dir)/'last.safetensors'
+    if not (Path(run_dir)/'state.json').exists() or not last.exists(): return False
+    from safetensors.torch import load_file
+    saved = load_file(str(last))   # a TemporalHead's: the detector's keys under `detector.`
+    mine = {f'detector.{k}': v for k, v in model.state_dict().items() if k.startswith('backbone.')}
+    return any(k not in saved or not torch.equal(saved[k], v.detach().cpu()) for k, v in mine.items())
+
 # %% ../nbs/05_train.ipynb #f837670f
 def train_lstm(model, train_ds, valid_index, valid_ds, recipe, run_dir=None, log=print, ckpt_config=None,
                progress=False):
     "Stage: train `model`'s LSTM and clip head on its frozen features of `train_ds`; returns the history."
     set_trainable(model, 0)
     dev, r = default_device(), recipe
+    if run_dir and _backbone_changed(run_dir, model):   # its LSTM learnt another backbone's features: not resumed
+        log(f"{run_dir}: the backbone changed since this stage's last epoch; it starts again")
+        (Path(run_dir)/'state.json').unlink()
     tr_f, tr_y = clip_features(model, train_ds, r.lstm_views, workers=r.workers, progress=progress,
                                device=dev)
     va_f, _ = clip_features(model, valid_ds, 1, workers=r.workers, device=dev)
@@ -507,14 +523,19 @@ def train_baseline(index, run_dir, recipe, log=print):
     return model, hist
 
 # %% ../nbs/05_train.ipynb #c824418a
+def init_path(init):
+    "The checkpoint a recipe's `init` names (None: none): 'default' is the shipped model (chapter 04's `default_model_path`)."
+    return default_model_path() if init == 'default' else init
+
 def train_two_stage(index, run_dir, recipe, stages=('finetune', 'lstm'), log=print):
     "Stage 2 of `recipe` into run_dir/finetune, run_dir/lstm and run_dir/model; returns (model, histories)."
     r = recipe
     torch.manual_seed(r.seed)
     tr, va = _splits(index)
     if not r.genuine_fakes: tr = tr[tr.label == 'real'].reset_index(drop=True)
-    start = r.init if 'finetune' in stages else Path(run_dir)/'finetune'/'best'   # 'lstm' alone: the tuned one
+    start = init_path(r.init) if 'finetune' in stages else Path(run_dir)/'finetune'/'best'   # 'lstm' alone: the tuned one
     model = load_checkpoint(start)[0] if start else DeepfakeDetector(r.backbone, pretrained=True)
+    r = replace(r, backbone=model.spec.name)   # a checkpoint carries its own backbone: the one the run records
     if r.input_size and 'finetune' in stages: model.input_size = r.input_size   # the face size to tune, ship
     plain = dict(size=model.input_size, mean=model.spec.mean, std=model.spec.std)
     norm = dict(plain, dense_masks=r.dense_masks, p_mouth=r.mouth_blends)   # self-blends take the mask choice
@@ -589,6 +610,15 @@ def validation_warning(index, recipe):
             + ("" if recipe.select == 'sbi' else f"; --select {recipe.select} cannot rank epochs and keeps the first: "
                "--select sbi ranks them on held-out self-blends, or add fakes"))
 
+def log_dropped(index, log):
+    "Log the clips of a preprocessed `index` left out of training (no face, unreadable): a count, then each with its reason."
+    dropped = index[index.status != 'ok']
+    if not len(dropped): return
+    why = dict(error='unreadable', no_face='no face found')
+    counts = ', '.join(f'{n} {why.get(s, s)}' for s, n in dropped.status.value_counts().items())
+    log(f"{len(dropped)} of {len(index)} clips left out ({counts}); train.log lists them")
+    log('left out:\n' + dropped[['path', 'status', 'reason']].to_string(index=False), echo=False)
+
 def _split_index(data, index, cache, recipe, log):
     "The index of an earlier run (`index`, a CSV) or of `data` preprocessed and split; + re-encoded copies."
     from deepfake_detect.data import (default_cache_root, index_videos, preprocess, split_by_method,
@@ -597,6 +627,7 @@ def _split_index(data, index, cache, recipe, log):
     if index is not None: index = pd.read_csv(index)
     else:
         index = preprocess(index_videos(data), cache, workers=recipe.workers)
+        log_dropped(index, log)
         index = split_by_method(index[index.status == 'ok'], valid_frac=recipe.valid_frac,
                                 holdout=recipe.holdout, seed=recipe.seed)
     if recipe.reencode:

@@ -409,13 +409,13 @@ def count_frames(path, max_read=None):
     return len(_read_pass(path, [], 1.0, to_end=True, max_read=max_read, by_index=True).times)
 
 # %% ../nbs/00_video.ipynb #87e06fc7
-def read_frames_at(path, indices, fn, max_read=MAX_READ):
+def read_frames_at(path, indices, fn, max_read=MAX_READ, sar=None):
     """Decode `path` in order and call `fn(index, frame)` for each frame whose index is in `indices`, at full
     resolution (RGB uint8 (H, W, 3)); one frame in memory at a time. Used to crop faces found on a smaller
-    copy."""
+    copy. `sar`: the file's pixel aspect (`VideoInfo.sar`), probed when not given."""
     want = set(int(i) for i in indices)
     if not want: return
-    sar = probe(path).sar   # frames come back as players show them, as `sample_frames` gives them
+    sar = probe(path).sar if sar is None else sar   # frames come back as players show them, as `sample_frames` gives them
     if _interlaced(path):   # interlaced: PyAV, with the same frame indices as `_read_pass_av`
         for i, _, fr in _av_frames(path):
             if i > max(want) or i >= max_read: break

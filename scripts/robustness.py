@@ -22,6 +22,7 @@ clips' own encoding) before it is scored: does normalising every input to the tr
 """
 import argparse
 import json
+import subprocess
 import tempfile
 from pathlib import Path
 
@@ -29,9 +30,10 @@ import pandas as pd
 
 from deepfake_detect.cli import manifest_scores
 from deepfake_detect.data import backbone_training_clips
-from deepfake_detect.evaluate import evaluate_scores
+from deepfake_detect.evaluate import MIN_BOOT, evaluate_scores
 from deepfake_detect.video import ffmpeg
-from deepfake_detect.predict import Predictor
+from deepfake_detect.predict import Predictor, one_line
+from deepfake_detect.scale import ScanError, check_writable
 from deepfake_detect.train import roc_auc
 from train_head import SHARED_MANIFEST, fold_model
 
@@ -48,14 +50,16 @@ TRAINING_ENCODING = ['-c:v', 'libx264', '-crf', '23']
 
 
 def transcode(index, args, folder):
-    "The index with `path` pointing at transcoded copies (audio dropped, pixel format yuv420p)."
+    """The index with `path` pointing at transcoded copies (audio dropped, pixel format yuv420p), and `not_made`: why a
+    file could not be transcoded ('' when it was), so that one missing or broken file is that file's error."""
     folder.mkdir(parents=True, exist_ok=True)
-    paths = []
+    paths, not_made = [], []
     for i, p in enumerate(index.path):
         out = folder/f'{i:04d}.mp4'
-        ffmpeg('-i', p, '-an', '-pix_fmt', 'yuv420p', *args, out)
-        paths.append(str(out))
-    return index.assign(path=paths)
+        try: ffmpeg('-i', p, '-an', '-pix_fmt', 'yuv420p', *args, out); why = ''
+        except (RuntimeError, OSError, subprocess.TimeoutExpired) as e: why = f"{Path(p).name}: not transcoded ({one_line(e)})"
+        paths.append(str(out) if not why else str(p)); not_made.append(why)
+    return index.assign(path=paths, not_made=not_made)
 
 
 def load_predictors(run, index, model=None, folds=False, threads=None):
@@ -76,12 +80,15 @@ def load_predictors(run, index, model=None, folds=False, threads=None):
 
 
 def score(preds, idx):
-    "`manifest_scores` of idx, each fold's videos by its own model (`load_predictors`; None: every video by one)."
-    parts = []
+    """`manifest_scores` of idx, each fold's videos by its own model (`load_predictors`; None: every video by one); a
+    video `transcode` could not make is not scored: its `error` says why."""
+    failed = idx.not_made.ne('') if 'not_made' in idx else pd.Series(False, index=idx.index)
+    parts = [idx[failed].assign(logit=float('nan'), error=idx.not_made[failed])] if failed.any() else []
     for k, pred in preds.items():
-        parts.append(manifest_scores(pred, idx if k is None else idx[idx.fold == k], progress=False))
+        todo = idx[~failed] if k is None else idx[~failed & (idx.fold == k)]
+        parts.append(manifest_scores(pred, todo, progress=False))
         if k is not None: print(f"  fold {k}: {len(parts[-1])} videos scored by {pred.model_id}", flush=True)
-    return pd.concat(parts).sort_index()
+    return pd.concat(parts).drop(columns='not_made', errors='ignore').sort_index()
 
 
 def condition_row(name, scored, T, thr, n_boot):
@@ -107,11 +114,22 @@ def unseen_auc(scored, paths, seen):
     return roc_auc(d.label == 'fake', d.logit) if d.label.nunique() == 2 else float('nan')
 
 
+def read_index(run, error):
+    "The run's index.csv as a DataFrame, its clips with a face; `error` (argparse's) when it is missing or not a run's."
+    try: index = pd.read_csv(Path(run)/'index.csv')
+    except (OSError, ValueError, UnicodeDecodeError) as e:   # pandas' parser errors are ValueErrors
+        error(f"--run {run}: no readable index.csv of a training run in it ({one_line(e)})")
+    missing = [c for c in ('path', 'label', 'status', 'split') if c not in index]
+    if missing: error(f"--run {run}: its index.csv is not a training run's (no column {', '.join(missing)})")
+    return index[index.status == 'ok']
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument('--run', default='runs/sbi-all'); ap.add_argument('--model', default=None)
     ap.add_argument('--folds', action='store_true', help="score every fold's videos with RUN/fold{k} and pool them")
-    ap.add_argument('--boot', type=int, default=300); ap.add_argument('--out', default=None)
+    ap.add_argument('--boot', type=int, default=300, help=f'bootstrap resamples, at least {MIN_BOOT} (default: 300)')
+    ap.add_argument('--out', default=None)
     ap.add_argument('--threads', type=int, default=None, help='torch CPU threads (default: the cores this process may use)')
     ap.add_argument('--conditions', nargs='+', default=list(CONDITIONS), choices=list(CONDITIONS))
     ap.add_argument('--then-h264', action='store_true', help='re-encode every file as H.264 CRF 23 before scoring')
@@ -121,8 +139,11 @@ def main():
     try: seen = backbone_training_clips(a.manifest)
     except (OSError, ValueError): seen = None   # not the shared manifest, or none here: no subset to report
     if a.folds and a.model: ap.error("--folds scores each fold with the run's own fold models: give --model or --folds, not both")
-    index = pd.read_csv(Path(a.run)/'index.csv')
-    index = index[index.status == 'ok']
+    if a.boot < MIN_BOOT: ap.error(f"--boot {a.boot}: a 95 % interval needs at least {MIN_BOOT} resamples")
+    if a.out:   # checked now, not after the first condition's hour of scoring
+        try: check_writable(Path(a.out))
+        except ScanError as e: ap.error(str(e))
+    index = read_index(a.run, ap.error)
     if not a.folds: index = index[index.split == 'valid']
     index = index.reset_index(drop=True)
     preds, T, thr = load_predictors(a.run, index, a.model, a.folds, a.threads)

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from deepfake_detect.evaluate import calibrate_and_ship
+from deepfake_detect.evaluate import MIN_BOOT, calibrate_and_ship
 from deepfake_detect.model import set_threads
 
 PKG_MODELS = Path(__file__).resolve().parents[1] / 'deepfake_detect' / 'models'
@@ -30,8 +30,10 @@ def main():
     ap.add_argument('--model-id', default='default-efficientnet_lite0-sbi', help='id prefix of the shipped model (+ -lstm/-frames)')
     ap.add_argument('--dry-run', action='store_true', help='evaluate and compare only; do not replace the shipped model')
     args = ap.parse_args()
+    if args.boot < MIN_BOOT: ap.error(f"--boot {args.boot}: a 95 % interval needs at least {MIN_BOOT} resamples")
     set_threads(2)
     run = Path(args.run)
+    if not (run/'index.csv').is_file(): ap.error(f"--run {run}: no index.csv of a training run in it (deepfake-detect train writes one)")
     index = pd.read_csv(run/'index.csv')
     out = {}
     for name, ck, head in [('a_baseline_frozen_lstm', run/'baseline'/'best', 'lstm'),

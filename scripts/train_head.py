@@ -31,7 +31,7 @@ from torch import nn
 from deepfake_detect.cli import UsageError, add_recipe_args, args_recipe
 from deepfake_detect.data import (assign_folds, backbone_training_clips, cross_dataset_folds, default_cache_root, family_of, index_manifest, is_copy, load_record, merged_groups,
                                   normalize_clip, pick_frames, preprocess, video_fingerprint, with_reencoded_copies)
-from deepfake_detect.evaluate import (MIN_CALIBRATION_VIDEOS, calibrate_verdicts, cross_fit_verdicts, group_bootstrap,
+from deepfake_detect.evaluate import (MIN_BOOT, MIN_CALIBRATION_VIDEOS, calibrate_verdicts, cross_fit_verdicts, group_bootstrap,
                                       log_loss, screen_verdict, verdict_mix, verdict_shares)
 from deepfake_detect.model import DeepfakeDetector, cpu_summary, default_model_path, format_measure, load_default, save_checkpoint, set_threads, sigmoid, unmeasured
 from deepfake_detect.train import HEAD_FIELDS, Recipe, paired_win_rate, roc_auc
@@ -745,7 +745,7 @@ def main():
                  "and reads only --head, --degraded-copies and --reencode (it checks --backbone, --init and --heads-only; "
                  "the heads' own settings are fixed and "
                  "recorded under `heads` in the checkpoint); train a backbone with `deepfake-detect train`")
-    if a.boot < 1: ap.error(f"--boot {a.boot}: the bootstrap needs at least 1 resample (300 by default)")
+    if a.boot < MIN_BOOT: ap.error(f"--boot {a.boot}: a 95 % interval needs at least {MIN_BOOT} resamples (300 by default)")
     if not (recipe.heads_only and recipe.init == 'default' and recipe.backbone == 'efficientnet_lite0'):
         ap.error(f"recipe {a.recipe!r} is not a heads-only recipe on the shipped backbone: train it with "
                  "`deepfake-detect train` (chapter 05)")

@@ -164,9 +164,10 @@ def test_robustness_pools_every_fold_with_its_own_model(tmp_path):
         write_h264(path, face_scene(n_frames=24, width=320, height=180))
         rows.append(dict(path=str(path), label=label, method='test', family='face swap' if label == 'fake' else 'real',
                          fold=i // 2, split='valid' if i < 2 else 'train', status='ok', group=f'g{i}', split_group=f'g{i}'))
+    rows.append(dict(rows[-1], path=str(tmp_path / 'moved.mp4'), group='g4', split_group='g4'))   # a video moved since
     pd.DataFrame(rows).to_csv(run / 'index.csv', index=False)
     cmd = [sys.executable, str(ROOT / 'scripts' / 'robustness.py'), '--run', str(run), '--folds', '--conditions', 'original',
-           'half', '--boot', '5', '--out', str(run / 'robustness.json')]
+           'half', '--boot', '40', '--out', str(run / 'results' / 'robustness.json')]   # a folder not made yet
     shutil.copy(SHIPPED.with_suffix('.json'), run / 'fold0.json')
     shutil.copy(SHIPPED.with_suffix('.safetensors'), run / 'fold0.safetensors')
     r = subprocess.run(cmd, capture_output=True, text=True)
@@ -174,13 +175,27 @@ def test_robustness_pools_every_fold_with_its_own_model(tmp_path):
     for ext in ('.json', '.safetensors'): shutil.copy(SHIPPED.with_suffix(ext), run / f'fold1{ext}')
     r = subprocess.run(cmd, capture_output=True, text=True)
     assert r.returncode == 0, r.stderr
-    original, half = json.loads((run / 'robustness.json').read_text())
-    assert (original['condition'], original['n'], original['folds']) == ('original', 4, [0, 1]) and len(original['models']) == 2
-    assert original['auc'] == original['auc']                                   # faces in both classes: an AUC
-    scores = pd.read_csv(run / 'robustness.scores.csv')
-    assert scores.fold.tolist() == [0, 0, 1, 1] and scores['original'].notna().all()
+    original, half = json.loads((run / 'results' / 'robustness.json').read_text())
+    assert (original['condition'], original['n'], original['folds']) == ('original', 5, [0, 1]) and len(original['models']) == 2
+    assert original['auc'] == original['auc'] and original['errors'] == half['errors'] == 1   # the moved video: its error
+    scores = pd.read_csv(run / 'results' / 'robustness.scores.csv')
+    assert scores.fold.tolist() == [0, 0, 1, 1, 1] and scores['original'].notna().tolist() == [True] * 4 + [False]
     # at half of 320 x 180 the faces are too small to find: a row without AUC, not a crash
     assert half['no_face'] == 4 - scores['half'].notna().sum() and (half['auc'] == half['auc']) == (half['no_face'] == 0)
+
+
+def test_robustness_refuses_what_it_cannot_use_before_scoring(tmp_path):
+    "A run folder without a run's index.csv, too few resamples or an unwritable --out: one line each, before any video."
+    import subprocess
+    (tmp_path / 'notes.txt').write_text('x')
+    (tmp_path / 'other').mkdir(); (tmp_path / 'other' / 'index.csv').write_text('clip,label\na.mp4,real\n')
+    base = [sys.executable, str(ROOT / 'scripts' / 'robustness.py')]
+    for args, says in [(['--run', str(tmp_path)], 'no readable index.csv'),
+                       (['--run', str(tmp_path / 'other')], 'no column path, status, split'),
+                       (['--run', str(tmp_path / 'other'), '--boot', '-5'], 'at least 40 resamples'),
+                       (['--run', str(tmp_path / 'other'), '--out', str(tmp_path / 'notes.txt' / 'r.json')], 'is not a folder')]:
+        r = subprocess.run(base + args, capture_output=True, text=True)
+        assert r.returncode == 2 and says in r.stderr and 'Traceback' not in r.stderr, (args, r.stderr)
 
 
 def test_cross_dataset_rows_point_back_at_the_run_index():
@@ -246,3 +261,14 @@ def test_fit_calibration_falls_back_to_every_clip_off_the_shared_manifest(tmp_pa
     on, cal, rows = th.fit_calibration('backbone-unseen', mf, oof)
     assert on == 'all' and rows is oof and 'not the manifest' in capsys.readouterr().out
     assert set(cal) >= {'temperature', 'threshold', 'uncertain_band'}
+
+
+def test_demo_stops_on_ctrl_c_without_a_traceback():
+    "`make demo` interrupted: one word, exit status 130 (as a shell reports Ctrl-C), no Python traceback."
+    import signal, subprocess
+    p = subprocess.Popen([sys.executable, str(ROOT / 'scripts' / 'demo.py')], stdout=subprocess.PIPE,
+                         stderr=subprocess.PIPE, text=True)
+    assert p.stdout.readline().startswith('generated')   # the sample is made: the model is loading or running
+    p.send_signal(signal.SIGINT)
+    out, err = p.communicate(timeout=300)
+    assert p.returncode == 130 and err.strip().endswith('stopped') and 'Traceback' not in err, err
