@@ -17,7 +17,7 @@ from typing import Literal, Union, get_args, get_origin
 import pandas as pd
 
 from .video import MAX_FRAMES, VideoError, check_frame_count
-from .model import CheckpointError, format_measure, load_config, sigmoid, strict_json
+from .model import MAX_THREADS, CheckpointError, checkpoint_paths, format_measure, load_config, sigmoid, strict_json
 from .data import INDEX_COLUMNS, index_manifest, index_videos, merged_groups
 from .evaluate import MIN_BOOT, evaluate_scores, verdict_mix
 from .predict import Predictor, one_line
@@ -31,45 +31,57 @@ class UsageError(Exception):
 def _predictor(args):
     return Predictor(args.model, n_frames=args.frames, threads=args.threads)
 
+def _error_line(f, r):
+    "The stderr line of a file `f` that could not be read (Prediction `r`), with a hint when it is a folder."
+    # os.path.isdir is False where Path.is_dir raises (a folder it may not enter); Path('') would be '.'
+    hint = f" (to score every video in it: deepfake-detect scan {f} --out results.csv)" if f and os.path.isdir(f) else ''
+    return f"deepfake-detect: error: {one_line(r.error)}{hint}"
+
 def cmd_predict(args, out=sys.stdout):
-    "Predict each file; returns 2 if any file could not be read, else 0."
-    pred = _predictor(args)
-    results = pred.predict_many(args.files, progress=False)
-    if args.json:
-        docs = [r.to_dict() for r in results]
-        print(strict_json(docs[0] if len(docs) == 1 else docs), file=out)
-    else:
-        for r in results:
-            if r.label == 'ERROR': continue   # errors go to stderr, once
+    """Predict each file, printing each result as it is made (several files in --json: one JSON list, its items as
+    they come); errors on stderr. Returns 2 if any file could not be read, else 0."""
+    pred, failed, many = _predictor(args), False, args.json and len(args.files) != 1
+    if many: print('[', file=out, flush=True)
+    for k, (f, r) in enumerate(zip(args.files, pred.iter_predictions(args.files, progress=False))):
+        failed |= r.label == 'ERROR'
+        if args.json: print(('  ' if many else '') + strict_json(r.to_dict()) + (',' if many and k < len(args.files) - 1 else ''), file=out, flush=True)
+        elif r.label != 'ERROR':
             print(r.summary(), file=out)
             for w in r.warnings: print(f"  note: {w}", file=out)   # what the app shows beside the verdict
-    for f, r in zip(args.files, results):
-        if r.label != 'ERROR': continue
-        # os.path.isdir is False where Path.is_dir raises (a folder it may not enter); Path('') would be '.'
-        hint = f" (to score every video in it: deepfake-detect scan {f} --out results.csv)" if f and os.path.isdir(f) else ''
-        print(f"deepfake-detect: error: {one_line(r.error)}{hint}", file=sys.stderr)
-    return 2 if any(r.label == 'ERROR' for r in results) else 0
+            out.flush()
+        if r.label == 'ERROR': print(_error_line(f, r), file=sys.stderr, flush=True)
+    if many: print(']', file=out, flush=True)
+    return 2 if failed else 0
 
 # %% ../nbs/10_cli.ipynb #414b59ad
 def cmd_scan(args, out=sys.stdout):
     "Scan a folder, glob or manifest into a CSV or Parquet file, resumably, locally or on Ray; returns 0."
     address = None if args.address in (None, 'local') else args.address
+    ray_only = [o for o, v in (('--address', address), ('--num-cpus', args.num_cpus), ('--workers', args.workers),
+                               ('--gpus-per-worker', args.gpus_per_worker or None)) if v is not None]
+    if args.engine == 'local' and ray_only:   # they would be ignored, silently
+        raise UsageError(f"{', '.join(ray_only)}: options of --engine ray")
     try:
-        s = scan(args.src, args.out, engine=args.engine, model=args.model, n_frames=args.frames,
+        s = scan(args.src, args.out, engine=args.engine, retry_errors=args.retry_errors, model=args.model, n_frames=args.frames,
                  threads=args.threads, address=address, num_cpus=args.num_cpus, workers=args.workers,
                  gpus_per_worker=args.gpus_per_worker)
     except ScanError as e: raise UsageError(str(e)) from None
-    except ImportError as e:
+    except ModuleNotFoundError as e:
+        if not (e.name or '').startswith('ray'): raise
         raise UsageError(f"{e}: the ray engine needs `pip install deepfake_detect[ray]`") from None
+    except ConnectionError as e:   # ray.init: no cluster at --address
+        raise UsageError(f"--address {args.address}: no Ray cluster could be joined ({one_line(e)[:200]})") from None
     print(summary_line(s), file=out)
     return 0
 
 # %% ../nbs/10_cli.ipynb #ce6465d8
 def manifest_scores(pred, index, progress=True):
     "The index with video-level logits (float, NaN without a face) and an `error` column ('' when read)."
-    rs = pred.predict_many(index.path, progress=progress)   # an ERROR entry for a file that fails: the batch goes on
-    return index.assign(logit=[max((t['logit'] for t in r.tracks), default=float('nan')) for r in rs],
-                        error=[r.error if r.label == 'ERROR' else '' for r in rs])
+    logits, errors = [], []
+    for r in pred.iter_predictions(index.path, progress=progress):   # one at a time: memory stays flat; ERROR: the batch goes on
+        logits.append(max((t['logit'] for t in r.tracks), default=float('nan')))
+        errors.append(r.error if r.label == 'ERROR' else '')
+    return index.assign(logit=logits, error=errors)
 
 # %% ../nbs/10_cli.ipynb #bcb16aa7
 def cmd_evaluate(args, out=sys.stdout):
@@ -287,13 +299,13 @@ def _check_out(out, folder):
         raise UsageError(f"--out {out}: a file is already there, and a run is written into a folder")
     if not folder and out.is_dir():
         raise UsageError(f"--out {out} is a folder: name the checkpoint to write in it ({out/'soup'})")
-    try: check_writable(out / 'index.csv' if folder else out.with_suffix('.json'))
+    try: check_writable(out / 'index.csv' if folder else checkpoint_paths(out)[1])
     except ScanError as e: raise UsageError(str(e)) from None
 
 def cmd_average(args, out=sys.stdout):
     "Average checkpoints of one architecture into one (a weight soup, chapter 05); returns 0."
     from deepfake_detect.train import average_checkpoints
-    from deepfake_detect.model import checkpoint_paths, default_model_path
+    from deepfake_detect.model import default_model_path
     # 'default' names the shipped model, as for predict
     paths = [default_model_path() if str(c) == 'default' else Path(c) for c in args.checkpoints]
     if len({str(p.resolve()) for p in paths}) < len(paths):
@@ -313,6 +325,19 @@ def _positive(text):
     if n is None or n < 1: raise argparse.ArgumentTypeError(f"{text}: must be a whole number >= 1")
     return n
 
+def _thread_count(text):
+    "argparse type of --threads: a whole number from 1 to chapter 04's MAX_THREADS."
+    n = _positive(text)
+    if n > MAX_THREADS: raise argparse.ArgumentTypeError(f"{text}: at most {MAX_THREADS} threads")
+    return n
+
+def _share(text):
+    "argparse type of --gpus-per-worker: a number >= 0 (a share of a GPU, or several)."
+    try: x = float(text)
+    except ValueError: x = float('nan')
+    if not 0 <= x < float('inf'): raise argparse.ArgumentTypeError(f"{text}: must be a number >= 0")
+    return x
+
 def _resamples(text):
     "argparse type of --boot: a whole number of at least chapter 06's MIN_BOOT (fewer leave a tail of the 95 % interval empty)."
     n = _positive(text)
@@ -330,7 +355,7 @@ def _model_args(p):
                    help="checkpoint (.json/.safetensors or folder; 'default' or absent: the shipped one)")
     p.add_argument('--frames', type=_frame_count, default=None,
                    help=f"frames sampled per video, at most {MAX_FRAMES} (default: the model's)")
-    p.add_argument('--threads', type=_positive, default=None, help='torch CPU threads (default: the cores this process may use; give fewer when other jobs use the machine: shared cores slow it down several times)')
+    p.add_argument('--threads', type=_thread_count, default=None, help='torch CPU threads (default: the cores this process may use; give fewer when other jobs use the machine: shared cores slow it down several times)')
 
 # %% ../nbs/10_cli.ipynb #f0c97a24
 class OneLineParser(argparse.ArgumentParser):
@@ -360,11 +385,13 @@ def parser():
     p.add_argument('src')
     p.add_argument('--out', required=True, help='results.csv or results.parquet; an existing one is resumed (files in it are skipped)')
     p.add_argument('--engine', choices=['local', 'ray'], default='local')
+    p.add_argument('--retry-errors', action='store_true',
+                   help='score again the files whose row in an existing --out is an ERROR (unreadable then)')
     p.add_argument('--address', default=None,
                    help="ray: 'auto' or ray://HOST:PORT to join a cluster (default: a new one)")
-    p.add_argument('--num-cpus', type=int, default=None, help='ray: CPUs of the local Ray (default: all)')
-    p.add_argument('--workers', type=int, default=None, help='ray: number of actors (default: one per CPU)')
-    p.add_argument('--gpus-per-worker', type=float, default=0.0, help='ray: GPUs per actor (default: 0)')
+    p.add_argument('--num-cpus', type=_positive, default=None, help='ray: CPUs of the local Ray (default: all)')
+    p.add_argument('--workers', type=_positive, default=None, help='ray: number of actors (default: one per CPU)')
+    p.add_argument('--gpus-per-worker', type=_share, default=0.0, help='ray: GPUs per actor, e.g. 0.5 (default: 0)')
     _model_args(p)
     p.set_defaults(fn=cmd_scan)
     p = sub.add_parser('evaluate', help='evaluate on a manifest CSV with clip,label columns')

@@ -67,7 +67,7 @@ def index_manifest(csv, root=None, dataset=None, allow_duplicates=False):
     it is empty or lists no clip, is not a text CSV, lacks a column or a valid label, or lists a clip twice (with
     `allow_duplicates`, only its first line counts: a scan reads each file once)."""
     csv = Path(csv)
-    try: df = pd.read_csv(csv)
+    try: df = pd.read_csv(csv, dtype=str)   # names and ids are text: group 001 is not group 1, clip 007 not 7
     except UnicodeDecodeError: raise ValueError(f"{csv.name}: not UTF-8 text (a manifest is a CSV file)") from None
     except pd.errors.EmptyDataError: raise ValueError(f"{csv.name}: an empty file (a manifest needs at least clip,label)") from None
     except pd.errors.ParserError as e: raise ValueError(f"{csv.name}: not a readable CSV ({str(e).strip()})") from None
@@ -383,8 +383,11 @@ def assign_folds(index, n_splits=5, seed=0, keys=('group', 'pair_group', 'finger
 
 # %% ../nbs/02_data.ipynb #d244325a
 def split_by_fold(index, valid_fold=0, n_splits=5, seed=0):
-    "The index with `split` = 'valid' for one fold and 'train' for the rest (folds assigned if missing)."
+    """The index with `split` = 'valid' for one fold and 'train' for the rest (folds assigned if missing). ValueError
+    for a `valid_fold` the index has no video in (nothing held out)."""
     if 'fold' not in index: index = assign_folds(index, n_splits, seed)
+    if not (index.fold == valid_fold).any():
+        raise ValueError(f"valid_fold {valid_fold}: no video in that fold (folds {sorted(index.fold.unique().tolist())})")
     return index.assign(split=np.where(index.fold == valid_fold, 'valid', 'train'))
 
 # %% ../nbs/02_data.ipynb #ddda3d56
@@ -408,7 +411,8 @@ def cross_dataset_folds(index, n_splits=5, seed=0):
 # %% ../nbs/02_data.ipynb #3e8a6c86
 def split_by_method(index, valid_frac=0.3, holdout=(), seed=0):
     """The index with `split` train/valid: about `valid_frac` of each fake method's groups in valid, `holdout`
-    methods all in valid."""
+    methods all in valid. ValueError for a `valid_frac` outside [0, 1]."""
+    if not 0 <= valid_frac <= 1: raise ValueError(f"valid_frac {valid_frac}: a share of groups, from 0 to 1")
     groups = merged_groups(index)
     df = index.assign(split_group=groups.values)
     fakes = df[df.label == 'fake']
@@ -452,7 +456,7 @@ def backbone_training_clips(manifest, rows=SHARED_BACKBONE_ROWS, root=None, expe
     from `index_manifest` for a bad one, and when the split's {label/method: count} is not `expected` (another manifest
     than the shared one; None: no check)."""
     manifest = Path(manifest)
-    first = pd.read_csv(manifest)['clip'].astype(str).iloc[:rows]
+    first = pd.read_csv(manifest, dtype=str)['clip'].iloc[:rows]
     base = Path(root) if root is not None else manifest.parent
     index = index_manifest(manifest, root=root)
     index = index[index.path.astype(str).isin({str((base / c).resolve()) for c in first})]
@@ -608,9 +612,9 @@ def apply(self: ClipAugment, clip, p):
 IMAGENET_MEAN, IMAGENET_STD = (0.485, 0.456, 0.406), (0.229, 0.224, 0.225)
 
 def normalize_clip(clip, mean=IMAGENET_MEAN, std=IMAGENET_STD):
-    "uint8 (…, 3, H, W) → float, scaled to [0, 1] and normalised per channel."
+    "uint8 (…, 3, H, W) tensor or array → float32 tensor, scaled to [0, 1] and normalised per channel."
     m, s = torch.tensor(mean).view(3, 1, 1), torch.tensor(std).view(3, 1, 1)
-    return (clip.float() / 255 - m) / s
+    return (torch.as_tensor(clip).float() / 255 - m) / s
 
 # %% ../nbs/02_data.ipynb #60495ab1
 def pick_frames(n_avail, n, g=None, train=False):
@@ -626,7 +630,9 @@ def pick_frames(n_avail, n, g=None, train=False):
 def load_face_clip(cache, n_frames=32, g=None, train=False, track=0):
     """(crops uint8 (n, 3, S, S), landmarks float32 (n, 5, 2)), torch tensors, of `n_frames` frames of one track of a cached video
     (`pick_frames`: evenly spaced, or a random window with `train`). IndexError when the record has no track `track`."""
-    tr = load_record(cache)['tracks'][track]
+    tracks = load_record(cache)['tracks']
+    if not 0 <= track < len(tracks): raise IndexError(f"track {track}: the record has {len(tracks)} face track(s)")   # -1 is not the last
+    tr = tracks[track]
     pos = pick_frames(len(tr['crops']), n_frames, g, train)
     return tr['crops'][pos], tr['landmarks'][pos]
 
@@ -641,9 +647,15 @@ class FaceClipDataset(torch.utils.data.Dataset):
         self.augment, self.train, self.seed, self.epoch = augment, train, seed, 0
 
     def __len__(self): return len(self.index)
-    def set_epoch(self, epoch): self.epoch = epoch
-    def generator(self, i): return torch.Generator().manual_seed(hash((self.seed, self.epoch, i)) % 2**62)
-    def label(self, i): return float(self.index.label[i] == 'fake')
+    def set_epoch(self, epoch):
+        "Draw the next epoch's augmentations and frame windows (`fit` calls it before each epoch)."
+        self.epoch = epoch
+    def generator(self, i):
+        "The torch.Generator of clip `i` this epoch: seeded by (seed, epoch, i), so a rerun draws the same."
+        return torch.Generator().manual_seed(hash((self.seed, self.epoch, i)) % 2**62)
+    def label(self, i):
+        "Clip `i`'s label as a float: 1.0 fake, 0.0 real."
+        return float(self.index.label[i] == 'fake')
 
     def finish(self, clip, g):
         "Augment (if training) and normalise a uint8 clip."

@@ -62,8 +62,12 @@ def overlay(crop, cam, alpha=0.45):
 # %% ../nbs/08_explain.ipynb #0207fdfa
 def explain(predictor, pred: Prediction, k=4):
     """Heatmaps of the k highest-scoring frames of the most suspicious face, in time order: a list of dicts
-    (track, time, p_fake, crop, cam, overlay); [] when there is no face."""
+    (track, time, p_fake, crop, cam, overlay); [] when there is no face. ValueError for a `k` below 1 or a Prediction
+    without its face crops (one rebuilt from `to_json`, which leaves them out)."""
+    if k < 1: raise ValueError(f"k {k}: at least 1 frame")
     if not pred.tracks: return []
+    if len(pred.crops) != len(pred.tracks):
+        raise ValueError("this Prediction holds no face crops (a JSON copy leaves them out): predict the file again")
     t = max(range(len(pred.tracks)), key=lambda i: pred.tracks[i]['p_fake'])
     frames = pred.tracks[t]['frames']
     top = sorted(np.argsort([-f['p_fake'] for f in frames])[:k])

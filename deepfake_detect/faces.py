@@ -121,10 +121,15 @@ def _to_detections(self: FaceDetector, boxes, probs, points, s):
 def __call__(self: FaceDetector, frames, max_side=None, tick=None) -> list:
     """One `Detections` per frame of `frames`: (N, H, W, 3) RGB uint8, or a list of equal-size (H, W, 3)
     frames, searched on copies `max_side` px on their long side (default: the detector's); `tick()` is called before
-    each batch of frames. Raises ValueError for anything else."""
+    each batch of frames; no frames, no detections. Raises ValueError for anything else (float frames in [0, 1]
+    included: MTCNN reads 0-255), or a `max_side` below 1."""
+    if len(frames) == 0: return []
     shapes = sorted({np.shape(f) for f in frames})
     if len(shapes) != 1 or len(shapes[0]) != 3 or shapes[0][-1] != 3:
         raise ValueError(f"expected (N, H, W, 3) RGB frames of one size, got frames of shapes {shapes}")
+    kinds = {np.asarray(f).dtype for f in frames}
+    if kinds != {np.dtype(np.uint8)}: raise ValueError(f"expected uint8 RGB frames (0-255), got {', '.join(map(str, kinds))}")
+    if max_side is not None and max_side < 1: raise ValueError(f"max_side {max_side}: at least 1 pixel")
     raw = self._detect(frames, self.min_face, max_side, tick)
     if self.retry_min_face and all(b is None for b, *_ in raw):
         raw = self._detect(frames, self.retry_min_face, max_side, tick)

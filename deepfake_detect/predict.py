@@ -24,7 +24,7 @@ from .video import VideoError, check_frame_count, codec_name, printable, IMAGE_E
 from .faces import FaceDetector, extract_face_clips
 from .data import video_fingerprint
 from .model import load_checkpoint, default_model_path, set_threads, score_track, sigmoid
-from .model import CheckpointError, limit_kernel_cache, release_memory, strict_json, verdict_labels
+from .model import limit_kernel_cache, release_memory, strict_json, verdict_labels
 
 # %% ../nbs/07_predict.ipynb #51fedb16
 LABELS = ('REAL', 'FAKE', 'UNCERTAIN', 'NO_FACE')
@@ -102,7 +102,8 @@ def basis(self: Prediction):
 
 # %% ../nbs/07_predict.ipynb #af990d03
 def percent(p):
-    "A probability (0-1) as a whole percentage for people (a str): '>99%' and '<1%' at the ends, never 100 % or 0 %."
+    "A probability (0-1) as a whole percentage for people (a str): '>99%' and '<1%' at the ends, never 100 % or 0 %; '–' for NaN."
+    if p != p: return '–'   # no probability (no face)
     return '>99%' if p > 0.99 else '<1%' if p < 0.01 else f"{p:.0%}"
 
 # %% ../nbs/07_predict.ipynb #d45b38d8
@@ -132,8 +133,8 @@ class Predictor:
     $DETECTOR_THREADS, else the cores this process may use); `n_frames`: frames sampled per video (None: the checkpoint's); `detector`: a chapter 01 `FaceDetector`
     (None: MTCNN with its defaults); `device`: where the model runs; `detect_every`: MTCNN on every k-th sampled frame,
     tracks interpolated between. Raises CheckpointError for a checkpoint that cannot be loaded (or whose frames per
-    video exceed MAX_FRAMES), ValueError for an `n_frames` that is not a whole number from 1 to MAX_FRAMES (256) or a
-    `detect_every` that is not a whole number >= 1."""
+    video exceed MAX_FRAMES), ValueError for an `n_frames` that is not a whole number from 1 to MAX_FRAMES (256), or a
+    `detect_every` or `threads` that is not a whole number >= 1."""
     def __init__(self, checkpoint=None, threads=None, n_frames=None, detector=None, device='cpu',
                  detect_every=2):
         # checked before the checkpoint loads: a typo costs no seconds
@@ -144,10 +145,7 @@ class Predictor:
         # 'default' names the shipped model, as in the recipes' `init`
         self.checkpoint = Path(checkpoint) if checkpoint and str(checkpoint) != 'default' else default_model_path()
         self.model, self.cfg = load_checkpoint(self.checkpoint, device)
-        self.n_frames = int(self.cfg['n_frames'] if n_frames is None else n_frames)
-        if n_frames is None:   # the checkpoint's own (one given was checked above)
-            try: check_frame_count(self.n_frames, f"{self.checkpoint.name}'s n_frames")   # trained on more
-            except ValueError as e: raise CheckpointError(str(e)) from None
+        self.n_frames = int(self.cfg['n_frames'] if n_frames is None else n_frames)   # the checkpoint's: checked as it loaded
         self.detector = _OneAtATime(detector or FaceDetector())   # MTCNN keeps per-call state on itself
         # one forward (or Grad-CAM, with its hooks) on the shared model at a time
         self.model_lock = threading.RLock()
@@ -215,8 +213,8 @@ TRAINED_NOTE = ("this file matches one of the model's training videos (same size
 
 # %% ../nbs/07_predict.ipynb #a55f0bf7
 def face_size(boxes):
-    "Median size in pixels (the longer side of the box) of a track's face boxes (N, 4) as x1, y1, x2, y2."
-    b = np.asarray(boxes, np.float64)
+    "Median size in pixels (the longer side of the box) of a track's face boxes (N, 4), or one box (4,), as x1, y1, x2, y2."
+    b = np.atleast_2d(np.asarray(boxes, np.float64))
     return float(np.median(np.maximum(b[:, 2] - b[:, 0], b[:, 3] - b[:, 1])))
 
 # %% ../nbs/07_predict.ipynb #e34140f9
@@ -351,23 +349,27 @@ def predict(self: Predictor, path, progress=None, n_frames=None) -> Prediction:
 
 # %% ../nbs/07_predict.ipynb #d7e46659
 @patch
-def predict_many(self: Predictor, paths, progress=True):
-    """One Prediction per path of `paths` (an iterable; one str or Path counts as a list of one), in order; a file
-    or item that fails gives an ERROR entry instead of stopping the batch."""
+def iter_predictions(self: Predictor, paths, progress=True):
+    """Each path's Prediction as soon as it is made (a generator over `paths`, an iterable; one str or Path counts as
+    a list of one), in order; a file or item that fails gives an ERROR entry instead of stopping the batch. Only the
+    Prediction a caller keeps stays in memory (each holds its face crops: a few MB)."""
     from tqdm.auto import tqdm
     if isinstance(paths, (str, bytes, os.PathLike)): paths = [paths]   # not one file per character
-    out = []
     for p in tqdm(list(paths), disable=not progress, desc='videos'):
-        try: out.append(self.predict(p))
+        try: yield self.predict(p)
         except Exception as e:   # a batch never stops for one file
             named = isinstance(p, (str, os.PathLike))
             if isinstance(e, (VideoError, OSError)) and str(e): msg = str(e)   # these name the file themselves
             else: msg = f"{Path(p).name if named else repr(p)} could not be analysed ({type(e).__name__}: {e})"
             # the cut the file would have been judged by: a photo's, if its name says photo
             threshold, band = self._cut(frame_head=named and Path(p).suffix.lower() in IMAGE_EXTENSIONS)
-            out.append(Prediction(path=str(p), label='ERROR', model_id=self.model_id, error=msg, kind=None,
-                                  threshold=threshold, uncertain_band=band))
-    return out
+            yield Prediction(path=str(p), label='ERROR', model_id=self.model_id, error=msg, kind=None,
+                             threshold=threshold, uncertain_band=band)
+
+@patch
+def predict_many(self: Predictor, paths, progress=True):
+    "`iter_predictions` as a list: one Prediction per path, in order, an ERROR entry for a file that fails."
+    return list(self.iter_predictions(paths, progress))
 
 # %% ../nbs/07_predict.ipynb #560a0eab
 def reading_guide(pred):
@@ -433,6 +435,7 @@ def plot_timeline(pred, ax=None):
 def crops_strip(pred, n=8, track=0):
     """An RGB uint8 image (S + 12, k × (S + 12), 3): `n` face crops of one track side by side, each framed in
     the colour of its score; None when there is no face. ValueError for a `track` the prediction does not have."""
+    if n < 1: raise ValueError(f"n {n}: at least 1 crop")
     if not pred.crops: return None
     if not 0 <= track < len(pred.crops):
         raise ValueError(f"track {track}: this prediction has face tracks 0 to {len(pred.crops) - 1}")
@@ -449,10 +452,12 @@ def crops_strip(pred, n=8, track=0):
 
 # %% ../nbs/07_predict.ipynb #de4b8b14
 def png_bytes(fig_or_image):
-    "PNG bytes of a matplotlib figure (closed afterwards) or an RGB uint8 array (H, W, 3)."
+    "PNG bytes of a matplotlib figure (closed afterwards) or an RGB uint8 array (H, W, 3); ValueError for another array."
     import io
     buf = io.BytesIO()
     if isinstance(fig_or_image, np.ndarray):
+        if fig_or_image.ndim != 3 or fig_or_image.shape[-1] != 3 or fig_or_image.dtype != np.uint8:   # grey would come out false-colour
+            raise ValueError(f"png_bytes: an RGB uint8 image (H, W, 3), got {fig_or_image.shape} {fig_or_image.dtype}")
         import matplotlib.pyplot as plt
         plt.imsave(buf, fig_or_image, format='png')
     else:

@@ -33,6 +33,7 @@ def source_files(src):
     that `x`, `./x/` and `/abs/x` name the same files and a resumed scan recognises them. ScanError when
     none, or for a manifest that cannot be read."""
     p = Path(src)
+    if not str(src).strip(): raise ScanError("no folder, glob or manifest given (an empty name would scan the current folder)")
     media = VIDEO_EXTENSIONS + IMAGE_EXTENSIONS   # the Predictor scores photos too
     # not only regular files: a broken link, a link loop or a pipe named like a video gets its error row
     if p.is_dir():
@@ -74,8 +75,9 @@ def scan_row(r: Prediction, seconds):
 
 # %% ../nbs/09_scale.ipynb #cc019fc7
 def check_writable(path):
-    """Raise ScanError unless a results file can be written at `path` (a Path; its folder is made if missing); checked
-    before any video is read, by `scan` and by the CLI for every --out."""
+    """Raise ScanError unless a results file can be written at `path` (a Path or str; its folder is made if missing);
+    checked before any video is read, by `scan` and by the CLI for every --out."""
+    path = Path(path)
     try:
         above = next((p for p in path.parents if p.exists()), None)   # the nearest part of the path that exists
         if above is not None and not above.is_dir(): raise ScanError(f"cannot write the results to {path}: {above} is not a folder")
@@ -94,22 +96,46 @@ class ResultFile:
         parquet = self.path.suffix.lower() == '.parquet'
         self.journal = self.path.with_suffix('.parquet.partial.csv') if parquet else self.path
         check_writable(self.path)
+        self.drop_torn_row()   # a row cut off by a kill or a full disk is not a scored file
         self.finish()   # fold in a journal a crashed run left behind
 
 # %% ../nbs/09_scale.ipynb #d650ef76
 @patch
 def finish(self: ResultFile):
-    "For Parquet: merge the journal into the Parquet file and remove it (a CSV needs nothing)."
+    """For Parquet: merge the journal into the Parquet file and remove it (a CSV needs nothing). The merged file is
+    written beside it and renamed over it: a scan stopped meanwhile leaves the old file and the journal, never half a
+    file; a journal merged already but not removed adds no row twice."""
     if self.path.suffix.lower() != '.parquet' or not self.journal.exists(): return
-    df = self.read()
-    df.to_parquet(self.path, index=False)
+    df = self.read().drop_duplicates('path', keep='last')
+    tmp = self.path.with_name(self.path.name + '.tmp')
+    df.to_parquet(tmp, index=False)
+    os.replace(tmp, self.path)   # atomic on one file system
     self.journal.unlink()
+
+@patch
+def drop_torn_row(self: ResultFile):
+    """Cut an unfinished last row off the CSV journal (one that does not end its line: the write was stopped by a
+    kill, a power cut or a full disk), so that its file is scored again and the next row starts on a line of its own."""
+    if not self.journal.exists() or not self.journal.stat().st_size: return
+    with open(self.journal, 'rb+') as f:
+        size = f.seek(0, os.SEEK_END)
+        f.seek(size - 1)
+        if f.read(1) == b'\n': return
+        pos, keep = size, 0   # 0 when no line ended: nothing readable was written
+        while pos > 0:   # back to the last line end, a block at a time
+            start = max(0, pos - 65536)
+            f.seek(start); cut = f.read(pos - start).rfind(b'\n')
+            if cut >= 0: keep = start + cut + 1; break
+            pos = start
+        f.truncate(keep)
+    print(f"{self.journal.name}: its last row was cut off ({size - keep} bytes, a scan stopped while writing): "
+          "that file is scored again", file=sys.stderr)
 
 # %% ../nbs/09_scale.ipynb #e95570c4
 @patch
 def read(self: ResultFile):
     """All rows so far, as a DataFrame with the SCAN_COLUMNS (p_fake NaN without a face; error, kind, warnings ''
-    without one; files written before kind and warnings get them empty). ScanError when an existing file is not a
+    without one; files written before kind and warnings get them empty; a file's last row, when it has two). ScanError when an existing file is not a
     scan's results (another CSV, a damaged Parquet file): never overwritten."""
     parts, text = [], {c: str for c in ('error', 'kind', 'warnings')}
     try:
@@ -123,7 +149,9 @@ def read(self: ResultFile):
     if missing: raise ScanError(f"{self.path.name} exists and is not a scan's results file (no column "
                                 f"{', '.join(missing)}): choose another output, or move it away")
     parts = [p.assign(**{c: '' for c in SCAN_COLUMNS if c not in p.columns})[SCAN_COLUMNS] for p in parts]
-    return pd.concat(parts, ignore_index=True) if parts else pd.DataFrame(columns=SCAN_COLUMNS)
+    if not parts: return pd.DataFrame(columns=SCAN_COLUMNS)
+    # a file scored again (an ERROR retried) has two rows: the later one holds
+    return pd.concat(parts, ignore_index=True).drop_duplicates('path', keep='last').reset_index(drop=True)
 
 def _unquoted(journal):
     "The CSV journal's rows with the quote `write` put before a would-be formula taken away (Parquet holds none)."
@@ -135,9 +163,12 @@ def _unquoted(journal):
 
 # %% ../nbs/09_scale.ipynb #b56d5676
 @patch
-def done(self: ResultFile):
-    "The resolved paths (a set of str) of the files already scored (older rows may hold relative paths)."
-    return {canonical_path(p) for p in self.read().path.astype(str)}
+def done(self: ResultFile, errors=True):
+    """The resolved paths (a set of str) of the files already scored (older rows may hold relative paths); with
+    `errors` False, less those whose row is an ERROR (a file unreadable then, to be tried again)."""
+    rows = self.read()
+    if not errors: rows = rows[rows.label != 'ERROR']
+    return {canonical_path(p) for p in rows.path.astype(str)}
 
 # %% ../nbs/09_scale.ipynb #af367271
 @patch
@@ -181,8 +212,12 @@ def upgrade(self: ResultFile):
 # %% ../nbs/09_scale.ipynb #18081772
 def scan_local(paths, results: ResultFile, predictor=None, model=None, n_frames=None, threads=None,
                progress=True):
-    "Score `paths` one by one into `results`; returns the number scored (an int)."
+    """Score `paths` (a list, or one path) one by one into `results`; returns the number scored (an int). ValueError
+    when a `predictor` is given with settings of its own (`model`, `n_frames`, `threads`: they would be ignored)."""
     from tqdm.auto import tqdm
+    if predictor is not None and any(v is not None for v in (model, n_frames, threads)):
+        raise ValueError("give a predictor or the settings to make one (model, n_frames, threads), not both")
+    paths = [paths] if isinstance(paths, (str, os.PathLike)) else list(paths)   # one file, not its characters
     if not paths: return 0
     pred = predictor or Predictor(model, n_frames=n_frames, threads=threads)
     with results:
@@ -211,14 +246,37 @@ def _other_models_note(results, keys, mine):
               f"({', '.join(sorted(set(other))[:2])}) and are kept, not scored again; to score every file with "
               f"{mine}, write to another output", file=sys.stderr)
 
-def scan(src, out, engine='local', progress=True, **kwargs):
+def _one_writer(out):
+    """A lock on the results file `out`, taken at once or ScanError: a second scan writing the same file would
+    interleave its rows with the first's. The lock is the OS's (flock, by the `filelock` library) on a file in the
+    temporary folder named after `out`'s resolved path: freed when its process ends, however it ends."""
+    import hashlib
+    from filelock import FileLock, Timeout
+    key = hashlib.sha1(os.fsencode(Path(out).resolve())).hexdigest()[:16]
+    lock = FileLock(Path(tempfile.gettempdir())/f'deepfake-detect-scan-{key}.lock')
+    try: lock.acquire(timeout=0)
+    except Timeout:
+        raise ScanError(f"{printable(Path(out).name)} is being written by another scan: wait until it ends, or choose "
+                        "another output") from None
+    return lock
+
+def scan(src, out, engine='local', progress=True, retry_errors=False, **kwargs):
     """Scan a folder / glob / manifest into `out` (.csv or .parquet) with the local or the Ray engine; returns
-    a summary dict. ScanError for bad input, output or engine."""
+    a summary dict. Files already in `out` are skipped, unless `retry_errors` and their row is an ERROR. ScanError
+    for bad input, output or engine, and while another scan writes to `out` (`_one_writer`)."""
+    lock = _one_writer(out)
+    try: return _scan(src, out, engine, progress, retry_errors, **kwargs)
+    finally: lock.release()
+
+def _scan(src, out, engine, progress, retry_errors, **kwargs):
+    "`scan`, once its output is locked."
+    if engine == 'ray' and kwargs.get('predictor') is not None:   # a Predictor lives in this process
+        raise ScanError("the ray engine's workers load the model themselves: give model=, not predictor=")
     files = source_files(src)
     results = ResultFile(out)
     mine = _scan_model_id(kwargs)   # a checkpoint that cannot be loaded is refused here, before any engine starts
     keys = {printable(f) for f in files}   # rows hold printable paths
-    done = results.done()
+    done = results.done(errors=not retry_errors)
     todo = [f for f in files if printable(f) not in done]
     if done: _other_models_note(results, keys, mine)
     print(f"{len(files)} files, {len(files) - len(todo)} already in {Path(out).name}, {len(todo)} to scan "
@@ -229,7 +287,7 @@ def scan(src, out, engine='local', progress=True, **kwargs):
         n = scan_local(todo, results, progress=progress, **local_kwargs)
     elif engine == 'ray':
         ray_kwargs = {k: v for k, v in kwargs.items() if k not in ('threads', 'predictor')}
-        n = scan_ray(todo, results, progress=progress, **ray_kwargs)
+        n = scan_ray(todo, results, progress=progress, model_id=mine, **ray_kwargs)
     else: raise ScanError(f"unknown engine {engine!r}: local or ray")
     secs = time.perf_counter() - t0
     df = results.read()
@@ -263,8 +321,8 @@ def _maybe_die_for_test(path):
 
 class ScanActor:
     "A Ray actor holding one Predictor; called on batches {'path': [...]}, returns the rows as column arrays."
-    def __init__(self, model=None, n_frames=None, threads=1):
-        self.pred = Predictor(model, n_frames=n_frames, threads=threads)
+    def __init__(self, model=None, n_frames=None, threads=1, device='cpu'):
+        self.pred = Predictor(model, n_frames=n_frames, threads=threads, device=device)
 
     def __call__(self, batch):
         rows = []
@@ -280,9 +338,11 @@ class ScanActor:
 RAY_RETRIES = 2   # times a file is tried again on a new worker after the worker reading it died
 
 def scan_ray(paths, results: ResultFile, address=None, num_cpus=None, workers=None, gpus_per_worker=0.0,
-             threads_per_worker=1, model=None, n_frames=None, progress=True):
-    "Score `paths` on a Ray actor pool into `results`; returns the number scored (an int)."
-    import ray
+             threads_per_worker=1, model=None, n_frames=None, progress=True, model_id=''):
+    """Score `paths` on a Ray actor pool into `results`; returns the number of rows written (an int). A file that
+    kills every worker reading it (`RAY_RETRIES` + 1 times) gets an ERROR row naming `model_id`, and the scan goes on.
+    ScanError when no file could be scored at all (the workers cannot start), or for GPUs the cluster lacks."""
+    import logging, ray
     if not paths: return 0
     started = not ray.is_initialized()
     if started:
@@ -292,27 +352,50 @@ def scan_ray(paths, results: ResultFile, address=None, num_cpus=None, workers=No
     try:
         ctx = ray.data.DataContext.get_current()
         ctx.enable_progress_bars = progress
+        gpus = ray.cluster_resources().get('GPU', 0)
+        if gpus_per_worker and gpus < gpus_per_worker:   # the actors would wait for a GPU forever
+            raise ScanError(f"--gpus-per-worker {gpus_per_worker:g}: the Ray cluster has {gpus:g} GPU(s)")
         n = workers or max(1, int(ray.cluster_resources().get('CPU', 1) // threads_per_worker))
-        ds = ray.data.from_items([{'path': str(p)} for p in paths], override_num_blocks=min(len(paths), 200))
-        # a dead actor is always restarted, but its file is retried RAY_RETRIES times, not forever (Ray Data's
-        # default): a file that kills every worker that reads it would hang the scan (these arguments leave map_batches in Ray 2.64: the
-        # requirements stop below it)
-        actor_args = dict(model=model and str(model), n_frames=n_frames, threads=threads_per_worker)
-        out = ds.map_batches(ScanActor, fn_constructor_kwargs=actor_args, batch_size=1,
-                             compute=ray.data.ActorPoolStrategy(size=n), num_cpus=threads_per_worker,
-                             num_gpus=gpus_per_worker or None, max_restarts=-1, max_task_retries=RAY_RETRIES)
-        count = 0
+        actor_args = dict(model=model and str(model), n_frames=n_frames, threads=threads_per_worker,
+                          device='cuda' if gpus_per_worker else 'cpu')   # a worker given a GPU runs the model on it
+        def score(todo, blocks):
+            "The printable paths of the rows written for `todo`, scored in `blocks` blocks (a dropped block: none)."
+            ds = ray.data.from_items([{'path': str(p)} for p in todo], override_num_blocks=blocks)
+            # a dead actor is always restarted, but its file is retried RAY_RETRIES times, not forever (Ray Data's
+            # default: a file that kills every worker reading it would hang the scan; these arguments leave map_batches
+            # in Ray 2.64: the requirements stop below it)
+            out = ds.map_batches(ScanActor, fn_constructor_kwargs=actor_args, batch_size=1,
+                                 compute=ray.data.ActorPoolStrategy(size=n), num_cpus=threads_per_worker,
+                                 num_gpus=gpus_per_worker or None, max_restarts=-1, max_task_retries=RAY_RETRIES)
+            got = set()
+            for row in out.iter_rows():
+                results.write({k: (v.item() if hasattr(v, 'item') else v) for k, v in row.items()})
+                got.add(row['path'])
+            return got
+        # a block whose worker died on every try is dropped, not the scan (Ray Data's max_errored_blocks); its files
+        # are found missing below, and its traceback is said in their rows instead
+        ctx.max_errored_blocks, quiet = -1, logging.getLogger('ray.data')
+        level, quiet.level = quiet.level, logging.CRITICAL
         with results:
             try:
-                for row in out.iter_rows():
-                    results.write({k: (v.item() if hasattr(v, 'item') else v) for k, v in row.items()})
-                    count += 1
+                got = score(paths, min(len(paths), 200))
+                lost = [p for p in paths if printable(str(p)) not in got]
+                if lost and not got and len(paths) > 1:
+                    raise ScanError(f"the Ray scan scored none of {len(paths)} files: its workers could not start or "
+                                    "died on every file (is the model readable on every node?)")
+                if lost and len(paths) > 200:   # blocks held several files: again, one a block, to find the one that kills
+                    got = score(lost, len(lost))
+                    lost = [p for p in lost if printable(str(p)) not in got]
+                for p in lost:
+                    results.write(dict(path=printable(str(p)), label='ERROR', p_fake=float('nan'), n_tracks=0,
+                                       model_id=model_id, seconds=0.0, kind='', warnings='',
+                                       error=f"{printable(Path(p).name)}: the worker reading it died {RAY_RETRIES + 1} "
+                                             "times (a crash in a decoder, or out of memory)"))
             except ray.exceptions.RayError as e:
                 first = (str(e).strip().splitlines() or [''])[0][:200]
-                raise ScanError(f"the Ray scan stopped after {count} of {len(paths)} files: a file killed the worker "
-                                f"reading it {RAY_RETRIES + 1} times (a crash in a decoder, or out of memory; "
-                                f"{type(e).__name__}: {first}). The rows done are kept in {results.path.name}; "
-                                "run the scan again to score the rest.") from None
-        return count
+                raise ScanError(f"the Ray scan stopped ({type(e).__name__}: {first}); the rows done are kept in "
+                                f"{results.path.name}: run the scan again to score the rest") from None
+            finally: quiet.level = level
+        return len(paths)
     finally:
         if started: ray.shutdown()

@@ -13,6 +13,7 @@ import os
 os.environ.setdefault('OPENCV_FFMPEG_LOGLEVEL', '-8')   # FFmpeg's own logging: we report errors ourselves
 
 import itertools
+import math
 import subprocess
 from dataclasses import dataclass, field, asdict
 from functools import lru_cache
@@ -93,7 +94,9 @@ class VideoInfo:
     video_streams: int = 1   # moving-picture streams in the file (cover art not counted); only one is read
     sar: float = 1.0   # pixel aspect (width / height of one pixel of the upright frame): HDV, DV and DVD store wide pixels
 
-    def to_dict(self): return asdict(self)
+    def to_dict(self):
+        "The fields as a dict of plain numbers and str (JSON-ready)."
+        return asdict(self)
 
 # %% ../nbs/00_video.ipynb #1c79a664
 def printable(path):
@@ -405,7 +408,10 @@ def _continue_with_av(path, out, times, k, period, max_side, limit):
 
 # %% ../nbs/00_video.ipynb #607aed16
 def count_frames(path, max_read=None):
-    "The true number of frames in a video, by decoding it (no pixel conversion)."
+    """The true number of frames in a video (an int), by decoding it (no pixel conversion), at most `max_read` (None:
+    all). VideoError for a path that is not a readable file, ValueError for a `max_read` below 1."""
+    if max_read is not None and max_read < 1: raise ValueError(f"max_read {max_read}: at least 1")
+    _check_file(path)
     return len(_read_pass(path, [], 1.0, to_end=True, max_read=max_read, by_index=True).times)
 
 # %% ../nbs/00_video.ipynb #87e06fc7
@@ -464,8 +470,12 @@ def sample_frames(path, n=32, max_side=None, start=None, end=None, max_read=MAX_
     one sequential pass: a variable frame rate clip is sampled by its clock, not by frame count. Damaged
     stretches are skipped (with a warning). Returns a `FrameSample`: frames (N, H, W, 3) RGB uint8, N <= n.
     Raises VideoError for files that hold no decodable frame, ValueError unless `n` is a whole number from 1 to
-    MAX_FRAMES (256)."""
+    MAX_FRAMES (256), for a `start`/`end` that is not a number of seconds >= 0, or a `max_side`/`max_read` below 1."""
     check_frame_count(n, 'n')
+    for name, v in (('start', start), ('end', end)):
+        if v is not None and not 0 <= v < math.inf: raise ValueError(f"{name} {v}: a time in seconds, 0 or more")
+    for name, v in (('max_side', max_side), ('max_read', max_read)):
+        if v is not None and v < 1: raise ValueError(f"{name} {v}: at least 1")
     info = probe(path)
     claimed, warnings = info.frames, []
     # Without a frame rate we count in frames: period 1, "seconds" = frame numbers.
@@ -476,6 +486,7 @@ def sample_frames(path, n=32, max_side=None, start=None, end=None, max_read=MAX_
             info.duration = float(info.frames)
             warnings.append("the file gives no usable frame rate: its times are counted in frames, not seconds")
     duration = info.duration if info.duration > 0 else info.frames * period
+    if duration <= 0: raise VideoError(f"{Path(path).name}: the video holds no frame")
     if start is not None and start >= duration:
         raise VideoError(f"empty time window {start}–{end} s in a {duration:.1f} s video")
     capped = False   # the verifying pass stopped at max_read frames, before the end
@@ -570,7 +581,8 @@ def read_photo(path, max_side=PHOTO_MAX_SIDE) -> FrameSample:
     """A still image as a one-frame `FrameSample` (RGB uint8 (1, H, W, 3)), orientation as its EXIF says, its
     longer side at most `max_side` px (None: full resolution): a larger photo is decoded at 1/2, 1/4 or 1/8 scale
     if it is a JPEG, then scaled down (area interpolation), with a warning, so that memory stays bounded. Raises
-    VideoError when it cannot be decoded or is too large to read (`image_header`)."""
+    VideoError when it cannot be decoded or is too large to read (`image_header`), ValueError for a `max_side` below 1."""
+    if max_side is not None and max_side < 1: raise ValueError(f"max_side {max_side}: at least 1 pixel")
 
     path = _check_file(path)
     header = image_header(path)

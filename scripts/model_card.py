@@ -12,7 +12,7 @@ import time
 from pathlib import Path
 
 from deepfake_detect.evaluate import BAND_ACCURACY, MAX_UNCERTAIN, band_accuracy
-from deepfake_detect.model import cpu_summary, format_measure, unmeasured
+from deepfake_detect.model import checkpoint_paths, cpu_summary, format_measure, unmeasured
 
 ROOT = Path(__file__).resolve().parents[1]
 VERDICT = dict(REAL='Likely real', FAKE='Likely manipulated', UNCERTAIN="Can't tell")
@@ -470,7 +470,7 @@ def main():
     ap.add_argument('--out', default=str(ROOT / 'docs' / 'model_card.md'))
     a = ap.parse_args()
     if a.note and not a.reproduction: ap.error('--note describes a --reproduction')
-    js = Path(a.model).with_suffix('.json')
+    js = checkpoint_paths(a.model)[1]
     if a.robustness: merge_robustness(js, json.loads(Path(a.robustness).read_text(encoding='utf-8')))
     if a.oof: merge_crossfit(js, a.oof)
     if a.reproduction: merge_reproduction(js, a.reproduction, a.note)
