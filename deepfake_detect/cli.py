@@ -41,16 +41,18 @@ def cmd_predict(args, out=sys.stdout):
     """Predict each file, printing each result as it is made (several files in --json: one JSON list, its items as
     they come); errors on stderr. Returns 2 if any file could not be read, else 0."""
     pred, failed, many = _predictor(args), False, args.json and len(args.files) != 1
-    if many: print('[', file=out, flush=True)
-    for k, (f, r) in enumerate(zip(args.files, pred.iter_predictions(args.files, progress=False))):
-        failed |= r.label == 'ERROR'
-        if args.json: print(('  ' if many else '') + strict_json(r.to_dict()) + (',' if many and k < len(args.files) - 1 else ''), file=out, flush=True)
-        elif r.label != 'ERROR':
-            print(r.summary(), file=out)
-            for w in r.warnings: print(f"  note: {w}", file=out)   # what the app shows beside the verdict
-            out.flush()
-        if r.label == 'ERROR': print(_error_line(f, r), file=sys.stderr, flush=True)
-    if many: print(']', file=out, flush=True)
+    if many: print('[', end='', file=out, flush=True)
+    try:
+        for k, (f, r) in enumerate(zip(args.files, pred.iter_predictions(args.files, progress=False))):
+            failed |= r.label == 'ERROR'
+            if args.json: print((',\n  ' if k else '\n  ') * many + strict_json(r.to_dict()), end='' if many else '\n', file=out, flush=True)
+            elif r.label != 'ERROR':
+                print(r.summary(), file=out)
+                for w in r.warnings: print(f"  note: {w}", file=out)   # what the app shows beside the verdict
+                out.flush()
+            if r.label == 'ERROR': print(_error_line(f, r), file=sys.stderr, flush=True)
+    finally:   # stopped by Ctrl-C too: the list printed so far is closed, valid JSON
+        if many: print('\n]', file=out, flush=True)
     return 2 if failed else 0
 
 # %% ../nbs/10_cli.ipynb #414b59ad

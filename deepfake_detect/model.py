@@ -297,11 +297,11 @@ def _finite(x):
     if isinstance(x, (float, np.floating)): return float(x) if np.isfinite(x) else None
     if isinstance(x, np.bool_): return bool(x)
     if isinstance(x, np.integer): return int(x)
-    if isinstance(x, np.ndarray): return _finite(x.tolist())
+    if isinstance(x, (np.ndarray, torch.Tensor)): return _finite(x.tolist())   # a 0-d tensor: its number
     return x
 
 def strict_json(doc, indent=None):
-    """`doc` (dicts, lists, numbers, str, None; numpy scalars and arrays too) as strict JSON text (RFC 8259): NaN and
+    """`doc` (dicts, lists, numbers, str, None; numpy and torch scalars and arrays too) as strict JSON text (RFC 8259): NaN and
     ±inf become null. One line unless `indent`. TypeError for anything else (a Path, a set)."""
     return json.dumps(_finite(doc), default=float, allow_nan=False, indent=indent)
 

@@ -9,6 +9,7 @@ __all__ = ['SCAN_COLUMNS_V1', 'SCAN_COLUMNS', 'RAY_RETRIES', 'ScanError', 'sourc
 # %% ../nbs/09_scale.ipynb #ed684554
 import csv
 import glob
+import io
 import os
 import sys
 import tempfile
@@ -113,9 +114,25 @@ def finish(self: ResultFile):
     self.journal.unlink()
 
 @patch
+def _drop_replaced_rows(self: ResultFile):
+    """Rewrite a CSV without the rows of files that have a later row (an ERROR scored again), cell for cell as written
+    (quotes kept), beside it and renamed over it; Parquet drops them as it merges (`finish`)."""
+    if self.path.suffix.lower() == '.parquet' or not self.journal.exists(): return
+    with open(self.journal, newline='') as f: rows = list(csv.reader(f))
+    if len(rows) < 2 or 'path' not in rows[0]: return
+    at = rows[0].index('path')
+    last = {r[at]: i for i, r in enumerate(rows[1:]) if len(r) > at}
+    if len(last) == len(rows) - 1: return   # each file once: nothing to drop
+    tmp = self.journal.with_name(self.journal.name + '.tmp')
+    with open(tmp, 'w', newline='') as f:
+        csv.writer(f).writerows([rows[0]] + [r for i, r in enumerate(rows[1:]) if len(r) > at and last[r[at]] == i])
+    os.replace(tmp, self.journal)
+
+@patch
 def drop_torn_row(self: ResultFile):
-    """Cut an unfinished last row off the CSV journal (one that does not end its line: the write was stopped by a
-    kill, a power cut or a full disk), so that its file is scored again and the next row starts on a line of its own."""
+    """Mend a CSV journal whose last line has no line end, so that the next row starts on a line of its own: a whole
+    row (the file saved by another tool) gets its line end; an unfinished one (a write stopped by a kill, a power cut
+    or a full disk) is cut off, and its file is scored again by the next scan that holds it."""
     if not self.journal.exists() or not self.journal.stat().st_size: return
     with open(self.journal, 'rb+') as f:
         size = f.seek(0, os.SEEK_END)
@@ -127,9 +144,14 @@ def drop_torn_row(self: ResultFile):
             f.seek(start); cut = f.read(pos - start).rfind(b'\n')
             if cut >= 0: keep = start + cut + 1; break
             pos = start
+        f.seek(keep); tail = f.read().decode('utf-8', 'replace')
+        try: cells = list(csv.reader(io.StringIO(tail), strict=True))
+        except csv.Error: cells = []   # a quoted field left open: cut inside it
+        if keep and len(cells) == 1 and len(cells[0]) in (len(SCAN_COLUMNS_V1), len(SCAN_COLUMNS)):
+            f.write(b'\r\n'); return   # a whole row: only its line end was missing
         f.truncate(keep)
     print(f"{self.journal.name}: its last row was cut off ({size - keep} bytes, a scan stopped while writing): "
-          "that file is scored again", file=sys.stderr)
+          "that file will be scored again", file=sys.stderr)
 
 # %% ../nbs/09_scale.ipynb #e95570c4
 @patch
@@ -248,16 +270,17 @@ def _other_models_note(results, keys, mine):
 
 def _one_writer(out):
     """A lock on the results file `out`, taken at once or ScanError: a second scan writing the same file would
-    interleave its rows with the first's. The lock is the OS's (flock, by the `filelock` library) on a file in the
-    temporary folder named after `out`'s resolved path: freed when its process ends, however it ends."""
-    import hashlib
+    interleave its rows with the first's. The lock is the OS's (flock, by the `filelock` library) on a hidden file
+    beside `out` (`.NAME.lock`, writable by whoever may write the results): freed when its process ends, however it
+    ends; `scan` removes the file when it is done."""
     from filelock import FileLock, Timeout
-    key = hashlib.sha1(os.fsencode(Path(out).resolve())).hexdigest()[:16]
-    lock = FileLock(Path(tempfile.gettempdir())/f'deepfake-detect-scan-{key}.lock')
+    check_writable(Path(out))   # its folder exists and takes new files
+    lock = FileLock(Path(out).with_name(f'.{Path(out).name}.lock'), mode=0o666)
     try: lock.acquire(timeout=0)
     except Timeout:
         raise ScanError(f"{printable(Path(out).name)} is being written by another scan: wait until it ends, or choose "
                         "another output") from None
+    except OSError as e: raise ScanError(f"cannot lock {printable(lock.lock_file)} ({e.strerror or e})") from None
     return lock
 
 def scan(src, out, engine='local', progress=True, retry_errors=False, **kwargs):
@@ -266,7 +289,9 @@ def scan(src, out, engine='local', progress=True, retry_errors=False, **kwargs):
     for bad input, output or engine, and while another scan writes to `out` (`_one_writer`)."""
     lock = _one_writer(out)
     try: return _scan(src, out, engine, progress, retry_errors, **kwargs)
-    finally: lock.release()
+    finally:
+        lock.release()
+        Path(lock.lock_file).unlink(missing_ok=True)   # no lock file left beside the results
 
 def _scan(src, out, engine, progress, retry_errors, **kwargs):
     "`scan`, once its output is locked."
@@ -278,6 +303,7 @@ def _scan(src, out, engine, progress, retry_errors, **kwargs):
     keys = {printable(f) for f in files}   # rows hold printable paths
     done = results.done(errors=not retry_errors)
     todo = [f for f in files if printable(f) not in done]
+    again = retry_errors and bool(results.done() & {printable(f) for f in todo})   # ERROR rows to be replaced
     if done: _other_models_note(results, keys, mine)
     print(f"{len(files)} files, {len(files) - len(todo)} already in {Path(out).name}, {len(todo)} to scan "
           f"({engine})", file=sys.stderr)
@@ -290,6 +316,7 @@ def _scan(src, out, engine, progress, retry_errors, **kwargs):
         n = scan_ray(todo, results, progress=progress, model_id=mine, **ray_kwargs)
     else: raise ScanError(f"unknown engine {engine!r}: local or ray")
     secs = time.perf_counter() - t0
+    if again: results._drop_replaced_rows()   # a CSV kept the ERROR rows its new rows replace
     df = results.read()
     df = df[df.path.map(canonical_path).isin(keys)]
     faces = df[~df.label.isin(['ERROR', 'NO_FACE'])]
