@@ -29,7 +29,11 @@ class UsageError(Exception):
 
 # %% ../nbs/10_cli.ipynb #f33d85f4
 def _predictor(args):
-    return Predictor(args.model, n_frames=args.frames, threads=args.threads)
+    "The Predictor of the command's --model, --frames and --threads; UsageError for a bad $DETECTOR_THREADS."
+    try: return Predictor(args.model, n_frames=args.frames, threads=args.threads)
+    except ValueError as e:
+        if isinstance(e, CheckpointError): raise
+        raise UsageError(f"{e} (from $DETECTOR_THREADS?)" if 'threads' in str(e) else str(e)) from None
 
 def _error_line(f, r):
     "The stderr line of a file `f` that could not be read (Prediction `r`), with a hint when it is a folder."
@@ -68,8 +72,8 @@ def cmd_scan(args, out=sys.stdout):
                  threads=args.threads, address=address, num_cpus=args.num_cpus, workers=args.workers,
                  gpus_per_worker=args.gpus_per_worker)
     except ScanError as e: raise UsageError(str(e)) from None
-    except ModuleNotFoundError as e:
-        if not (e.name or '').startswith('ray'): raise
+    except ImportError as e:   # Ray or what Ray Data needs (pyarrow): missing or broken
+        if args.engine != 'ray': raise
         raise UsageError(f"{e}: the ray engine needs `pip install deepfake_detect[ray]`") from None
     except ConnectionError as e:   # ray.init: no cluster at --address
         raise UsageError(f"--address {args.address}: no Ray cluster could be joined ({one_line(e)[:200]})") from None

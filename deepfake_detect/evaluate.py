@@ -111,7 +111,7 @@ def group_bootstrap(metric, df, group_col='split_group', n=1000, seed=0, alpha=0
         pick = np.concatenate([members[k] for k in rng.integers(0, len(names), len(names))])
         v = metric(df.iloc[pick].reset_index(drop=True))
         if not math.isnan(v): vals.append(v)
-    if not vals: return (float('nan'), float('nan'))
+    if len(vals) < 2 / alpha: return (float('nan'), float('nan'))   # too many resamples without a value (one class)
     return tuple(float(x) for x in np.percentile(vals, [100 * alpha / 2, 100 * (1 - alpha / 2)]))
 
 # %% ../nbs/06_evaluate.ipynb #ef3e9737

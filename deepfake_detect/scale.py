@@ -9,6 +9,7 @@ __all__ = ['SCAN_COLUMNS_V1', 'SCAN_COLUMNS', 'RAY_RETRIES', 'ScanError', 'sourc
 # %% ../nbs/09_scale.ipynb #ed684554
 import csv
 import glob
+import importlib.util
 import io
 import os
 import sys
@@ -95,6 +96,8 @@ class ResultFile:
         if self.path.suffix.lower() not in ('.csv', '.parquet'):
             raise ScanError(f"{self.path.name}: the output must be .csv or .parquet")
         parquet = self.path.suffix.lower() == '.parquet'
+        if parquet and importlib.util.find_spec('pyarrow') is None:   # said now, not when the scan ends and merges its rows
+            raise ScanError(f"{self.path.name}: Parquet needs pyarrow (pip install pyarrow), or write a .csv")
         self.journal = self.path.with_suffix('.parquet.partial.csv') if parquet else self.path
         check_writable(self.path)
         self.drop_torn_row()   # a row cut off by a kill or a full disk is not a scored file
@@ -135,18 +138,17 @@ def drop_torn_row(self: ResultFile):
     or a full disk) is cut off, and its file is scored again by the next scan that holds it."""
     if not self.journal.exists() or not self.journal.stat().st_size: return
     with open(self.journal, 'rb+') as f:
+        header = next(csv.reader([f.readline().decode('utf-8', 'replace')]), [])
+        if not set(SCAN_COLUMNS_V1) <= set(header): return   # not a scan's results: `read` refuses it, untouched
         size = f.seek(0, os.SEEK_END)
         f.seek(size - 1)
         if f.read(1) == b'\n': return
-        pos, keep = size, 0   # 0 when no line ended: nothing readable was written
-        while pos > 0:   # back to the last line end, a block at a time
-            start = max(0, pos - 65536)
-            f.seek(start); cut = f.read(pos - start).rfind(b'\n')
-            if cut >= 0: keep = start + cut + 1; break
-            pos = start
-        f.seek(keep); tail = f.read().decode('utf-8', 'replace')
-        try: cells = list(csv.reader(io.StringIO(tail), strict=True))
-        except csv.Error: cells = []   # a quoted field left open: cut inside it
+        f.seek(0); data = f.read()   # rare (after a kill): the whole file, to tell quoted line ends from row ends
+        keep = data.rfind(b'\n') + 1
+        while keep and data.count(b'"', 0, keep) % 2:   # inside a quoted cell (a name or message with a newline)
+            keep = data.rfind(b'\n', 0, keep - 1) + 1
+        try: cells = list(csv.reader(io.StringIO(data[keep:].decode('utf-8', 'replace')), strict=True))
+        except csv.Error: cells = []   # a quoted cell left open: cut inside it
         if keep and len(cells) == 1 and len(cells[0]) in (len(SCAN_COLUMNS_V1), len(SCAN_COLUMNS)):
             f.write(b'\r\n'); return   # a whole row: only its line end was missing
         f.truncate(keep)
@@ -272,7 +274,7 @@ def _one_writer(out):
     """A lock on the results file `out`, taken at once or ScanError: a second scan writing the same file would
     interleave its rows with the first's. The lock is the OS's (flock, by the `filelock` library) on a hidden file
     beside `out` (`.NAME.lock`, writable by whoever may write the results): freed when its process ends, however it
-    ends; `scan` removes the file when it is done."""
+    ends."""
     from filelock import FileLock, Timeout
     check_writable(Path(out))   # its folder exists and takes new files
     lock = FileLock(Path(out).with_name(f'.{Path(out).name}.lock'), mode=0o666)
@@ -289,9 +291,7 @@ def scan(src, out, engine='local', progress=True, retry_errors=False, **kwargs):
     for bad input, output or engine, and while another scan writes to `out` (`_one_writer`)."""
     lock = _one_writer(out)
     try: return _scan(src, out, engine, progress, retry_errors, **kwargs)
-    finally:
-        lock.release()
-        Path(lock.lock_file).unlink(missing_ok=True)   # no lock file left beside the results
+    finally: lock.release()   # the lock file stays: removing it could let two later scans lock two files
 
 def _scan(src, out, engine, progress, retry_errors, **kwargs):
     "`scan`, once its output is locked."
@@ -303,20 +303,21 @@ def _scan(src, out, engine, progress, retry_errors, **kwargs):
     keys = {printable(f) for f in files}   # rows hold printable paths
     done = results.done(errors=not retry_errors)
     todo = [f for f in files if printable(f) not in done]
-    again = retry_errors and bool(results.done() & {printable(f) for f in todo})   # ERROR rows to be replaced
     if done: _other_models_note(results, keys, mine)
     print(f"{len(files)} files, {len(files) - len(todo)} already in {Path(out).name}, {len(todo)} to scan "
           f"({engine})", file=sys.stderr)
     t0 = time.perf_counter()
-    if engine == 'local':
-        local_kwargs = {k: v for k, v in kwargs.items() if k in ('model', 'n_frames', 'threads', 'predictor')}
-        n = scan_local(todo, results, progress=progress, **local_kwargs)
-    elif engine == 'ray':
-        ray_kwargs = {k: v for k, v in kwargs.items() if k not in ('threads', 'predictor')}
-        n = scan_ray(todo, results, progress=progress, model_id=mine, **ray_kwargs)
-    else: raise ScanError(f"unknown engine {engine!r}: local or ray")
+    try:
+        if engine == 'local':
+            local_kwargs = {k: v for k, v in kwargs.items() if k in ('model', 'n_frames', 'threads', 'predictor')}
+            n = scan_local(todo, results, progress=progress, **local_kwargs)
+        elif engine == 'ray':
+            ray_kwargs = {k: v for k, v in kwargs.items() if k not in ('threads', 'predictor')}
+            n = scan_ray(todo, results, progress=progress, model_id=mine, **ray_kwargs)
+        else: raise ScanError(f"unknown engine {engine!r}: local or ray")
+    finally:   # stopped or not: a CSV keeps no ERROR row that a new row replaced
+        if retry_errors: results._drop_replaced_rows()
     secs = time.perf_counter() - t0
-    if again: results._drop_replaced_rows()   # a CSV kept the ERROR rows its new rows replace
     df = results.read()
     df = df[df.path.map(canonical_path).isin(keys)]
     faces = df[~df.label.isin(['ERROR', 'NO_FACE'])]
@@ -400,9 +401,10 @@ def scan_ray(paths, results: ResultFile, address=None, num_cpus=None, workers=No
                 got.add(row['path'])
             return got
         # a block whose worker died on every try is dropped, not the scan (Ray Data's max_errored_blocks); its files
-        # are found missing below, and its traceback is said in their rows instead
-        ctx.max_errored_blocks, quiet = -1, logging.getLogger('ray.data')
-        level, quiet.level = quiet.level, logging.CRITICAL
+        # are found missing below and get ERROR rows, not a page of tracebacks each on the console
+        errored, quiet = ctx.max_errored_blocks, logging.getLogger('ray.data')
+        level = quiet.level
+        ctx.max_errored_blocks = -1; quiet.setLevel(logging.CRITICAL)
         with results:
             try:
                 got = score(paths, min(len(paths), 200))
@@ -422,7 +424,7 @@ def scan_ray(paths, results: ResultFile, address=None, num_cpus=None, workers=No
                 first = (str(e).strip().splitlines() or [''])[0][:200]
                 raise ScanError(f"the Ray scan stopped ({type(e).__name__}: {first}); the rows done are kept in "
                                 f"{results.path.name}: run the scan again to score the rest") from None
-            finally: quiet.level = level
+            finally: ctx.max_errored_blocks = errored; quiet.setLevel(level)   # as they were, for the caller's pipelines
         return len(paths)
     finally:
         if started: ray.shutdown()

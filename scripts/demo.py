@@ -10,7 +10,7 @@ from deepfake_detect.predict import Predictor
 def main():
     with tempfile.TemporaryDirectory() as d:
         clip = write_h264(Path(d) / 'sample.mp4', face_scene(120, 1280, 720), fps=30)
-        print(f'generated {clip.name}: 4 s of the astronaut photo moving over a background')
+        print(f'generated {clip.name}: 4 s of the astronaut photo moving over a background', flush=True)
         pred = Predictor().warmup().predict(clip)
         print(pred.summary())
         print('timings: ' + ', '.join(f'{k} {v:.2f} s' for k, v in pred.timings.items()))

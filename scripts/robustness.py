@@ -53,11 +53,13 @@ def transcode(index, args, folder):
     """The index with `path` pointing at transcoded copies (audio dropped, pixel format yuv420p), and `not_made`: why a
     file could not be transcoded ('' when it was), so that one missing or broken file is that file's error."""
     folder.mkdir(parents=True, exist_ok=True)
+    before = index.not_made if 'not_made' in index else pd.Series('', index=index.index)   # a failed earlier step stays failed
     paths, not_made = [], []
-    for i, p in enumerate(index.path):
+    for i, (p, why) in enumerate(zip(index.path, before)):
         out = folder/f'{i:04d}.mp4'
-        try: ffmpeg('-i', p, '-an', '-pix_fmt', 'yuv420p', *args, out); why = ''
-        except (RuntimeError, OSError, subprocess.TimeoutExpired) as e: why = f"{Path(p).name}: not transcoded ({one_line(e)})"
+        if not why:
+            try: ffmpeg('-i', p, '-an', '-pix_fmt', 'yuv420p', *args, out)
+            except (RuntimeError, OSError, subprocess.TimeoutExpired) as e: why = f"{Path(p).name}: not transcoded ({one_line(e)})"
         paths.append(str(out) if not why else str(p)); not_made.append(why)
     return index.assign(path=paths, not_made=not_made)
 
