@@ -307,7 +307,8 @@ def strict_json(doc, indent=None):
 
 # %% ../nbs/04_model.ipynb #5da649f7
 def unmeasured(x):
-    "True for a number a run could not measure: None (a null in strict JSON) or NaN (float or numpy float)."
+    "True for a number a run could not measure: None (a null in strict JSON) or NaN (float, numpy or torch scalar)."
+    if isinstance(x, torch.Tensor) and x.numel() == 1: x = x.item()
     return x is None or (isinstance(x, (float, np.floating)) and bool(np.isnan(x)))
 
 def format_measure(x, spec='.3f', missing='n/a'):

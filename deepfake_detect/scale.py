@@ -39,9 +39,13 @@ def source_files(src):
     media = VIDEO_EXTENSIONS + IMAGE_EXTENSIONS   # the Predictor scores photos too
     # not only regular files: a broken link, a link loop or a pipe named like a video gets its error row
     if p.is_dir():
-        unreadable = []   # folders it may not enter: said, not skipped silently
-        files = [Path(root)/f for root, _, names in os.walk(p, onerror=unreadable.append) for f in names
-                 if Path(f).suffix.lower() in media]
+        unreadable, linked, files = [], [], []   # folders it may not enter or does not follow: said, not skipped silently
+        for root, dirs, names in os.walk(p, onerror=unreadable.append):
+            linked += [Path(root)/d for d in dirs if os.path.islink(Path(root)/d)]   # a link may loop: not followed
+            files += [Path(root)/f for f in names if Path(f).suffix.lower() in media]
+        if linked:
+            print(f"{len(linked)} linked folder{'s' * (len(linked) > 1)} not followed (first: {printable(linked[0])}): "
+                  "scan it by its own name to include it", file=sys.stderr)
         if unreadable and unreadable[0].filename == str(p):
             raise ScanError(f"{src}: this folder cannot be read ({unreadable[0].strerror})")
         if unreadable:
