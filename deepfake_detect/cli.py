@@ -29,11 +29,11 @@ class UsageError(Exception):
 
 # %% ../nbs/10_cli.ipynb #f33d85f4
 def _predictor(args):
-    "The Predictor of the command's --model, --frames and --threads; UsageError for a bad $DETECTOR_THREADS."
+    """The Predictor of the command's --model, --frames and --threads; UsageError for a bad $DETECTOR_THREADS (the
+    options were checked as they were parsed)."""
     try: return Predictor(args.model, n_frames=args.frames, threads=args.threads)
-    except ValueError as e:
-        if isinstance(e, CheckpointError): raise
-        raise UsageError(f"{e} (from $DETECTOR_THREADS?)" if 'threads' in str(e) else str(e)) from None
+    except CheckpointError: raise
+    except ValueError as e: raise UsageError(f"{e} ($DETECTOR_THREADS)") from None
 
 def _error_line(f, r):
     "The stderr line of a file `f` that could not be read (Prediction `r`), with a hint when it is a folder."
@@ -49,7 +49,8 @@ def cmd_predict(args, out=sys.stdout):
     try:
         for k, (f, r) in enumerate(zip(args.files, pred.iter_predictions(args.files, progress=False))):
             failed |= r.label == 'ERROR'
-            if args.json: print((',\n  ' if k else '\n  ') * many + strict_json(r.to_dict()), end='' if many else '\n', file=out, flush=True)
+            if many: print((',' if k else '') + '\n  ' + strict_json(r.to_dict()), end='', file=out, flush=True)
+            elif args.json: print(strict_json(r.to_dict()), file=out, flush=True)
             elif r.label != 'ERROR':
                 print(r.summary(), file=out)
                 for w in r.warnings: print(f"  note: {w}", file=out)   # what the app shows beside the verdict

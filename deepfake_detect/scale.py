@@ -114,7 +114,7 @@ def finish(self: ResultFile):
     written beside it and renamed over it: a scan stopped meanwhile leaves the old file and the journal, never half a
     file; a journal merged already but not removed adds no row twice."""
     if self.path.suffix.lower() != '.parquet' or not self.journal.exists(): return
-    df = self.read().drop_duplicates('path', keep='last')
+    df = self.read()   # a file's later row only: the journal's rows replace the Parquet file's
     tmp = self.path.with_name(self.path.name + '.tmp')
     df.to_parquet(tmp, index=False)
     os.replace(tmp, self.path)   # atomic on one file system
@@ -384,10 +384,10 @@ def scan_ray(paths, results: ResultFile, address=None, num_cpus=None, workers=No
     try:
         ctx = ray.data.DataContext.get_current()
         ctx.enable_progress_bars = progress
-        gpus = ray.cluster_resources().get('GPU', 0)
-        if gpus_per_worker and gpus < gpus_per_worker:   # the actors would wait for a GPU forever
-            raise ScanError(f"--gpus-per-worker {gpus_per_worker:g}: the Ray cluster has {gpus:g} GPU(s)")
-        n = workers or max(1, int(ray.cluster_resources().get('CPU', 1) // threads_per_worker))
+        cluster = ray.cluster_resources()
+        if gpus_per_worker and cluster.get('GPU', 0) < gpus_per_worker:   # the actors would wait for a GPU forever
+            raise ScanError(f"--gpus-per-worker {gpus_per_worker:g}: the Ray cluster has {cluster.get('GPU', 0):g} GPU(s)")
+        n = workers or max(1, int(cluster.get('CPU', 1) // threads_per_worker))
         actor_args = dict(model=model and str(model), n_frames=n_frames, threads=threads_per_worker,
                           device='cuda' if gpus_per_worker else 'cpu')   # a worker given a GPU runs the model on it
         def score(todo, blocks):
@@ -420,10 +420,8 @@ def scan_ray(paths, results: ResultFile, address=None, num_cpus=None, workers=No
                     got = score(lost, len(lost))
                     lost = [p for p in lost if printable(str(p)) not in got]
                 for p in lost:
-                    results.write(dict(path=printable(str(p)), label='ERROR', p_fake=float('nan'), n_tracks=0,
-                                       model_id=model_id, seconds=0.0, kind='', warnings='',
-                                       error=f"{printable(Path(p).name)}: the worker reading it died {RAY_RETRIES + 1} "
-                                             "times (a crash in a decoder, or out of memory)"))
+                    why = f"{Path(p).name}: the worker reading it died {RAY_RETRIES + 1} times (a crash in a decoder, or out of memory)"
+                    results.write(scan_row(Prediction(path=str(p), label='ERROR', model_id=model_id, error=why, kind=None), 0.0))
             except ray.exceptions.RayError as e:
                 first = (str(e).strip().splitlines() or [''])[0][:200]
                 raise ScanError(f"the Ray scan stopped ({type(e).__name__}: {first}); the rows done are kept in "

@@ -32,8 +32,8 @@ from .video import MAX_FRAMES
 from .data import SHARED_HOLDOUT, FaceClipDataset, ClipAugment, is_copy, make_loader
 from .blend import DENSE_KINDS, SelfBlendDataset
 from .model import (
-    BACKBONES, CheckpointError, DeepfakeDetector, autocast, default_model_path, load_checkpoint, load_config,
-    model_config, save_checkpoint, set_threads)
+    BACKBONES, CheckpointError, DeepfakeDetector, autocast, checkpoint_paths, default_model_path, load_checkpoint,
+    load_config, model_config, save_checkpoint, set_threads)
 
 # %% ../nbs/05_train.ipynb #77bff6d9
 @dataclass(frozen=True)
@@ -317,18 +317,16 @@ class Tracker:
             if self.path:   # the LSTM stage trains a TemporalHead: the checkpoint is its detector
                 save_checkpoint(getattr(model, 'detector', model), self.path, half=False, **self.config,
                                 metrics=metrics)
-                from safetensors.torch import save_file   # and the weights `restore` needs after a resume
-                save_file({k: v.contiguous() for k, v in self.state.items()}, str(self.best_state_path))
         return improved
 
-    @property
-    def best_state_path(self): return Path(self.path).with_name(Path(self.path).name + '-state.safetensors')
-
-    def reload(self):
-        "After a resume: the best epoch's weights from the run folder, so `restore` still leaves the model there."
-        if self.path and self.best_state_path.exists():
-            from safetensors.torch import load_file
-            self.state = load_file(str(self.best_state_path))
+    def reload(self, model):
+        """After a resume: the best epoch's weights, read back from its checkpoint at `path` (full precision), so
+        `restore` still leaves `model` there; a TemporalHead holds them under `detector.`."""
+        weights = checkpoint_paths(self.path)[0] if self.path else None
+        if weights is None or not weights.exists(): return
+        from safetensors.torch import load_file
+        prefix = 'detector.' if hasattr(model, 'detector') else ''
+        self.state = {prefix + k: v for k, v in load_file(str(weights)).items()}
 
     @property
     def stop(self): return self.bad >= self.patience
@@ -358,7 +356,7 @@ def fit(model, train_dl, valid_fn, params, epochs, lr, patience, loss_fn=clip_lo
     fresh = dict(epoch=0, best=-1.0, bad=0, history=[])
     state = (resume(run_dir, model, opt, sched) if run_dir else None) or fresh
     tracker = Tracker(patience, state['best'], state['bad'], run_dir and Path(run_dir)/'best', ckpt_config)
-    if state is not fresh: tracker.reload()   # else a resumed run that never beats its best would end at its last epoch
+    if state is not fresh: tracker.reload(model)   # else a resumed run that never beats its best would end at its last epoch
     for epoch in range(state['epoch'], epochs if not tracker.stop else state['epoch']):   # stopped early: done
         if hasattr(train_dl.dataset, 'set_epoch'): train_dl.dataset.set_epoch(epoch)
         t0 = time.time()

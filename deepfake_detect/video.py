@@ -178,12 +178,12 @@ def _read_info(cap, path):
     fps = cap.get(cv2.CAP_PROP_FPS)
     fps = float(fps) if np.isfinite(fps) and 0 < fps < 1000 else 0.0   # 0 means unknown
     frames = int(max(cap.get(cv2.CAP_PROP_FRAME_COUNT), 0))
+    rotation = int(cap.get(cv2.CAP_PROP_ORIENTATION_META)) % 360
     return VideoInfo(path=str(path), frames=frames, fps=fps,
                      width=int(cap.get(cv2.CAP_PROP_FRAME_WIDTH)),
                      height=int(cap.get(cv2.CAP_PROP_FRAME_HEIGHT)),
                      duration=frames / fps if fps else 0.0,
-                     rotation=int(cap.get(cv2.CAP_PROP_ORIENTATION_META)) % 360, codec=_fourcc(cap),
-                     sar=_sar(cap, int(cap.get(cv2.CAP_PROP_ORIENTATION_META))))
+                     rotation=rotation, codec=_fourcc(cap), sar=_sar(cap, rotation))
 
 def _sar(cap, rotation=0):
     """The pixel aspect ratio of the frames as read, turned upright (a float; 1.0 when unknown or absurd): the
