@@ -390,7 +390,8 @@ def parser():
     p.set_defaults(fn=cmd_predict)
     p = sub.add_parser('scan', help='score every video of a folder, glob or manifest into a CSV/Parquet file')
     p.add_argument('src')
-    p.add_argument('--out', required=True, help='results.csv or results.parquet; an existing one is resumed (files in it are skipped)')
+    p.add_argument('--out', required=True, help='results.csv or results.parquet; an existing one is resumed (files in it are skipped, '
+                   'unless replaced since: another size or modification time)')
     p.add_argument('--engine', choices=['local', 'ray'], default='local')
     p.add_argument('--retry-errors', action='store_true',
                    help='score again the files whose row in an existing --out is an ERROR (unreadable then)')

@@ -5,11 +5,11 @@
 # %% auto #0
 __all__ = ['INDEX_COLUMNS', 'FAMILIES', 'FAMILY_RULES', 'CACHE_VERSION', 'CACHE_COLUMNS', 'SHARED_HOLDOUT',
            'SHARED_BACKBONE_ROWS', 'BACKBONE_TRAINING_COUNTS', 'IMAGENET_MEAN', 'IMAGENET_STD', 'index_folder',
-           'index_manifest', 'family_of', 'union_groups', 'index_ffpp', 'index_celebdf', 'index_dfdc', 'index_videos',
-           'preprocess_params', 'cache_dir_for', 'video_fingerprint', 'cache_path', 'face_clips_record', 'load_record',
-           'preprocess', 'merged_groups', 'assign_folds', 'split_by_fold', 'split_table', 'cross_dataset_folds',
-           'split_by_method', 'backbone_training_clips', 'default_cache_root', 'transcode', 'is_copy',
-           'reencoded_copies', 'with_reencoded_copies', 'ClipAugment', 'jpeg_roundtrip', 'normalize_clip',
+           'manifest_clips', 'index_manifest', 'family_of', 'union_groups', 'index_ffpp', 'index_celebdf', 'index_dfdc',
+           'index_videos', 'preprocess_params', 'cache_dir_for', 'video_fingerprint', 'cache_path', 'face_clips_record',
+           'load_record', 'preprocess', 'merged_groups', 'assign_folds', 'split_by_fold', 'split_table',
+           'cross_dataset_folds', 'split_by_method', 'backbone_training_clips', 'default_cache_root', 'transcode',
+           'is_copy', 'reencoded_copies', 'with_reencoded_copies', 'ClipAugment', 'jpeg_roundtrip', 'normalize_clip',
            'pick_frames', 'load_face_clip', 'FaceClipDataset', 'make_loader']
 
 # %% ../nbs/02_data.ipynb #35d57b04
@@ -60,26 +60,37 @@ def index_folder(root, dataset=None):
     return _index(rows, dataset or root.name)
 
 # %% ../nbs/02_data.ipynb #5fe9fc60
-def index_manifest(csv, root=None, dataset=None, allow_duplicates=False):
-    """Index a manifest CSV with at least `clip,label` (clip relative to the manifest's folder, or to `root`); the
-    optional columns `method`, `group`, `split`, `pair_group`, `trust` and `origin` (or `source_repo`, read as
-    `origin`) are kept, their names read whatever their case and spaces. A DataFrame with chapter 02's INDEX_COLUMNS and those present. ValueError naming the file when
-    it is empty or lists no clip, is not a text CSV, lacks a column or a valid label, or lists a clip twice (with
-    `allow_duplicates`, only its first line counts: a scan reads each file once)."""
+def manifest_clips(csv, root=None):
+    """The manifest CSV `csv` read as text (column names stripped and lower-cased) and its clips' resolved paths (a
+    pd.Series of str; a clip is relative to the manifest's folder, or to `root`): all a list of files to scan needs.
+    ValueError naming the file when it is not a text CSV, has no `clip` column, an empty clip, or no row."""
     csv = Path(csv)
     try: df = pd.read_csv(csv, dtype=str)   # names and ids are text: group 001 is not group 1, clip 007 not 7
     except UnicodeDecodeError: raise ValueError(f"{csv.name}: not UTF-8 text (a manifest is a CSV file)") from None
-    except pd.errors.EmptyDataError: raise ValueError(f"{csv.name}: an empty file (a manifest needs at least clip,label)") from None
+    except pd.errors.EmptyDataError: raise ValueError(f"{csv.name}: an empty file (a manifest needs a clip column)") from None
     except pd.errors.ParserError as e: raise ValueError(f"{csv.name}: not a readable CSV ({str(e).strip()})") from None
     df.columns = [str(c).strip().lower() for c in df.columns]   # `Clip,Label` or `clip, label` as a spreadsheet writes them
-    missing = {'clip', 'label'} - set(df.columns)
-    if missing:
-        raise ValueError(f"{csv.name}: no column {', '.join(sorted(missing))} "
-                         "(a manifest needs at least clip,label)")
+    if 'clip' not in df.columns:
+        raise ValueError(f"{csv.name}: no column clip (a manifest needs a clip column, and clip,label to evaluate or train)")
     if df['clip'].isna().any():   # (df.clip is DataFrame.clip, a method)
         lines = (df.index[df['clip'].isna()] + 2).tolist()   # the header is line 1
         raise ValueError(f"{csv.name}: empty clip on line(s) {', '.join(map(str, lines[:5]))}")
+    if not len(df): raise ValueError(f"{csv.name}: lists no clip (a header and no rows)")
     df['clip'] = df['clip'].astype(str)
+    base = Path(root) if root is not None else csv.parent
+    return df, pd.Series([str((base/c).resolve()) for c in df['clip']])
+
+# %% ../nbs/02_data.ipynb #04062c1f
+def index_manifest(csv, root=None, dataset=None, allow_duplicates=False):
+    """Index a manifest CSV with at least `clip,label` (clip relative to the manifest's folder, or to `root`); the
+    optional columns `method`, `group`, `split`, `pair_group`, `trust` and `origin` (or `source_repo`, read as
+    `origin`) are kept, their names read whatever their case and spaces. A DataFrame with chapter 02's INDEX_COLUMNS
+    and those present. ValueError naming the file when it is empty or lists no clip, is not a text CSV, lacks a column
+    or a valid label, or lists a clip twice (with `allow_duplicates`, only its first line counts: a scan reads each
+    file once)."""
+    csv = Path(csv)
+    df, where = manifest_clips(csv, root)
+    if 'label' not in df.columns: raise ValueError(f"{csv.name}: no column label (a manifest needs at least clip,label)")
     labels = df.label.astype(str).str.strip().str.lower()
     if not labels.isin(['real', 'fake']).all():
         bad = ~labels.isin(['real', 'fake'])
@@ -87,8 +98,6 @@ def index_manifest(csv, root=None, dataset=None, allow_duplicates=False):
         lines = (df.index[bad] + 2).tolist()   # the header is line 1
         raise ValueError(f"{csv.name}: label must be real or fake, found {others} on line(s) {', '.join(map(str, lines[:5]))}")
     base = Path(root) if root is not None else csv.parent
-    if not len(df): raise ValueError(f"{csv.name}: lists no clip (a header and no rows)")
-    where = pd.Series([str((base/c).resolve()) for c in df['clip']])
     dup = where.duplicated()
     if dup.any() and not allow_duplicates:   # a clip counted twice would weigh twice, or carry two labels
         twice = where[where.duplicated(keep=False)]
@@ -248,8 +257,9 @@ def video_fingerprint(path, chunk=65536):
 
 # %% ../nbs/02_data.ipynb #ac0f2121
 def cache_path(cache_dir, video):
-    """Where the face clip of `video` lives in `cache_dir` (a Path): its stem and `video_fingerprint`, so a renamed
-    copy shares the entry; a file that cannot be read gets the fingerprint 'missing' (and its failure is cached there)."""
+    """Where the face clip of `video` lives in `cache_dir` (a Path): its stem and `video_fingerprint`, so an edited
+    file, or another video under the same name, gets its own entry; a file that cannot be read gets the fingerprint
+    'missing' (and its failure is cached there)."""
     video = Path(video)
     try: fp = video_fingerprint(video)
     except OSError: fp = 'missing'
@@ -629,7 +639,7 @@ def pick_frames(n_avail, n, g=None, train=False):
 # %% ../nbs/02_data.ipynb #7a3637e4
 def load_face_clip(cache, n_frames=32, g=None, train=False, track=0):
     """(crops uint8 (n, 3, S, S), landmarks float32 (n, 5, 2)), torch tensors, of `n_frames` frames of one track of a cached video
-    (`pick_frames`: evenly spaced, or a random window with `train`). IndexError when the record has no track `track`."""
+    (`pick_frames`: evenly spaced, or a random ordered subset with `train`). IndexError when the record has no track `track`."""
     tracks = load_record(cache)['tracks']
     if not 0 <= track < len(tracks): raise IndexError(f"track {track}: the record has {len(tracks)} face track(s)")   # -1 is not the last
     tr = tracks[track]

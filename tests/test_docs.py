@@ -141,6 +141,13 @@ def test_readme_model_summary_is_the_shipped_checkpoints():
     pct = lambda share: f"{share:.0%}".replace('%', ' %')
     assert (f"AUC {xd['auc']:.2f} [{xd['auc_ci'][0]:.2f}, {xd['auc_ci'][1]:.2f}], {pct(xd['verdict_mix']['real']['REAL'])} of reals"
             in flat and f"{pct(xd['verdict_mix']['fake']['FAKE'])} of fakes" in flat)
+    seen, rob = m['backbone_unseen'], cfg['robustness']   # the Limits sentence
+    held = seen['cross_dataset']['verdict_mix_held_out']
+    assert (f"fine-tuned on {seen['n_seen']} of these clips; on the {seen['n']} it never saw it scores AUC {seen['auc']:.2f} "
+            f"({seen['cross_dataset']['auc']:.2f} across sources)") in flat
+    assert (f"calls {pct(held['real']['REAL'])} of their reals *Likely real* and {pct(held['fake']['FAKE'])} of fakes "
+            "*Likely manipulated*") in flat
+    assert f"H.264 at CRF 35 costs it {rob['original']['auc'] - rob['crf35']['auc']:.2f} AUC" in flat
 
 
 def test_model_card_is_the_rendering_of_the_shipped_checkpoint():
