@@ -12,7 +12,8 @@ import streamlit as st
 
 from deepfake_detect.video import MAX_FRAMES, VideoError, VIDEO_EXTENSIONS, IMAGE_EXTENSIONS
 from deepfake_detect.model import CheckpointError, format_measure
-from deepfake_detect.predict import Predictor, Prediction, VERDICTS, percent, result_card_html, reading_guide, crops_strip
+from deepfake_detect.predict import (Predictor, Prediction, VERDICTS, percent, cut_percent, result_card_html, reading_guide,
+                                     crops_strip)
 from deepfake_detect.explain import explain, upload_path, GRADCAM_NOTE
 
 MAX_MB = 200
@@ -68,7 +69,8 @@ def model_card(cfg):
         lo, hi = m.get('auc_ci') or (None, None)
         bu = m.get('backbone_unseen')
         st.markdown(f"Held-out AUC **{num(m['auc'])}** (95% CI {num(lo)}–{num(hi)}) on "
-                    f"{m.get('n_scored', m.get('n', '?'))} videos its heads never trained on; paired win rate {num(m.get('pair_win'))}."
+                    f"{m.get('n_scored', m.get('n', '?'))} videos, each scored by heads trained without its people and "
+                    f"scenes ({m.get('protocol', 'group-held-out')}); paired win rate {num(m.get('pair_win'))}."
                     + (f" Its frozen backbone was fine-tuned on {bu['n_seen']} of them; on the other {bu['n']}, AUC **{num(bu['auc'])}**."
                        if bu else ''))
     mix = m.get('verdict_mix')
@@ -90,6 +92,11 @@ def model_card(cfg):
                         f"{num(held['real']['REAL'], '.0%')} of real videos {VERDICTS['REAL'].lower()}, "
                         f"{num(held['fake']['FAKE'], '.0%')} of fakes {VERDICTS['FAKE'].lower()}."
                         + (" The verdict's threshold and band are fitted on such videos." if fitted_here else ''))
+    photo = m.get('photo')
+    if photo: st.caption(f"Photos are scored by the frame head (each held-out video frame taken as a photo): AUC "
+                         f"{num(photo.get('frame_auc'))}; {num(photo['verdict_mix']['real']['REAL'], '.0%')} of real frames "
+                         f"{VERDICTS['REAL'].lower()}, {num(photo['verdict_mix']['fake']['FAKE'], '.0%')} of fake frames "
+                         f"{VERDICTS['FAKE'].lower()}.")
     table = m.get('per_family') or m.get('per_method', [])
     if table:
         key = 'family' if 'per_family' in m else 'method'
@@ -118,9 +125,10 @@ def timeline_chart(pred: Prediction):
     y = alt.Y('p_fake:Q', title='P(fake) per frame', scale=alt.Scale(domain=[0, 1]), axis=alt.Axis(format='%'))
     lines = alt.Chart(pd.DataFrame(rows)).mark_line(point=True).encode(x=alt.X('time:Q', title='time (s)'), y=y, color='face:N')
     shade = alt.Chart(pd.DataFrame([dict(lo=lo, hi=hi)])).mark_rect(opacity=0.15, color='#f4b400').encode(y='lo:Q', y2='hi:Q')
-    marks = pd.DataFrame([dict(p=threshold, what=f'frame threshold {threshold:.0%}'),
-                          dict(p=pred.p_fake, what=f"video's score {percent(pred.p_fake)}")])
-    rules = alt.Chart(marks).mark_rule(strokeDash=[4, 3]).encode(y='p:Q', color=alt.Color('what:N', title=None))
+    marks = pd.DataFrame([dict(p=threshold, what=f'frame threshold {cut_percent(threshold)}'),
+                          dict(p=pred.p_fake, what=f"video's score {percent(pred.p_fake, pred.cuts)}")])
+    colours = alt.Scale(domain=marks.what.tolist(), range=['#888888', '#c62828'])   # not a face's colour
+    rules = alt.Chart(marks).mark_rule(strokeDash=[4, 3]).encode(y='p:Q', color=alt.Color('what:N', title=None, scale=colours))
     return (shade + rules + lines).resolve_scale(color='independent').properties(height=230)
 
 
@@ -138,15 +146,17 @@ def show_prediction(predictor, pred: Prediction, name, key):
     st.caption(md(f'Result for {name}'))   # the card itself names no file: after a refused upload, this one is shown
     st.markdown(result_card_html(pred), unsafe_allow_html=True)
     if pred.tracks:
-        if pred.kind == 'video':
+        if pred.kind == 'video' and len(pred.frames) > 1:   # one frame: no time to draw
             st.subheader('Score over time')
             st.altair_chart(timeline_chart(pred), width='stretch')
             st.caption(f"Each point is one sampled frame's calibrated score; dashed lines mark the threshold a frame "
-                       f"is read against ({pred.frame_cut[0]:.0%}, shaded: its uncertain band) and the video's score "
-                       f"({pred.p_fake:.0%}), which the verdict reads against the video's own cut: {reading_guide(pred)}")
+                       f"is read against ({cut_percent(pred.frame_cut[0])}, shaded: its uncertain band) and the video's "
+                       f"score ({percent(pred.p_fake, pred.cuts)}), which the verdict reads against the video's own cut: "
+                       f"{reading_guide(pred)}")
         st.subheader('Faces')
-        strip = crops_strip(pred)
-        st.image(strip, caption='Sampled faces, framed green (real) to red (manipulated) by their score',
+        strip = crops_strip(pred)   # the face the verdict rests on
+        who = f"face {pred.top_track}, the most suspicious of {len(pred.tracks)}" if len(pred.tracks) > 1 else 'the face'
+        st.image(strip, caption=f'Sampled crops of {who}, framed green (real) to red (manipulated) by their score',
                  width='stretch' if strip.shape[1] > 700 else 'content')
         wanted = pred.label == 'FAKE' or st.toggle('Show heatmaps (where the model saw evidence)', key=f'heat-{key}')
         if wanted:
@@ -165,6 +175,12 @@ def md(text):
     return re.sub(r'([\\`*_{}\[\]()#+\-.!$<>|~:])', r'\\\1', str(text))
 
 
+def upload_name(up):
+    """The uploaded file's name as the user's disk spells it: browsers send `"`, CR and LF in a form's file name as
+    %22, %0D and %0A (the WHATWG multipart/form-data rule), and Streamlit passes the name on as it came."""
+    return re.sub('%(22|0D|0A)', lambda m: bytes.fromhex(m[1]).decode(), up.name, flags=re.I)
+
+
 def analyse(predictor, up, n_frames):
     """The Prediction for an upload, or an error shown. The session keeps its latest result only (toggles do not
     analyse it again; a result holds its face crops, tens of MB for a crowd, so older ones are not kept)."""
@@ -176,18 +192,19 @@ def analyse(predictor, up, n_frames):
     def on_stage(stage, _):
         text, frac = STAGES[stage]
         bar.progress(frac, text=text)
+    name = upload_name(up)
     with tempfile.TemporaryDirectory() as d:
-        path = upload_path(d, up.name)
+        path = upload_path(d, name)
         try:
             path.write_bytes(up.getbuffer())
             pred = predictor.predict(path, progress=on_stage, n_frames=n_frames)
         except VideoError as e:   # its text names the saved file: name the upload instead
-            bar.empty(); st.error(md(f'Could not read {up.name}: ' + str(e).replace(path.name, up.name))); return None, key
+            bar.empty(); st.error(md(f'Could not read {name}: ' + str(e).replace(path.name, name))); return None, key
         except Exception as e:   # the app stays up whatever is uploaded
             shown = str(e).replace(str(d), '…')   # never the server's folder
-            bar.empty(); st.error(md(f'Something went wrong while analysing {up.name}: {type(e).__name__}: {shown}')); return None, key
+            bar.empty(); st.error(md(f'Something went wrong while analysing {name}: {type(e).__name__}: {shown}')); return None, key
     bar.empty()
-    pred.path = up.name
+    pred.path = name
     st.session_state['result'] = (key, pred)
     return pred, key
 
@@ -201,16 +218,17 @@ def main():
         st.error(md(f'The model could not be loaded: {e}')); st.stop()
     with st.sidebar:
         st.header('About the model'); model_card(predictor.cfg); limits_note(predictor.cfg)
-    up = st.file_uploader(f'Video or photo (up to {MAX_MB} MB)', type=TYPES)
+    up = st.file_uploader(f'Video or photo (up to {MAX_MB} MB)', type=TYPES,
+                          help='An iPhone photo (HEIC) is not read here: export it as JPEG first.')
     look = st.radio('How closely to look at a video', list(LOOK), horizontal=True,
                     help='More frames examine more of a long video, at the cost of time.')
     if up is None:
         st.info('Your file is processed on this server and not kept.'); return
     if up.size > MAX_MB * 2**20:   # the server's cap on maxUploadSize (MiB; browsers round it their own way)
-        st.error(md(f'{up.name} is {up.size / 2**20:.0f} MB: the limit is {MAX_MB} MB.')); return
+        st.error(md(f'{upload_name(up)} is {up.size / 2**20:.0f} MB: the limit is {MAX_MB} MB.')); return
     n_frames = min(predictor.n_frames * LOOK[look], MAX_FRAMES) if LOOK[look] else None   # memory stays bounded
     pred, key = analyse(predictor, up, n_frames)
-    if pred is not None: show_prediction(predictor, pred, up.name, key)
+    if pred is not None: show_prediction(predictor, pred, upload_name(up), key)
 
 
 if __name__ == '__main__':   # streamlit runs the script as __main__; a test may import its parts

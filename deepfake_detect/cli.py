@@ -450,3 +450,6 @@ def console():
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())   # Python's own last flush must not fail again
         code = 141
     sys.exit(code)
+
+# %% ../nbs/10_cli.ipynb #2d4cf538
+if __name__ == '__main__' and '__file__' in globals(): console()

@@ -68,7 +68,7 @@ def explain(predictor, pred: Prediction, k=4):
     if not pred.tracks: return []
     if len(pred.crops) != len(pred.tracks):
         raise ValueError("this Prediction holds no face crops (a JSON copy leaves them out): predict the file again")
-    t = max(range(len(pred.tracks)), key=lambda i: pred.tracks[i]['p_fake'])
+    t = pred.top_track   # the face the verdict rests on
     frames = pred.tracks[t]['frames']
     top = sorted(np.argsort([-f['p_fake'] for f in frames])[:k])
     crops = pred.crops[t][top]
@@ -161,7 +161,7 @@ def upload_widget(predictor=None):
         pred.path, box.prediction = f['name'], pred
         card.value = result_card_html(pred)
         if pred.tracks:
-            if pred.kind == 'video': show(timeline, png_bytes(plot_timeline(pred)))
+            if pred.kind == 'video' and len(pred.frames) > 1: show(timeline, png_bytes(plot_timeline(pred)))   # one frame: no time
             show(strip, png_bytes(crops_strip(pred)))
             if pred.label == 'FAKE': draw_heatmaps()
             else: more.layout.display = None

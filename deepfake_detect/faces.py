@@ -474,8 +474,8 @@ def extract_face_clips(path, n_frames=32, size=224, margin=1.3, detector=None, r
         warnings.append(f"the faces are small in this {sample.info.width}×{sample.info.height} photo: they were found "
                         f"only on a closer search ({searched} px across)")
     if turn and tracks:
-        warnings.append(f"faces stand upright only after turning the frames {TURNS[turn]}: the video is "
-                        "sideways or upside down (a rotation flag lost in editing?)")
+        warnings.append(f"faces stand upright only after turning the frames {TURNS[turn]}: the {'photo' if photo else 'video'} "
+                        "is sideways or upside down (a rotation flag lost in editing?)")
     if len(tracks) > 1:
         warnings.append(f"{len(tracks)} people: each face is scored, the {'photo' if photo else 'video'} takes the highest score")
     least = smallest_findable(w, h, detector, searched) * max(sample.info.width, sample.info.height) / max(w, h, 1)

@@ -228,8 +228,8 @@ MAX_THREADS = 1024   # each thread reserves its stack: 99999 exhaust the memory 
 def set_threads(n=None):
     """Set torch's CPU threads once: `n`, else $DETECTOR_THREADS, else `usable_cores()`; returns the number (int).
     ValueError unless that is a whole number from 1 to MAX_THREADS."""
-    n = n or os.environ.get('DETECTOR_THREADS', 0) or usable_cores()
-    try: whole = int(n) == float(n) and 1 <= int(n) <= MAX_THREADS
+    if n is None: n = os.environ.get('DETECTOR_THREADS') or usable_cores()   # 0 is refused, not "all cores"
+    try: whole = not isinstance(n, bool) and int(n) == float(n) and 1 <= int(n) <= MAX_THREADS
     except (TypeError, ValueError): whole = False
     if not whole: raise ValueError(f"threads {n!r}: a whole number from 1 to {MAX_THREADS}")
     n = int(n)
@@ -339,8 +339,14 @@ CONFIG_RULES = dict(
     frame_temperature=(lambda x: _number(x) and x > 0, 'a number > 0'))
 
 def config_problems(cfg):
-    "What is wrong with the values of a checkpoint config `cfg` (a dict), by CONFIG_RULES: a list of str, empty when fine."
-    return [f"{k} must be {what}, not {json.dumps(cfg[k], default=repr)}" for k, (ok, what) in CONFIG_RULES.items()
+    """What is wrong with the values of a checkpoint config `cfg` (a dict), by CONFIG_RULES: a list of str, empty when
+    fine. Values are judged as `save_checkpoint` would write them (numpy and torch numbers as plain ones: np.int64(8)
+    is 8, a NaN is null); a value JSON cannot hold (a set, a Path) is named as such."""
+    def written(v):
+        try: return json.loads(strict_json(v))
+        except (TypeError, ValueError): return repr(v)
+    cfg = {k: written(cfg[k]) for k in CONFIG_RULES if k in cfg}
+    return [f"{k} must be {what}, not {json.dumps(cfg[k])}" for k, (ok, what) in CONFIG_RULES.items()
             if k in cfg and not ok(cfg[k])]
 
 

@@ -4,8 +4,8 @@
 
 # %% auto #0
 __all__ = ['LABELS', 'VERDICTS', 'SMALL_FACE_PX', 'LONG_GAP_S', 'MIN_TRACK_FRAMES', 'LOW_DETECTION', 'STILL_NOTE', 'SINGLE_NOTE',
-           'TRAINED_NOTE', 'label_for', 'Prediction', 'percent', 'one_line', 'Predictor', 'face_size', 'is_grayscale',
-           'is_still', 'reading_guide', 'result_card_html', 'plot_timeline', 'crops_strip', 'png_bytes']
+           'TRAINED_NOTE', 'label_for', 'Prediction', 'percent', 'cut_percent', 'one_line', 'Predictor', 'face_size',
+           'is_grayscale', 'is_still', 'reading_guide', 'result_card_html', 'plot_timeline', 'crops_strip', 'png_bytes']
 
 # %% ../nbs/07_predict.ipynb #e396594b
 import html
@@ -76,6 +76,16 @@ class Prediction:
         if self.frame_threshold is None: return self.threshold, self.uncertain_band
         return self.frame_threshold, self.uncertain_band if self.frame_uncertain_band is None else self.frame_uncertain_band
 
+    @property
+    def cuts(self):
+        "(lo, hi) in P(fake): the verdict is REAL below lo, FAKE from hi, UNCERTAIN in between (`label_for`)."
+        return self.threshold - self.uncertain_band, self.threshold + self.uncertain_band
+
+    @property
+    def top_track(self):
+        "The index of the most suspicious face track, the one the verdict rests on (an int; None without a face)."
+        return max(range(len(self.tracks)), key=lambda i: self.tracks[i]['p_fake']) if self.tracks else None
+
 # %% ../nbs/07_predict.ipynb #cafe04f9
 @patch
 def to_dict(self: Prediction):
@@ -95,16 +105,28 @@ def basis(self: Prediction):
     faces = f"{len(self.tracks)} face{'s' * (len(self.tracks) != 1)}"
     if self.kind == 'photo': return f"Based on {faces} in a photo."
     n, secs = len(self.frames), float(self.video.get('duration') or 0)
+    if n == 1: return f"Based on {faces} in the file's one frame."
     if self.video.get('fps', 1) == 0:   # no usable frame rate (chapter 00): the duration is a count of frames
         return f"Based on {faces} in {n} of its {secs:.0f} frames (the file gives no usable frame rate)."
     every = f" (one every {secs / n:.1f} s)" if n > 1 and secs / n >= 0.5 else ''
     return f"Based on {faces} in {n} frame{'s' * (n != 1)} over {secs:.1f} s of video{every}."
 
 # %% ../nbs/07_predict.ipynb #af990d03
-def percent(p):
-    "A probability (0-1) as a whole percentage for people (a str): '>99%' and '<1%' at the ends, never 100 % or 0 %; '–' for NaN."
+def percent(p, cuts=()):
+    """A probability (0-1) as a percentage for people (a str): whole, '>99%' and '<1%' at the ends, never 100 % or 0 %;
+    '–' for NaN. `cuts`: the cut-offs (0-1) it is read against, as `cut_percent` prints them: a score that rounding
+    would put on a cut's other side gets the decimals that keep it on its own (56.8%, not 57% under a cut at 57%)."""
     if p != p: return '–'   # no probability (no face)
-    return '>99%' if p > 0.99 else '<1%' if p < 0.01 else f"{p:.0%}"
+    if p > 0.99 or p < 0.01: return '>99%' if p > 0.99 else '<1%'
+    for d in (0, 1, 2):
+        text = f"{p:.{d}%}"
+        shown = float(text[:-1]) / 100
+        if all((shown < c) == (p < c) for c in cuts): break
+    return text
+
+def cut_percent(c):
+    "A cut-off (0-1) as a percentage with the decimals it has, up to two (a str): 41.5%, not 42% or 41%."
+    return next(f"{c:.{d}%}" for d in (0, 1, 2) if d == 2 or abs(round(c * 100, d) - c * 100) < 1e-6)
 
 # %% ../nbs/07_predict.ipynb #d45b38d8
 def one_line(text):
@@ -117,7 +139,7 @@ def summary(self: Prediction):
     "One line for people: the file's name, the verdict, the probability and what it rests on (or the error)."
     name = one_line(Path(self.path).name)   # one line whatever the name holds
     if self.label == 'ERROR': return f"{name}: error: {one_line(self.error)}"
-    p = '' if self.p_fake is None else f" ({percent(self.p_fake)} probability of manipulation)"
+    p = '' if self.p_fake is None else f" ({percent(self.p_fake, self.cuts)} probability of manipulation)"
     return f"{name}: {self.verdict}{p}. {self.basis()}"
 
 # %% ../nbs/07_predict.ipynb #06f8cbfa
@@ -373,12 +395,15 @@ def predict_many(self: Predictor, paths, progress=True):
 
 # %% ../nbs/07_predict.ipynb #560a0eab
 def reading_guide(pred):
-    "How to read the probability, in words (a str): the cut-offs and what the video's score is."
-    lo, hi = pred.threshold - pred.uncertain_band, pred.threshold + pred.uncertain_band
+    """How to read the probability, in words (a str): the cut-offs (`cut_percent`) and what the score is: a face
+    track's over time, or one picture's for a photo and for a video scored as one (a single frame, or no motion)."""
+    lo, hi = pred.cuts
+    as_photo = pred.kind == 'photo' or any(w in pred.warnings for w in (STILL_NOTE, SINGLE_NOTE))
     what = ("the photo's score is its most suspicious face's" if pred.kind == 'photo' else
+            "the score is its most suspicious face's, from one picture (the video holds one, or does not move)" if as_photo else
             "the video's score is its most suspicious face's, "
             "over the whole face track (not a single frame's)")
-    return (f"{VERDICTS['REAL']} below {lo:.0%}, {VERDICTS['FAKE'].lower()} from {hi:.0%}, "
+    return (f"{VERDICTS['REAL']} below {cut_percent(lo)}, {VERDICTS['FAKE'].lower()} from {cut_percent(hi)}, "
             f"{VERDICTS['UNCERTAIN'].lower()} in between; {what}. "
             "Probabilities are calibrated on held-out videos.")
 
@@ -392,10 +417,10 @@ def result_card_html(pred):
     elif pred.label == 'NO_FACE':
         body = f"<div>No face was found, so nothing was judged. {html.escape(pred.basis())}</div>"
     else:
-        body = (f'<div style="font-size:1.15em"><b>{percent(pred.p_fake)}</b> probability of manipulation</div>'
+        body = (f'<div style="font-size:1.15em"><b>{percent(pred.p_fake, pred.cuts)}</b> probability of manipulation</div>'
                 f'<div style="color:#333">{html.escape(pred.basis())}</div>')
     notes = ''.join(f'<li>{html.escape(w)}</li>' for w in pred.warnings)
-    faces = ''.join(f"<li>face {t['track']}: {percent(t['p_fake'])} over {t['n_faces']} frames</li>"
+    faces = ''.join(f"<li>face {t['track']}: {percent(t['p_fake'], pred.cuts)} over {t['n_faces']} frames</li>"
                     for t in pred.tracks)
     details = ('' if pred.label == 'ERROR' else
                '<details style="color:#555;font-size:0.9em;margin-top:4px">'
@@ -422,7 +447,8 @@ def plot_timeline(pred, ax=None):
                 label=f"face {tr['track']}")
     if pred.p_fake is not None:
         # the video's score is read against the video's own cut (the verdict card), not the frame band drawn here
-        ax.axhline(pred.p_fake, color='#c62828', lw=1, label=f'video {pred.p_fake:.0%} (cut {pred.threshold:.0%})')
+        ax.axhline(pred.p_fake, color='#c62828', lw=1,
+                   label=f'video {percent(pred.p_fake, [pred.threshold])} (cut {cut_percent(pred.threshold)})')
     ax.set(ylim=(0, 1), xlabel='time (s)', ylabel='P(fake) per frame',
            xlim=(0, max(pred.video.get('duration', 0) or 0, 0.1)))
     ax.yaxis.set_major_formatter(plt.matplotlib.ticker.PercentFormatter(1.0))
@@ -432,11 +458,13 @@ def plot_timeline(pred, ax=None):
     return ax.figure
 
 # %% ../nbs/07_predict.ipynb #30e6abf6
-def crops_strip(pred, n=8, track=0):
-    """An RGB uint8 image (S + 12, k × (S + 12), 3): `n` face crops of one track side by side, each framed in
-    the colour of its score; None when there is no face. ValueError for a `track` the prediction does not have."""
+def crops_strip(pred, n=8, track=None):
+    """An RGB uint8 image (S + 12, k × (S + 12), 3): `n` face crops of one track (None: the most suspicious, which the
+    verdict rests on) side by side, each framed in the colour of its score; None when there is no face. ValueError
+    for a `track` the prediction does not have."""
     if n < 1: raise ValueError(f"n {n}: at least 1 crop")
     if not pred.crops: return None
+    if track is None: track = pred.top_track
     if not 0 <= track < len(pred.crops):
         raise ValueError(f"track {track}: this prediction has face tracks 0 to {len(pred.crops) - 1}")
     crops, frames = pred.crops[track], pred.tracks[track]['frames']

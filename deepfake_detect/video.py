@@ -210,8 +210,8 @@ MAX_FRAME_PIXELS = 8192 * 8192   # a decoded frame this large holds 200 MB, and 
 def _check_frame_size(path, width, height):
     "VideoError when frames of `width` × `height` px are over MAX_FRAME_PIXELS (a small file can hold huge frames)."
     if width * height > MAX_FRAME_PIXELS:
-        raise VideoError(f"{Path(path).name} has frames of {width}×{height} px ({width * height / 1e6:.0f} million "
-                         f"pixels): larger than this tool reads ({MAX_FRAME_PIXELS / 1e6:.0f} million): scale it down first")
+        raise VideoError(f"{Path(path).name} has frames of {width}×{height} px ({width * height / 1e6:.1f} million "
+                         f"pixels): larger than this tool reads (8192×8192, {MAX_FRAME_PIXELS / 1e6:.1f} million): scale it down first")
 
 def probe(path) -> VideoInfo:
     "Metadata of the video at `path` (no decoding); VideoError if it is not a readable video or its frames are too large."
@@ -478,13 +478,18 @@ def sample_frames(path, n=32, max_side=None, start=None, end=None, max_read=MAX_
         if v is not None and v < 1: raise ValueError(f"{name} {v}: at least 1")
     info = probe(path)
     claimed, warnings = info.frames, []
-    # Without a frame rate we count in frames: period 1, "seconds" = frame numbers.
+    # Without a frame rate OpenCV's clock is not trusted: frames are read by index, t = index × period, the period
+    # from the container's duration (a 1000 fps high-speed clip), else 1 ("seconds" = frame numbers).
+    clockless = not info.fps
     period = 1 / info.fps if info.fps else 1.0
-    if not info.fps or claimed <= 0:
+    if clockless or claimed <= 0:
         info.frames, info.frames_exact = count_frames(path, max_read), True
-        if not info.fps:
-            info.duration = float(info.frames)
-            warnings.append("the file gives no usable frame rate: its times are counted in frames, not seconds")
+    if clockless and info.frames and (seconds := container_facts(path).get('duration') or 0) > 0:
+        info.fps, info.duration = info.frames / seconds, float(seconds)
+        period = 1 / info.fps
+    elif clockless:
+        info.duration = float(info.frames)
+        warnings.append("the file gives no usable frame rate: its times are counted in frames, not seconds")
     duration = info.duration if info.duration > 0 else info.frames * period
     if duration <= 0: raise VideoError(f"{Path(path).name}: the video holds no frame")
     if start is not None and start >= duration:
@@ -497,7 +502,7 @@ def sample_frames(path, n=32, max_side=None, start=None, end=None, max_read=MAX_
         # Without a window the last sample sits near the end: reading on to the end costs little and tells us
         # whether the header's length was true.
         verify = not info.frames_exact and start is None and end is None
-        got = _read_pass(path, targets, period, max_side, verify, max_read, duration, by_index=not info.fps)
+        got = _read_pass(path, targets, period, max_side, verify, max_read, duration, by_index=clockless)
         if not verify or not got.times: break
         if not got.ended and len(got.times) >= min(max_read or MAX_READ, MAX_READ):   # stopped by the bound, not the end
             capped = True

@@ -9,7 +9,7 @@ ROOT = Path(__file__).resolve().parent.parent
 pytest.importorskip('streamlit')
 from streamlit.testing.v1 import AppTest
 
-from deepfake_detect.fixtures import cat, face_scene, write_bad_files, write_h264, write_photo, write_cover_art_audio
+from deepfake_detect.fixtures import TWO_FACES, cat, face_scene, write_bad_files, write_h264, write_photo, write_cover_art_audio
 from deepfake_detect.model import default_model_path
 from deepfake_detect.predict import Prediction
 
@@ -21,7 +21,8 @@ def clips(tmp_path_factory):
     d = tmp_path_factory.mktemp('clips')
     out = dict(face=write_h264(d / 'face.mp4', face_scene(48, 640, 360), fps=24),
                cat=write_h264(d / 'cat.mp4', face_scene(24, 320, 240, image=cat()), fps=12),
-               photo=write_photo(d / 'face.jpg'), song=write_cover_art_audio(d / 'song.mp4'))
+               photo=write_photo(d / 'face.jpg'), song=write_cover_art_audio(d / 'song.mp4'),
+               two=write_h264(d / 'two.mp4', face_scene(24, 640, 360, TWO_FACES), fps=12))
     out.update(write_bad_files(d / 'bad'))
     return out
 
@@ -68,6 +69,8 @@ def test_landing_page():
     held = bu['cross_dataset']['verdict_mix_held_out']
     assert (f"each labelled by a calibration fitted without it: AUC {bu['cross_dataset']['auc']:.2f}; {held['real']['REAL']:.0%} of real "
             f"videos likely real, {held['fake']['FAKE']:.0%} of fakes likely manipulated") in texts(at)
+    assert f"{m['n']} videos, each scored by heads trained without its people and scenes" in texts(at)   # out of fold
+    assert f"Photos are scored by the frame head (each held-out video frame taken as a photo): AUC {m['photo']['frame_auc']:.2f}" in texts(at)
 
 
 def _panel(root, cfg):
@@ -110,6 +113,20 @@ def test_photo_then_second_upload(clips):
     assert 'result' not in at.session_state                                  # the photo's result (crops) is let go
     at = run_upload('face.mp4', clips['face'].read_bytes(), at=at)
     assert isinstance(at.session_state['result'][1], Prediction) and at.session_state['result'][1].path == 'face.mp4'
+
+
+def test_two_faces_show_the_one_behind_the_verdict(clips):
+    at = run_upload('two.mp4', clips['two'].read_bytes())
+    pred = at.session_state['result'][1]
+    assert len(pred.tracks) == 2 and pred.tracks[pred.top_track]['p_fake'] == pred.p_fake
+    captions = [i.caption for el in at.get('image') for i in el.proto.imgs]
+    assert any(f'Sampled crops of face {pred.top_track}, the most suspicious of 2' in c for c in captions), captions
+
+
+def test_a_quoted_name_as_the_browser_sends_it(clips):
+    "Browsers send a name's double quotes as %22 (the WHATWG form encoding): shown as the user's disk spells it."
+    at = run_upload('my %22quoted%22 clip.mp4', clips['text'].read_bytes())
+    assert plain(at.error[0].value).startswith('Could not read my "quoted" clip.mp4'), at.error[0].value
 
 
 def test_a_name_is_shown_as_written(clips):
