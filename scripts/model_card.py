@@ -352,7 +352,8 @@ def card(cfg):
         deg = [('degraded copies', lambda r: ci(r['degraded']))] if any(not unmeasured(r['degraded']) for r in rows) else []
         d3 = lambda r: ci(r['auc'], r['auc_ci'], 3)   # three places: the heads are close
         out += ['Side by side, same folds (`probe`: logistic regression on the mean and spread of 16 frames of the same '
-                'frozen features, the floor to beat'
+                'frozen features, the floor to beat, measured as it was first measured; the shipped heads read '
+                f"{cfg.get('n_frames', 32)} frames"
                 + ("; `lr-img`: the same on ImageNet features, no fake ever seen" if 'lr-img' in comp else '')
                 + ("; *degraded copies*: AUC of the same out-of-fold heads on the held-out clips' degraded copies, a proxy "
                    "for compression; n/a where the run did not measure it" if deg else '') + '):', '',
