@@ -92,8 +92,8 @@ def model_card(cfg):
                         f"{num(held['real']['REAL'], '.0%')} of real videos {VERDICTS['REAL'].lower()}, "
                         f"{num(held['fake']['FAKE'], '.0%')} of fakes {VERDICTS['FAKE'].lower()}."
                         + (" The verdict's threshold and band are fitted on such videos." if fitted_here else ''))
-    photo = m.get('photo')
-    if photo: st.caption(f"Photos are scored by the frame head (each held-out video frame taken as a photo): AUC "
+    photo = m.get('photo') or {}
+    if photo.get('verdict_mix'): st.caption(f"Photos are scored by the frame head (each held-out video frame taken as a photo): AUC "
                          f"{num(photo.get('frame_auc'))}; {num(photo['verdict_mix']['real']['REAL'], '.0%')} of real frames "
                          f"{VERDICTS['REAL'].lower()}, {num(photo['verdict_mix']['fake']['FAKE'], '.0%')} of fake frames "
                          f"{VERDICTS['FAKE'].lower()}.")

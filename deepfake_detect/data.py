@@ -60,16 +60,19 @@ def index_folder(root, dataset=None):
     return _index(rows, dataset or root.name)
 
 # %% ../nbs/02_data.ipynb #5fe9fc60
-def manifest_clips(csv, root=None):
-    """The manifest CSV `csv` read as text (column names stripped and lower-cased) and its clips' resolved paths (a
-    pd.Series of str; a clip is relative to the manifest's folder, or to `root`): all a list of files to scan needs.
+def manifest_clips(csv, root=None, resolve=True):
+    """The manifest CSV `csv` read as text (column names stripped and lower-cased) and its clips' absolute paths (a
+    pd.Series of str indexed by line - 2; a clip is relative to the manifest's folder, or to `root`; links resolved
+    unless `resolve` is False, as a scan names a file): all a list of files to scan needs.
     ValueError naming the file when it is not a text CSV, has no `clip` column, an empty clip, or no row."""
     csv = Path(csv)
-    try: df = pd.read_csv(csv, dtype=str)   # names and ids are text: group 001 is not group 1, clip 007 not 7
+    try: df = pd.read_csv(csv, dtype=str, skip_blank_lines=False)   # text: group 001 is not group 1, clip 007 not 7
     except UnicodeDecodeError: raise ValueError(f"{csv.name}: not UTF-8 text (a manifest is a CSV file)") from None
     except pd.errors.EmptyDataError: raise ValueError(f"{csv.name}: an empty file (a manifest needs a clip column)") from None
     except pd.errors.ParserError as e: raise ValueError(f"{csv.name}: not a readable CSV ({str(e).strip()})") from None
     df.columns = [str(c).strip().lower() for c in df.columns]   # `Clip,Label` or `clip, label` as a spreadsheet writes them
+    df = df.dropna(how='all')   # blank lines, dropped after reading: the index still counts them (line = index + 2)
+    if 'clip' in df.columns: df['clip'] = df['clip'].str.strip().replace('', None)   # ' a.mp4' is a.mp4
     if 'clip' not in df.columns:
         raise ValueError(f"{csv.name}: no column clip (a manifest needs a clip column, and clip,label to evaluate or train)")
     if df['clip'].isna().any():   # (df.clip is DataFrame.clip, a method)
@@ -78,7 +81,8 @@ def manifest_clips(csv, root=None):
     if not len(df): raise ValueError(f"{csv.name}: lists no clip (a header and no rows)")
     df['clip'] = df['clip'].astype(str)
     base = Path(root) if root is not None else csv.parent
-    return df, pd.Series([str((base/c).resolve()) for c in df['clip']])
+    where = [str((base/c).resolve()) if resolve else os.path.abspath(base/c) for c in df['clip']]
+    return df, pd.Series(where, index=df.index)   # the index counts lines
 
 # %% ../nbs/02_data.ipynb #04062c1f
 def index_manifest(csv, root=None, dataset=None, allow_duplicates=False):

@@ -230,7 +230,7 @@ def set_threads(n=None):
     ValueError unless that is a whole number from 1 to MAX_THREADS."""
     if n is None: n = os.environ.get('DETECTOR_THREADS') or usable_cores()   # 0 is refused, not "all cores"
     try: whole = not isinstance(n, bool) and int(n) == float(n) and 1 <= int(n) <= MAX_THREADS
-    except (TypeError, ValueError): whole = False
+    except (TypeError, ValueError, OverflowError): whole = False   # inf: OverflowError
     if not whole: raise ValueError(f"threads {n!r}: a whole number from 1 to {MAX_THREADS}")
     n = int(n)
     if torch.get_num_threads() != n: torch.set_num_threads(n)

@@ -105,7 +105,7 @@ def basis(self: Prediction):
     faces = f"{len(self.tracks)} face{'s' * (len(self.tracks) != 1)}"
     if self.kind == 'photo': return f"Based on {faces} in a photo."
     n, secs = len(self.frames), float(self.video.get('duration') or 0)
-    if n == 1: return f"Based on {faces} in the file's one frame."
+    if n == 1 and self.video.get('frames') == 1: return f"Based on {faces} in the file's one frame."   # not one asked for
     if self.video.get('fps', 1) == 0:   # no usable frame rate (chapter 00): the duration is a count of frames
         return f"Based on {faces} in {n} of its {secs:.0f} frames (the file gives no usable frame rate)."
     every = f" (one every {secs / n:.1f} s)" if n > 1 and secs / n >= 0.5 else ''
@@ -118,11 +118,13 @@ def percent(p, cuts=()):
     would put on a cut's other side gets the decimals that keep it on its own (56.8%, not 57% under a cut at 57%)."""
     if p != p: return '–'   # no probability (no face)
     if p > 0.99 or p < 0.01: return '>99%' if p > 0.99 else '<1%'
+    shown_cuts = [float(cut_percent(c)[:-1]) / 100 for c in cuts]   # as the reader sees them
     for d in (0, 1, 2):
         text = f"{p:.{d}%}"
         shown = float(text[:-1]) / 100
-        if all((shown < c) == (p < c) for c in cuts): break
-    return text
+        if all((shown < s) == (p < c) for s, c in zip(shown_cuts, cuts)): return text
+    nearest = min(cuts, key=lambda c: abs(c - p))   # closer to a cut than two decimals show: say which side
+    return ('<' if p < nearest else '≥') + cut_percent(nearest)
 
 def cut_percent(c):
     "A cut-off (0-1) as a percentage with the decimals it has, up to two (a str): 41.5%, not 42% or 41%."
@@ -448,7 +450,7 @@ def plot_timeline(pred, ax=None):
     if pred.p_fake is not None:
         # the video's score is read against the video's own cut (the verdict card), not the frame band drawn here
         ax.axhline(pred.p_fake, color='#c62828', lw=1,
-                   label=f'video {percent(pred.p_fake, [pred.threshold])} (cut {cut_percent(pred.threshold)})')
+                   label=f'video {percent(pred.p_fake, pred.cuts)} (cut {cut_percent(pred.threshold)})')
     ax.set(ylim=(0, 1), xlabel='time (s)', ylabel='P(fake) per frame',
            xlim=(0, max(pred.video.get('duration', 0) or 0, 0.1)))
     ax.yaxis.set_major_formatter(plt.matplotlib.ticker.PercentFormatter(1.0))

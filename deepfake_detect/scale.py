@@ -10,6 +10,7 @@ __all__ = ['SCAN_COLUMNS_V1', 'SCAN_COLUMNS_V2', 'SCAN_COLUMNS', 'NO_STAMP', 'RA
 # %% ../nbs/09_scale.ipynb #ed684554
 import csv
 import glob
+import re
 import importlib.util
 import io
 import os
@@ -53,7 +54,7 @@ def source_files(src):
             print(f"{len(unreadable)} folder{'s' * (len(unreadable) > 1)} could not be read and {'are' if len(unreadable) > 1 else 'is'} "
                   f"left out (first: {printable(unreadable[0].filename)}: {unreadable[0].strerror})", file=sys.stderr)
     elif p.is_file() and p.suffix.lower() == '.csv':
-        try: files = manifest_clips(p)[1].tolist()   # a label is not needed to scan
+        try: files = manifest_clips(p, resolve=False)[1].tolist()   # a label is not needed to scan
         except ValueError as e: raise ScanError(str(e)) from None
     elif p.is_file(): files = [p]   # one file named outright, even with [ ] * ? in its name
     else: files = _glob_media(src, media)
@@ -66,11 +67,18 @@ def _glob_media(pattern, media):
     """The video and photo files (str) that the glob `pattern` matches, others said on stderr and left out (ScanError
     when none is one). `**` does not enter linked folders (pathlib's glob, as a folder scan: two links up the tree
     would make 2^40 paths)."""
-    parts = Path(pattern).parts
+    # as glob.glob reads a pattern: `~` is the home folder, `**` inside a name is `*`, a last `**` is every file below
+    parts = [p if p == '**' else re.sub(r'\*\*+', '*', p) for p in Path(pattern).expanduser().parts]
+    if parts and parts[-1] == '**': parts.append('*')
     magic = next((i for i, part in enumerate(parts) if glob.has_magic(part)), None)
     if magic is None: return []   # no wildcard, and no such file
     base = Path(*parts[:magic]) if magic else Path('.')   # the part before the first wildcard
-    matched = [p for p in base.glob(str(Path(*parts[magic:]))) if not p.is_dir()]
+    try: found = list(base.glob(str(Path(*parts[magic:]))))
+    except ValueError as e: raise ScanError(f"{pattern}: not a glob pattern this tool reads ({e})") from None
+    # hidden files and folders (.x.mp4, macOS's ._x.mp4) only when the pattern names them, as the shell and glob.glob
+    asked_hidden = any(q.startswith('.') for q in parts[magic:])
+    hidden = lambda p: not asked_hidden and any(s.startswith('.') for s in p.relative_to(base).parts)
+    matched = [p for p in found if not p.is_dir() and not hidden(p)]
     files = [str(p) for p in matched if p.suffix.lower() in media]
     if matched and not files:
         raise ScanError(f"{pattern}: {len(matched)} file{'s' * (len(matched) > 1)} match, none a video or photo "
@@ -82,10 +90,11 @@ def _glob_media(pattern, media):
     return files
 
 def canonical_path(f):
-    """`f` as an absolute path (str), links resolved where they lead to a file; a broken link or a link loop keeps
-    its own path (resolving a loop raises), so that its error row names it."""
-    p = Path(f)
-    return str(p.resolve() if p.exists() else p.absolute())
+    """`f` as an absolute path (str) with its folder resolved (`x`, `./x`, `a/../x` and a linked folder's spelling are
+    one file) and its own name kept: a file that is a link is named as its folder names it (a dataset of links to a
+    store lists its own names), a broken link or a link loop too, on its error row."""
+    folder, name = os.path.split(os.path.abspath(os.fspath(f)))
+    return os.path.join(os.path.realpath(folder), name)
 
 # %% ../nbs/09_scale.ipynb #9bd6b70a
 SCAN_COLUMNS_V1 = ['path', 'label', 'p_fake', 'n_tracks', 'model_id', 'seconds', 'error']   # results files before kind
@@ -226,14 +235,14 @@ def _unquoted(journal):
 # %% ../nbs/09_scale.ipynb #b56d5676
 @patch
 def done(self: ResultFile, errors=True):
-    """The resolved paths (a set of str) of the files already scored (older rows may hold relative paths), less those
+    """The paths (`canonical_path`: a set of str) of the files already scored (older rows may hold relative paths), less those
     replaced since their row was written; with `errors` False, less those whose row is an ERROR too (a file unreadable
     then, to be tried again). See `resume`."""
     return self.resume(errors)[0]
 
 @patch
 def resume(self: ResultFile, errors=True):
-    """(done, changed): the resolved paths (sets of str) of the files whose row holds, and of those whose file changed
+    """(done, changed): the paths (`canonical_path`, sets of str) of the files whose row holds, and of those whose file changed
     since its row was written (its size or modification time differ from the row's `file_stamp`: another video saved
     under the same name), which a resumed scan scores again; rows without a stamp (results written before it), and
     rows whose file cannot be stat-ed now (gone, or a name that is not UTF-8, printed escaped), hold.
@@ -279,11 +288,14 @@ def __exit__(self: ResultFile, *exc):
 
 @patch
 def upgrade(self: ResultFile):
-    "Rewrite a CSV journal with older columns (`SCAN_COLUMNS_V1`) under today's header, so new rows line up."
+    """Rewrite a CSV journal with older columns (`SCAN_COLUMNS_V1`, `SCAN_COLUMNS_V2`) under today's header, so new
+    rows line up; each cell as `write` stores it (a would-be formula quoted again)."""
     with open(self.journal, newline='') as f: header = next(csv.reader(f), [])
     if header == SCAN_COLUMNS: return
     tmp = self.journal.with_suffix('.upgrade.tmp')
-    self.read().to_csv(tmp, index=False, columns=SCAN_COLUMNS)
+    with open(tmp, 'w', newline='') as f:
+        w = csv.DictWriter(f, SCAN_COLUMNS); w.writeheader()
+        w.writerows({k: _csv_cell(k, v) for k, v in row.items()} for row in self.read().to_dict('records'))
     tmp.replace(self.journal)   # atomic: a crash leaves the old file or the new one
 
 # %% ../nbs/09_scale.ipynb #18081772
@@ -323,6 +335,15 @@ def _other_models_note(results, keys, mine):
               f"({', '.join(sorted(set(other))[:2])}) and are kept, not scored again; to score every file with "
               f"{mine}, write to another output", file=sys.stderr)
 
+def _unstamped_note(results, keys):
+    """Say on stderr how many rows of a resumed results file for the files `keys` (printable paths) were written
+    without a file stamp (by a version before `file_size`): a file replaced since is not noticed among them."""
+    rows = results.read()
+    n = int((rows.file_size.isna() & (rows.label != 'ERROR') & rows.path.map(canonical_path).isin(keys)).sum())
+    if n: print(f"note: {n} row{'s' * (n > 1)} of {results.path.name} {'were' if n > 1 else 'was'} written without the "
+                "file's size and time (an older version): a file replaced since is not noticed among them; to check "
+                "every file, write to another output", file=sys.stderr)
+
 def _one_writer(out):
     """A lock on the results file `out`, taken at once or ScanError: a second scan writing the same file would
     interleave its rows with the first's. The lock is the OS's (flock, by the `filelock` library) on a hidden file
@@ -361,6 +382,7 @@ def _scan(src, out, engine, progress, retry_errors, **kwargs):
     print(f"{len(files)} files, {len(files) - len(todo)} already in {Path(out).name}, {len(todo)} to scan ({engine})"
           + (f"; {changed} of them changed since {'their rows were' if changed > 1 else 'its row was'} written" if changed else ''),
           file=sys.stderr)
+    if done: _unstamped_note(results, keys)
     t0 = time.perf_counter()
     try:
         if engine == 'local':

@@ -484,7 +484,8 @@ def sample_frames(path, n=32, max_side=None, start=None, end=None, max_read=MAX_
     period = 1 / info.fps if info.fps else 1.0
     if clockless or claimed <= 0:
         info.frames, info.frames_exact = count_frames(path, max_read), True
-    if clockless and info.frames and (seconds := container_facts(path).get('duration') or 0) > 0:
+    whole = info.frames < (max_read or MAX_READ)   # a count stopped by the bound would give too low a rate
+    if clockless and info.frames and whole and (seconds := container_facts(path).get('duration') or 0) > 0:
         info.fps, info.duration = info.frames / seconds, float(seconds)
         period = 1 / info.fps
     elif clockless:
