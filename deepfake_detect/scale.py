@@ -11,6 +11,7 @@ __all__ = ['SCAN_COLUMNS_V1', 'SCAN_COLUMNS_V2', 'SCAN_COLUMNS', 'NO_STAMP', 'RA
 import csv
 import glob
 import re
+import stat
 import importlib.util
 import io
 import os
@@ -24,7 +25,7 @@ import pandas as pd
 from fastcore.basics import patch
 
 from .video import VIDEO_EXTENSIONS, IMAGE_EXTENSIONS, printable
-from .data import manifest_clips
+from .data import manifest_clips, video_fingerprint
 from .model import default_model_path, load_config, release_memory
 from .predict import Predictor, Prediction
 
@@ -98,26 +99,32 @@ def canonical_path(f):
 
 # %% ../nbs/09_scale.ipynb #9bd6b70a
 SCAN_COLUMNS_V1 = ['path', 'label', 'p_fake', 'n_tracks', 'model_id', 'seconds', 'error']   # results files before kind
-SCAN_COLUMNS_V2 = SCAN_COLUMNS_V1 + ['kind', 'warnings']                                       # ... before file_size, file_mtime
-SCAN_COLUMNS = SCAN_COLUMNS_V2 + ['file_size', 'file_mtime']
-NO_STAMP = (float('nan'), float('nan'))
+SCAN_COLUMNS_V2 = SCAN_COLUMNS_V1 + ['kind', 'warnings']                                       # ... before the stamp
+SCAN_COLUMNS = SCAN_COLUMNS_V2 + ['file_size', 'file_mtime', 'file_fingerprint']
+NO_STAMP = (float('nan'), float('nan'), '')
 
-def file_stamp(path):
-    """(size in bytes, modification time in seconds since 1970, to the microsecond) of the file at `path`, links
-    followed; NO_STAMP for a file that cannot be stat-ed (missing, a broken link). Taken before a file is read, it tells
-    a resumed scan whether the file was replaced since."""
+def file_stamp(path, fingerprint=True):
+    """(size in bytes, modification time in seconds since 1970 to the microsecond, chapter 02's `video_fingerprint`
+    (str; '' without `fingerprint`, and for what is not a regular file: a pipe would block)) of the file at `path`,
+    links followed; NO_STAMP for a file that cannot be stat-ed (missing, a broken link). Taken before a file is read,
+    it tells a resumed scan whether the file was replaced since."""
     try: st = os.stat(path)
     except (OSError, ValueError): return NO_STAMP
-    return st.st_size, round(st.st_mtime, 6)
+    fp = ''
+    if fingerprint and stat.S_ISREG(st.st_mode):
+        try: fp = video_fingerprint(path)
+        except OSError: pass   # unreadable: its row says why
+    return st.st_size, round(st.st_mtime, 6), fp
 
 def scan_row(r: Prediction, seconds, stamp=NO_STAMP):
     """One output row of a scan (a dict with the SCAN_COLUMNS): p_fake NaN without a face, `seconds` spent, kind
     'video' / 'photo' ('' for a file that could not be read), the warnings joined by ' | ', the file's `stamp`
-    (`file_stamp`) as file_size and file_mtime; the path as chapter 00's `printable` writes it (a name that is not
+    (`file_stamp`) as file_size, file_mtime and file_fingerprint; the path as chapter 00's `printable` writes it (a name that is not
     UTF-8 is escaped: CSV and Parquet hold text)."""
     return dict(path=printable(r.path), label=r.label, p_fake=float('nan') if r.p_fake is None else round(r.p_fake, 6),
                 n_tracks=len(r.tracks), model_id=r.model_id, seconds=round(seconds, 3), error=printable(r.error or ''),
-                kind=r.kind or '', warnings=printable(' | '.join(r.warnings)), file_size=stamp[0], file_mtime=stamp[1])
+                kind=r.kind or '', warnings=printable(' | '.join(r.warnings)), file_size=stamp[0], file_mtime=stamp[1],
+                file_fingerprint=stamp[2])
 
 # %% ../nbs/09_scale.ipynb #cc019fc7
 def check_writable(path):
@@ -206,7 +213,7 @@ def read(self: ResultFile):
     without one; files written before kind and warnings get them empty, before file_size and file_mtime NaN; a
     file's last row, when it has two). ScanError when an existing file is not a scan's results (another CSV, a damaged Parquet file):
     never overwritten."""
-    parts, text = [], {c: str for c in ('error', 'kind', 'warnings')}
+    parts, text = [], {c: str for c in ('error', 'kind', 'warnings', 'file_fingerprint')}
     numbers = {c: ['', 'nan'] for c in ('p_fake', 'file_size', 'file_mtime')}   # empty: none
     try:
         if self.path.suffix.lower() == '.parquet' and self.path.exists(): parts.append(pd.read_parquet(self.path))
@@ -241,19 +248,24 @@ def done(self: ResultFile, errors=True):
     return self.resume(errors)[0]
 
 @patch
-def resume(self: ResultFile, errors=True):
-    """(done, changed): the paths (`canonical_path`, sets of str) of the files whose row holds, and of those whose file changed
-    since its row was written (its size or modification time differ from the row's `file_stamp`: another video saved
-    under the same name), which a resumed scan scores again; rows without a stamp (results written before it), and
-    rows whose file cannot be stat-ed now (gone, or a name that is not UTF-8, printed escaped), hold.
-    With `errors` False, ERROR rows are in neither set (the file is scored again)."""
+def resume(self: ResultFile, errors=True, keys=None):
+    """(done, changed): the paths (`canonical_path`, sets of str) of the files whose row holds, and of those whose
+    file changed since its row was written, which a resumed scan scores again: another size, or another modification
+    time and another fingerprint (a copy or a `touch` keeps its fingerprint; another video saved under the same name
+    does not). Rows without a stamp (results written before it), and rows whose file cannot be stat-ed now (gone, or
+    a name that is not UTF-8, printed escaped), hold. With `errors` False, ERROR rows are in neither set (the file is
+    scored again); with `keys` (canonical paths as `printable` writes them), only their rows are looked at."""
     rows = self.read()
     if not errors: rows = rows[rows.label != 'ERROR']
     paths = rows.path.astype(str).map(canonical_path)
-    now = np.array([file_stamp(p) for p in paths], dtype=float).reshape(-1, 2)
+    if keys is not None: rows, paths = rows[paths.isin(keys)], paths[paths.isin(keys)]   # stat what is scanned only
+    now = np.array([file_stamp(p, fingerprint=False)[:2] for p in paths], dtype=float).reshape(-1, 2)
     then = rows[['file_size', 'file_mtime']].to_numpy(dtype=float)
     # a row without a stamp (older results), or whose file cannot be stat-ed by its printed name, holds
     changed = ~np.isnan(then).any(1) & ~np.isnan(now).any(1) & (np.abs(then - now) >= 1e-5).any(1)   # µs in the CSV
+    prints = rows.file_fingerprint.to_numpy()
+    for i in np.flatnonzero(changed & (then[:, 0] == now[:, 0]) & (prints != '')):   # same size, another time
+        changed[i] = file_stamp(paths.iloc[i])[2] != prints[i]
     return set(paths[~changed]), set(paths[changed])
 
 # %% ../nbs/09_scale.ipynb #af367271
@@ -375,7 +387,7 @@ def _scan(src, out, engine, progress, retry_errors, **kwargs):
     results = ResultFile(out)
     mine = _scan_model_id(kwargs)   # a checkpoint that cannot be loaded is refused here, before any engine starts
     keys = {printable(f) for f in files}   # rows hold printable paths
-    done, changed = results.resume(errors=not retry_errors)
+    done, changed = results.resume(errors=not retry_errors, keys=keys)
     todo = [f for f in files if printable(f) not in done]
     if done: _other_models_note(results, keys, mine)
     changed = len(keys & {printable(p) for p in changed})
